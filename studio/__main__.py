@@ -1,0 +1,20 @@
+"""Entry point: ``vlm-studio`` opens the GUI; ``vlm-studio COMMAND ...`` runs headless."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in ("--project",):
+        from studio.cli import run
+
+        return run(argv)
+    from studio.app import run_gui
+
+    return run_gui(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

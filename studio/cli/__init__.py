@@ -1,0 +1,50 @@
+"""The headless command line: ``vlm-studio <command> ... [--json]``.
+
+Each module in this package registers its sub-commands; each command calls one core function, the same one the
+GUI's worker calls. Errors a person can act on are printed as one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Modules with a ``register(subparsers)`` function, in the order their commands appear in ``--help``.
+COMMAND_MODULES = (
+    "studio.cli.project",
+)
+
+
+class CommandError(Exception):
+    """A failure to report as one line, without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vlm-studio",
+        description="VLM Studio: annotate, train and test vision-language models. Without a command, opens the GUI.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    """Parse ``argv`` and run the command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("vlm-studio: interrupted", file=sys.stderr)
+        return 130
+    except (CommandError, OSError, ValueError, KeyError, RuntimeError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"vlm-studio {args.command}: {message}", file=sys.stderr)
+        return 2

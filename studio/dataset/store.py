@@ -1,0 +1,557 @@
+"""The project store: one SQLite database (WAL, foreign keys, versioned schema) plus a cache folder.
+
+Every public method that changes data runs in its own committed transaction, then tells the subscribers which
+tables and images changed. Nothing here knows Qt: the UI turns those notifications into signals.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from studio.dataset import lock, schema
+from studio.dataset.model import SPLITS, STATUSES, Annotation, Box, Image, Label, Phrase, VqaPair
+from studio.dataset.spans import shift_spans
+
+DB_NAME = "project.vlmstudio.sqlite"
+LOCK_NAME = ".project.lock"
+CACHE_DIR = "cache"
+ASSETS_DIR = "assets"
+
+# Label colours in order of creation: distinct, readable on light and dark images.
+PALETTE = (
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
+    "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075",
+)
+
+_IMAGE_COLUMNS = "id, path, width, height, orientation, file_size, status, split, split_pinned"
+
+
+class ProjectError(RuntimeError):
+    """A project cannot be created or opened; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one committed transaction touched."""
+
+    tables: frozenset[str]
+    image_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class NewImage:
+    """An image file to add, as measured by the importer."""
+
+    path: str
+    width: int
+    height: int
+    orientation: int = 1
+    file_size: int = 0
+    mtime: float = 0.0
+    format: str = ""
+
+
+class Project:
+    """An open project. Create with ``Project.create`` or ``Project.open``; use one instance per thread."""
+
+    def __init__(self, folder: Path, *, read_only: bool) -> None:
+        self.folder = folder
+        self.read_only = read_only
+        self._locked = False
+        db_path = folder / DB_NAME
+        if read_only:
+            conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+        else:
+            lock.acquire(folder / LOCK_NAME)
+            self._locked = True
+            conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if not read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._listeners: list[Callable[[Change], None]] = []
+        self._listeners_guard = threading.Lock()
+        self._depth = 0
+        self._pending: list[Change] = []
+
+    # ---------------------------------------------------------------- life cycle
+    @classmethod
+    def create(cls, folder: str | Path) -> Project:
+        """Create a new, empty project in ``folder`` (which may exist but must not hold a project)."""
+        folder = Path(folder).expanduser().resolve()
+        if (folder / DB_NAME).exists():
+            raise ProjectError(f"{folder} already holds a VLM Studio project; open it instead")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CACHE_DIR).mkdir(exist_ok=True)
+        project = cls(folder, read_only=False)
+        schema.migrate(project.conn)
+        return project
+
+    @classmethod
+    def open(cls, folder: str | Path, *, read_only: bool = False) -> Project:
+        """Open an existing project, migrating its schema forward when it is writable."""
+        folder = Path(folder).expanduser().resolve()
+        if folder.is_file() and folder.name == DB_NAME:
+            folder = folder.parent
+        if not (folder / DB_NAME).is_file():
+            raise ProjectError(f"{folder} is not a VLM Studio project (no {DB_NAME} in it)")
+        project = cls(folder, read_only=read_only)
+        try:
+            found = schema.version(project.conn)
+            if read_only and found != schema.SCHEMA_VERSION:
+                raise ProjectError(f"{folder} has schema {found}; open it writable once to migrate it")
+            if not read_only:
+                schema.migrate(project.conn)
+        except RuntimeError as exc:
+            project.close()
+            raise ProjectError(f"{folder}: {exc}") from exc
+        (folder / CACHE_DIR).mkdir(exist_ok=True)
+        return project
+
+    def reopen(self) -> Project:
+        """A new connection to the same project, for use in another thread."""
+        return Project.open(self.folder, read_only=self.read_only)
+
+    def close(self) -> None:
+        if self.conn is None:
+            return
+        self.conn.close()
+        self.conn = None  # type: ignore[assignment]
+        if self._locked:
+            lock.release(self.folder / LOCK_NAME)
+            self._locked = False
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.folder / CACHE_DIR
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.folder / ASSETS_DIR
+
+    # ---------------------------------------------------------------- transactions and notifications
+    def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``listener`` after every committed change; returns a function that unsubscribes."""
+        with self._listeners_guard:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_guard:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    @contextmanager
+    def transaction(self, tables: Iterable[str] = (), image_ids: Iterable[int] = ()) -> Iterator[sqlite3.Connection]:
+        """Run the block in one transaction; nested blocks join the outer one. Notifies after the commit."""
+        if self.read_only:
+            raise ProjectError(f"{self.folder} is open read-only")
+        self._pending.append(Change(frozenset(tables), frozenset(image_ids)))
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._pending.clear()
+            raise
+        else:
+            self.conn.execute("COMMIT")
+            change = Change(
+                frozenset().union(*(c.tables for c in self._pending)),
+                frozenset().union(*(c.image_ids for c in self._pending)),
+            )
+            self._pending.clear()
+            self._notify(change)
+        finally:
+            self._depth = 0
+
+    def _notify(self, change: Change) -> None:
+        with self._listeners_guard:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(change)
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # ---------------------------------------------------------------- images
+    def add_images(self, images: Sequence[NewImage]) -> list[int]:
+        """Add images in one transaction; files already in the project are skipped. Returns the new ids."""
+        ids = []
+        with self.transaction({"images"}) as conn:
+            for image in images:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO images (path, width, height, orientation, file_size, mtime, format)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (image.path, image.width, image.height, image.orientation, image.file_size, image.mtime,
+                     image.format),
+                )
+                if cursor.rowcount:
+                    ids.append(cursor.lastrowid)
+        return ids
+
+    def has_path(self, path: str) -> bool:
+        return self._one("SELECT 1 FROM images WHERE path = ?", (path,)) is not None
+
+    def known_paths(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT path FROM images")}
+
+    def image(self, image_id: int) -> Image:
+        row = self.conn.execute(f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no image {image_id} in {self.folder}")
+        return _image(row)
+
+    def images(self, *, split: str | None = None, status: str | None = None) -> list[Image]:
+        """All images in import order, optionally only one split or status."""
+        where, params = [], []
+        if split is not None:
+            where.append("split = ?")
+            params.append(split)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        sql = f"SELECT {_IMAGE_COLUMNS} FROM images"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [_image(row) for row in self.conn.execute(sql + " ORDER BY id", params)]
+
+    def image_count(self) -> int:
+        return self._one("SELECT count(*) FROM images")
+
+    def set_status(self, image_id: int, status: str) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        with self.transaction({"images"}, {image_id}) as conn:
+            conn.execute("UPDATE images SET status = ? WHERE id = ?", (status, image_id))
+
+    def set_split(self, image_ids: Iterable[int], split: str, *, pinned: bool | None = None) -> None:
+        """Put images in a split ('' for none); ``pinned`` marks a hand-made choice that re-splitting keeps."""
+        if split and split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+        ids = list(image_ids)
+        with self.transaction({"images"}, ids) as conn:
+            if pinned is None:
+                conn.executemany("UPDATE images SET split = ? WHERE id = ?", [(split, i) for i in ids])
+            else:
+                conn.executemany(
+                    "UPDATE images SET split = ?, split_pinned = ? WHERE id = ?", [(split, int(pinned), i) for i in ids]
+                )
+
+    def relink(self, old_folder: str, new_folder: str) -> int:
+        """Point every image under ``old_folder`` to the same relative path under ``new_folder``."""
+        old = old_folder.rstrip("/") + "/"
+        new = new_folder.rstrip("/") + "/"
+        with self.transaction({"images"}) as conn:
+            cursor = conn.execute(
+                "UPDATE OR IGNORE images SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",
+                (new, len(old) + 1, len(old), old),
+            )
+            return cursor.rowcount
+
+    def missing_images(self) -> list[Image]:
+        return [image for image in self.images() if not Path(image.path).is_file()]
+
+    # ---------------------------------------------------------------- labels
+    def labels(self) -> list[Label]:
+        return [Label(*row) for row in self.conn.execute("SELECT id, name, color FROM labels ORDER BY name")]
+
+    def label(self, label_id: int) -> Label:
+        row = self.conn.execute("SELECT id, name, color FROM labels WHERE id = ?", (label_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no label {label_id}")
+        return Label(*row)
+
+    def ensure_label(self, name: str, color: str | None = None) -> Label:
+        """The label called ``name``, created (with the next palette colour unless given) when new."""
+        name = name.strip()
+        if not name:
+            raise ValueError("a label needs a name")
+        row = self.conn.execute("SELECT id, name, color FROM labels WHERE name = ?", (name,)).fetchone()
+        if row:
+            return Label(*row)
+        with self.transaction({"labels"}) as conn:
+            count = self._one("SELECT count(*) FROM labels")
+            color = color or PALETTE[count % len(PALETTE)]
+            cursor = conn.execute("INSERT INTO labels (name, color) VALUES (?, ?)", (name, color))
+            return Label(cursor.lastrowid, name, color)
+
+    def set_label_color(self, label_id: int, color: str) -> None:
+        with self.transaction({"labels"}) as conn:
+            conn.execute("UPDATE labels SET color = ? WHERE id = ?", (color, label_id))
+
+    def rename_label(self, label_id: int, new_name: str) -> Label:
+        """Rename a label; renaming onto an existing name merges the two (one transaction)."""
+        new_name = new_name.strip()
+        if not new_name:
+            raise ValueError("a label needs a name")
+        existing = self._one("SELECT id FROM labels WHERE name = ?", (new_name,))
+        if existing is not None and existing != label_id:
+            return self.merge_labels([label_id], existing)
+        with self.transaction({"labels"}) as conn:
+            conn.execute("UPDATE labels SET name = ? WHERE id = ?", (new_name, label_id))
+        return self.label(label_id)
+
+    def merge_labels(self, source_ids: Iterable[int], target_id: int) -> Label:
+        """Move every box of the source labels to the target label and delete the sources."""
+        sources = [i for i in source_ids if i != target_id]
+        with self.transaction({"labels", "boxes"}) as conn:
+            for source in sources:
+                conn.execute("UPDATE boxes SET label_id = ? WHERE label_id = ?", (target_id, source))
+                conn.execute("DELETE FROM labels WHERE id = ?", (source,))
+        return self.label(target_id)
+
+    # ---------------------------------------------------------------- boxes
+    def boxes(self, image_id: int) -> list[Box]:
+        return [
+            Box(*row)
+            for row in self.conn.execute(
+                "SELECT id, image_id, label_id, x1, y1, x2, y2 FROM boxes WHERE image_id = ? ORDER BY id", (image_id,)
+            )
+        ]
+
+    def box(self, box_id: int) -> Box:
+        row = self.conn.execute("SELECT id, image_id, label_id, x1, y1, x2, y2 FROM boxes WHERE id = ?", (box_id,))
+        found = row.fetchone()
+        if found is None:
+            raise KeyError(f"no box {box_id}")
+        return Box(*found)
+
+    def add_box(
+        self, image_id: int, label_id: int | None, x1: float, y1: float, x2: float, y2: float, *, box_id: int | None = None
+    ) -> int:
+        """Add a box (corners in any order); ``box_id`` restores a deleted box under its old id (undo)."""
+        x1, x2 = sorted((float(x1), float(x2)))
+        y1, y2 = sorted((float(y1), float(y2)))
+        with self.transaction({"boxes"}, {image_id}) as conn:
+            cursor = conn.execute(
+                "INSERT INTO boxes (id, image_id, label_id, x1, y1, x2, y2) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (box_id, image_id, label_id, x1, y1, x2, y2),
+            )
+            return cursor.lastrowid
+
+    def update_box(self, box_id: int, **changes: Any) -> Box:
+        """Change a box's corners (x1, y1, x2, y2) and/or ``label_id``."""
+        allowed = {"x1", "y1", "x2", "y2", "label_id"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"boxes have no field {', '.join(sorted(unknown))}")
+        box = self.box(box_id)
+        values = {"x1": box.x1, "y1": box.y1, "x2": box.x2, "y2": box.y2, "label_id": box.label_id, **changes}
+        x1, x2 = sorted((float(values["x1"]), float(values["x2"])))
+        y1, y2 = sorted((float(values["y1"]), float(values["y2"])))
+        with self.transaction({"boxes"}, {box.image_id}) as conn:
+            conn.execute(
+                "UPDATE boxes SET x1 = ?, y1 = ?, x2 = ?, y2 = ?, label_id = ? WHERE id = ?",
+                (x1, y1, x2, y2, values["label_id"], box_id),
+            )
+        return self.box(box_id)
+
+    def delete_boxes(self, box_ids: Iterable[int]) -> None:
+        """Delete boxes (their phrase links go with them)."""
+        ids = list(box_ids)
+        image_ids = {row[0] for row in self.conn.execute(
+            f"SELECT image_id FROM boxes WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        with self.transaction({"boxes", "phrase_boxes"}, image_ids) as conn:
+            conn.executemany("DELETE FROM boxes WHERE id = ?", [(i,) for i in ids])
+
+    # ---------------------------------------------------------------- captions and phrases
+    def caption(self, image_id: int) -> str:
+        return self._one("SELECT text FROM captions WHERE image_id = ?", (image_id,)) or ""
+
+    def set_caption(self, image_id: int, text: str) -> list[Phrase]:
+        """Replace the caption, shifting phrase spans with the edit.
+
+        Phrases whose whole text was removed are deleted; they are returned (with their links) so that an undo
+        can restore them.
+        """
+        old = self.caption(image_id)
+        phrases = self.phrases(image_id)
+        mapped = shift_spans(old, text, [(p.start, p.end) for p in phrases])
+        removed = []
+        with self.transaction({"captions", "phrases", "phrase_boxes"}, {image_id}) as conn:
+            conn.execute(
+                "INSERT INTO captions (image_id, text) VALUES (?, ?)"
+                " ON CONFLICT(image_id) DO UPDATE SET text = excluded.text",
+                (image_id, text),
+            )
+            for phrase, span in zip(phrases, mapped, strict=True):
+                if span is None:
+                    conn.execute("DELETE FROM phrases WHERE id = ?", (phrase.id,))
+                    removed.append(phrase)
+                elif span != (phrase.start, phrase.end):
+                    conn.execute("UPDATE phrases SET start = ?, end = ? WHERE id = ?", (*span, phrase.id))
+        return removed
+
+    def phrases(self, image_id: int) -> list[Phrase]:
+        caption = self.caption(image_id)
+        links: dict[int, list[int]] = {}
+        for phrase_id, box_id in self.conn.execute(
+            "SELECT pb.phrase_id, pb.box_id FROM phrase_boxes pb JOIN phrases p ON p.id = pb.phrase_id"
+            " WHERE p.image_id = ? ORDER BY pb.box_id",
+            (image_id,),
+        ):
+            links.setdefault(phrase_id, []).append(box_id)
+        return [
+            Phrase(pid, image_id, start, end, caption[start:end], tuple(links.get(pid, ())))
+            for pid, start, end in self.conn.execute(
+                "SELECT id, start, end FROM phrases WHERE image_id = ? ORDER BY start, end, id", (image_id,)
+            )
+        ]
+
+    def add_phrase(
+        self, image_id: int, start: int, end: int, box_ids: Iterable[int] = (), *, phrase_id: int | None = None
+    ) -> int:
+        """Mark ``caption[start:end]`` as a phrase and link it to boxes; ``phrase_id`` restores one (undo)."""
+        caption = self.caption(image_id)
+        if not 0 <= start < end <= len(caption):
+            raise ValueError(f"phrase span {start}..{end} is outside the caption ({len(caption)} characters)")
+        with self.transaction({"phrases", "phrase_boxes"}, {image_id}) as conn:
+            cursor = conn.execute(
+                "INSERT INTO phrases (id, image_id, start, end) VALUES (?, ?, ?, ?)", (phrase_id, image_id, start, end)
+            )
+            new_id = cursor.lastrowid
+            conn.executemany(
+                "INSERT OR IGNORE INTO phrase_boxes (phrase_id, box_id) VALUES (?, ?)", [(new_id, b) for b in box_ids]
+            )
+            return new_id
+
+    def delete_phrase(self, phrase_id: int) -> None:
+        image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
+        with self.transaction({"phrases", "phrase_boxes"}, {image_id} if image_id else ()) as conn:
+            conn.execute("DELETE FROM phrases WHERE id = ?", (phrase_id,))
+
+    def link(self, phrase_id: int, box_id: int) -> None:
+        image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
+        with self.transaction({"phrase_boxes"}, {image_id} if image_id else ()) as conn:
+            conn.execute("INSERT OR IGNORE INTO phrase_boxes (phrase_id, box_id) VALUES (?, ?)", (phrase_id, box_id))
+
+    def unlink(self, phrase_id: int, box_id: int) -> None:
+        image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
+        with self.transaction({"phrase_boxes"}, {image_id} if image_id else ()) as conn:
+            conn.execute("DELETE FROM phrase_boxes WHERE phrase_id = ? AND box_id = ?", (phrase_id, box_id))
+
+    # ---------------------------------------------------------------- VQA
+    def vqa(self, image_id: int) -> list[VqaPair]:
+        return [
+            VqaPair(*row)
+            for row in self.conn.execute(
+                "SELECT id, image_id, position, question, answer FROM vqa WHERE image_id = ? ORDER BY position, id",
+                (image_id,),
+            )
+        ]
+
+    def add_vqa(
+        self, image_id: int, question: str, answer: str = "", *, position: int | None = None, vqa_id: int | None = None
+    ) -> int:
+        """Add a question/answer pair at ``position`` (default: last); later pairs move down."""
+        with self.transaction({"vqa"}, {image_id}) as conn:
+            count = self._one("SELECT count(*) FROM vqa WHERE image_id = ?", (image_id,))
+            position = count if position is None else max(0, min(position, count))
+            conn.execute("UPDATE vqa SET position = position + 1 WHERE image_id = ? AND position >= ?",
+                         (image_id, position))
+            cursor = conn.execute(
+                "INSERT INTO vqa (id, image_id, position, question, answer) VALUES (?, ?, ?, ?, ?)",
+                (vqa_id, image_id, position, question, answer),
+            )
+            return cursor.lastrowid
+
+    def update_vqa(self, vqa_id: int, *, question: str | None = None, answer: str | None = None) -> None:
+        image_id = self._one("SELECT image_id FROM vqa WHERE id = ?", (vqa_id,))
+        with self.transaction({"vqa"}, {image_id} if image_id else ()) as conn:
+            if question is not None:
+                conn.execute("UPDATE vqa SET question = ? WHERE id = ?", (question, vqa_id))
+            if answer is not None:
+                conn.execute("UPDATE vqa SET answer = ? WHERE id = ?", (answer, vqa_id))
+
+    def move_vqa(self, vqa_id: int, position: int) -> None:
+        """Move a pair to ``position`` in its image's list."""
+        image_id = self._one("SELECT image_id FROM vqa WHERE id = ?", (vqa_id,))
+        order = [pair.id for pair in self.vqa(image_id) if pair.id != vqa_id]
+        order.insert(max(0, min(position, len(order))), vqa_id)
+        with self.transaction({"vqa"}, {image_id}) as conn:
+            _renumber(conn, order)
+
+    def delete_vqa(self, vqa_id: int) -> None:
+        image_id = self._one("SELECT image_id FROM vqa WHERE id = ?", (vqa_id,))
+        with self.transaction({"vqa"}, {image_id} if image_id else ()) as conn:
+            conn.execute("DELETE FROM vqa WHERE id = ?", (vqa_id,))
+            _renumber(conn, [row[0] for row in conn.execute(
+                "SELECT id FROM vqa WHERE image_id = ? ORDER BY position, id", (image_id,))])
+
+    # ---------------------------------------------------------------- whole images and summaries
+    def annotation(self, image_id: int) -> Annotation:
+        return Annotation(
+            image=self.image(image_id),
+            boxes=self.boxes(image_id),
+            caption=self.caption(image_id),
+            phrases=self.phrases(image_id),
+            vqa=self.vqa(image_id),
+        )
+
+    def counts(self) -> dict[str, Any]:
+        """Counts of everything, for ``vlm-studio info`` and the status bar."""
+        one = self._one
+        splits = {name or "unassigned": n for name, n in self.conn.execute(
+            "SELECT split, count(*) FROM images GROUP BY split ORDER BY split")}
+        statuses = dict(self.conn.execute("SELECT status, count(*) FROM images GROUP BY status ORDER BY status"))
+        return {
+            "images": one("SELECT count(*) FROM images"),
+            "boxes": one("SELECT count(*) FROM boxes"),
+            "labels": one("SELECT count(*) FROM labels"),
+            "captions": one("SELECT count(*) FROM captions WHERE text != ''"),
+            "phrases": one("SELECT count(*) FROM phrases"),
+            "linked_phrases": one("SELECT count(DISTINCT phrase_id) FROM phrase_boxes"),
+            "vqa_pairs": one("SELECT count(*) FROM vqa"),
+            "splits": splits,
+            "statuses": statuses,
+            "workflows": one("SELECT count(*) FROM workflows"),
+            "runs": one("SELECT count(*) FROM runs"),
+        }
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        value = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return default if value is None else json.loads(value)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.transaction({"meta"}) as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value)),
+            )
+
+
+def _renumber(conn: sqlite3.Connection, vqa_ids: list[int]) -> None:
+    conn.executemany("UPDATE vqa SET position = ? WHERE id = ?", [(i, pid) for i, pid in enumerate(vqa_ids)])
+
+
+def _image(row: Sequence[Any]) -> Image:
+    return Image(*row[:8], split_pinned=bool(row[8]))

@@ -1,0 +1,35 @@
+"""What every long core job takes: a progress callback and a cancel token (no Qt here)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+# progress(done, total, message): called at least every second by long jobs.
+Progress = Callable[[int, int, str], None]
+
+
+def no_progress(done: int, total: int, message: str = "") -> None:
+    """A progress callback that ignores its reports."""
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its cancel token was set."""
+
+
+class CancelToken:
+    """Set from any thread; the job checks it between units of work."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
