@@ -19,6 +19,7 @@ SUPPORTED_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp"
 _FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO"}
 _EXIF_ORIENTATION = 0x0112
 _SWAPS_AXES = {5, 6, 7, 8}
+_TRUNCATED = "truncated file (the image data ends early)"
 
 
 class ImageError(ValueError):
@@ -54,6 +55,8 @@ def read_image_info(path: str | Path) -> NewImage:
     except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, ImageError):
             raise
+        if "truncated" in str(exc).lower():
+            raise ImageError(_TRUNCATED) from None
         raise ImageError(f"unreadable image header ({exc})") from None
     if width <= 0 or height <= 0:
         raise ImageError(f"invalid size {width}x{height}")
@@ -83,7 +86,7 @@ def _check_complete(path: Path, image_format: str, size: int) -> None:
         tail = handle.read()
     marker = b"\xff\xd9" if image_format == "JPEG" else b"IEND"
     if marker not in tail.rstrip(b"\x00\r\n ")[-64:]:
-        raise ImageError("truncated file (the image data ends early)")
+        raise ImageError(_TRUNCATED)
 
 
 def is_image_name(path: str | Path) -> bool:
