@@ -64,8 +64,9 @@ def box_iou_matrix(dets: Sequence[XYWH], gts: Sequence[XYWH], crowd: Sequence[bo
         return np.zeros((len(dets), len(gts)))
     d = np.asarray(dets, dtype=float)
     g = np.asarray(gts, dtype=float)
-    w = np.minimum(d[:, None, 0] + d[:, None, 2], g[None, :, 0] + g[None, :, 2]) - np.maximum(d[:, None, 0], g[None, :, 0])
-    h = np.minimum(d[:, None, 1] + d[:, None, 3], g[None, :, 1] + g[None, :, 3]) - np.maximum(d[:, None, 1], g[None, :, 1])
+    d_end, g_end = d[:, None, :2] + d[:, None, 2:], g[None, :, :2] + g[None, :, 2:]
+    overlap = np.minimum(d_end, g_end) - np.maximum(d[:, None, :2], g[None, :, :2])
+    w, h = overlap[..., 0], overlap[..., 1]
     inter = np.where((w > 0) & (h > 0), w * h, 0.0)
     d_area = (d[:, 2] * d[:, 3])[:, None]
     union = np.where(np.asarray(crowd, dtype=bool)[None, :], d_area, d_area + (g[:, 2] * g[:, 3])[None, :] - inter)

@@ -31,7 +31,9 @@ def iou_matrix(a: Sequence[XYXY], b: Sequence[XYXY]) -> np.ndarray:
     return box_iou_matrix([xyxy_to_xywh(x) for x in a], [xyxy_to_xywh(x) for x in b], [False] * len(b))
 
 
-def match_greedy(truth: Sequence[XYXY], predicted: Sequence[XYXY], min_iou: float = 0.0) -> list[tuple[int, int, float]]:
+def match_greedy(
+    truth: Sequence[XYXY], predicted: Sequence[XYXY], min_iou: float = 0.0
+) -> list[tuple[int, int, float]]:
     """One-to-one pairs (truth index, prediction index, IoU), highest IoU first, each above ``min_iou``."""
     ious = iou_matrix(predicted, truth).T if truth and predicted else np.zeros((len(truth), len(predicted)))
     pairs = sorted(((ious[t, p], t, p) for t in range(len(truth)) for p in range(len(predicted))), reverse=True)
