@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "studio.cli.project",
     "studio.cli.predict",
     "studio.cli.evaluate",
+    "studio.cli.labelling",
+    "studio.cli.export_model",
 )
 
 
