@@ -24,9 +24,11 @@ from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
 from studio.ui import theme
+from studio.ui.evaluate import EvaluatePage
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
 from studio.ui.pages import AnnotatePage, EmptyPage
+from studio.ui.playground import PlaygroundPage
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
@@ -63,9 +65,14 @@ class MainWindow(QMainWindow):
         self.mode_pages: dict[str, QWidget] = {
             "annotate": self.annotate_page,
             "train": EmptyPage("Training", "Pick a workflow and press Train once the model adapters are in place."),
-            "playground": EmptyPage("Playground", "Try prompts on any image once a model is available."),
-            "evaluate": EmptyPage("Evaluate", "Scores of your training runs appear here after a run finishes."),
+            "playground": PlaygroundPage(),
+            "evaluate": EvaluatePage(),
         }
+        self.playground_page: PlaygroundPage = self.mode_pages["playground"]
+        self.evaluate_page: EvaluatePage = self.mode_pages["evaluate"]
+        for page in (self.playground_page, self.evaluate_page):
+            page.start_job = self.start_job
+        self.evaluate_page.open_image.connect(self.annotate_image)
         for page in self.mode_pages.values():
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
@@ -161,7 +168,14 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return
         self.annotate_page.show_image(self.project.image(image_id))
+        self.playground_page.show_image(image_id)
         self._update_position()
+
+    def annotate_image(self, image_id: int) -> None:
+        """Select ``image_id`` and switch to Annotate (from the evaluation gallery)."""
+        if not self.images.select_image(image_id):
+            self.show_image(image_id)
+        self.set_mode("annotate")
 
     def _update_position(self) -> None:
         model = self.images.model
@@ -198,6 +212,8 @@ class MainWindow(QMainWindow):
         self.project = project
         self.images.model.load(project)
         self.annotate_page.clear()
+        self.playground_page.set_project(project)
+        self.evaluate_page.set_project(project)
         if project is None:
             self._show_empty_state()
             return
@@ -219,6 +235,9 @@ class MainWindow(QMainWindow):
             self.annotate_page.show_empty("No images yet — drop a folder here or File > Import images")
 
     def _store_changed(self, change: Change) -> None:
+        if "runs" in change.tables:
+            self.playground_page.refresh_sources()
+            self.evaluate_page.refresh()
         if "images" in change.tables and self.project is not None:
             if change.image_ids:
                 self.images.model.refresh_images(self.project, set(change.image_ids))
