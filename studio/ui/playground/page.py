@@ -18,24 +18,28 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.adapters import get_adapter, load_catalog, prompts
 from studio.adapters.loading import ModelNotAvailable
+from studio.dataset.predictions import suggestions
 from studio.dataset.store import Project
+from studio.inference.labelling import suggest
 from studio.inference.runs import list_runs
 from studio.ui import theme
 from studio.ui.overlay import OverlayBox, OverlayView, read_image
 from studio.ui.playground.settings_panel import GenerationPanel
-from studio.workers.generation import GenerationJob, load_predictor
+from studio.ui.playground.suggestions import SuggestionsPanel
+from studio.workers.generation import GenerationJob, in_project, load_predictor
 from studio.workers.job import Job
 
 
-def model_sources(project: Project | None) -> list[tuple[str, str, dict[str, str]]]:
-    """(title, source, system prompts) for each run checkpoint (newest first), then each catalog model whose
-    weights are on this machine."""
+def model_sources(project: Project | None) -> list[tuple[str, str, dict[str, str], int | None]]:
+    """(title, source, system prompts, run id) for each run checkpoint (newest first), then each catalog model
+    whose weights are on this machine."""
     found = []
     if project is not None:
         for run in reversed(list_runs(project)):
@@ -44,10 +48,10 @@ def model_sources(project: Project | None) -> list[tuple[str, str, dict[str, str
             except ValueError:
                 continue
             prompts_ = run.config.get("system_prompts") or {}
-            found.append((f"Run: {run.name} ({folder.name})", str(folder), prompts_))
+            found.append((f"Run: {run.name} ({folder.name})", str(folder), prompts_, run.id))
     for entry in load_catalog().values():
         if entry.available and _on_this_machine(entry.id):
-            found.append((f"Base model: {entry.name}", f"model:{entry.id}", {}))
+            found.append((f"Base model: {entry.name}", f"model:{entry.id}", {}, None))
     return found
 
 
@@ -57,6 +61,10 @@ def _on_this_machine(model_id: str) -> bool:
     except (ModelNotAvailable, ValueError):
         return False
     return True
+
+
+SYSTEM_ROLE = Qt.ItemDataRole.UserRole + 1
+RUN_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class PlaygroundPage(QWidget):
@@ -75,6 +83,7 @@ class PlaygroundPage(QWidget):
         self.start_job = lambda job: job.start()  # the main window shows jobs in its status bar
         self._undo: tuple[str, list[int]] | None = None
         self._loading = ""
+        self._then: Any = None
         self._alive: list[Job] = []  # jobs are kept referenced until their thread has ended
         self.generating_text = ""
         self._build()
@@ -158,9 +167,16 @@ class PlaygroundPage(QWidget):
         right.addWidget(self.stats)
         right.addLayout(actions)
         side.setMinimumWidth(360)
+        self.suggestions = SuggestionsPanel()
+        self.suggestions.suggest_requested.connect(self.suggest)
+        self.suggestions.cancel_requested.connect(self.stop)
+        self.suggestions.changed.connect(self._suggestions_changed)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(side, theme.icon("mdi6.chat-outline"), "Prompt")
+        self.tabs.addTab(self.suggestions, theme.icon("mdi6.auto-fix"), "Suggestions")
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
-        splitter.addWidget(side)
+        splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -171,6 +187,7 @@ class PlaygroundPage(QWidget):
     def set_project(self, project: Project | None) -> None:
         self.project = project
         self.image_id = None
+        self.suggestions.set_image(project, None)
         self.source.clear()  # a new project starts from its newest run
         self.refresh_sources()
 
@@ -178,9 +195,10 @@ class PlaygroundPage(QWidget):
         current = self.source.currentData()
         self.source.blockSignals(True)
         self.source.clear()
-        for title, source, system in model_sources(self.project):
+        for title, source, system, run_id in model_sources(self.project):
             self.source.addItem(title, source)
-            self.source.setItemData(self.source.count() - 1, system, Qt.ItemDataRole.UserRole + 1)
+            self.source.setItemData(self.source.count() - 1, system, SYSTEM_ROLE)
+            self.source.setItemData(self.source.count() - 1, run_id, RUN_ROLE)
         index = self.source.findData(current)
         self.source.setCurrentIndex(max(index, 0))
         self.source.blockSignals(False)
@@ -189,7 +207,7 @@ class PlaygroundPage(QWidget):
     def run_system_prompt(self) -> str:
         """The selected run's system prompt for the task (the default one for base models)."""
         task = self.task.currentData()
-        system = self.source.currentData(Qt.ItemDataRole.UserRole + 1) or {}
+        system = self.source.currentData(SYSTEM_ROLE) or {}
         predictor = self.predictors.get(self.source.currentData())
         if predictor is not None:
             return predictor.system_prompt(task)
@@ -213,11 +231,13 @@ class PlaygroundPage(QWidget):
             return
         self.image_id = image_id
         self._set_path(self.project.image(image_id).path)
+        self.suggestions.set_image(self.project, image_id)
 
     def open_file(self, path: str) -> None:
         """Use an image file from anywhere (not part of the project)."""
         self.image_id = None
         self._set_path(path)
+        self.suggestions.set_image(self.project, None)
 
     def _open_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open image", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
@@ -246,14 +266,18 @@ class PlaygroundPage(QWidget):
         if not self.prompt.text().strip():
             self.stats.setText("Type a prompt first")
             return
+        self._with_predictor(self._generate)
+
+    def _with_predictor(self, then: Any) -> None:
+        """Call ``then(predictor)`` for the chosen model, loading it in a worker first when needed."""
         source = self.source.currentData()
         if source is None:
             self.stats.setText("No model to use: train a run or pick a base model")
             return
         if source in self.predictors:
-            self._generate(self.predictors[source])
+            then(self.predictors[source])
             return
-        self._loading = source
+        self._loading, self._then = source, then
         job = Job("Loading model", load_predictor, source)
         job.finished.connect(self._loaded)  # a bound slot: delivered in the GUI thread (a lambda would not be)
         self._start(job, "Loading the model…")
@@ -261,7 +285,7 @@ class PlaygroundPage(QWidget):
     def _loaded(self, predictor: Any) -> None:
         self.predictors[self._loading] = predictor
         self.job = None
-        self._generate(predictor)
+        self._then(predictor)
 
     def _generate(self, predictor: Any) -> None:
         self.answer.clear()
@@ -289,6 +313,7 @@ class PlaygroundPage(QWidget):
         job = self.sender()
         if job is self.job:  # a finished load has already handed over to its generation job
             self.job = None
+            self.suggestions.set_running(False)
         # drop the jobs whose threads have ended (this one's is still winding down)
         self._alive = [j for j in self._alive if j is job or not j.wait(0)]
         self.send_button.setEnabled(self.job is None)
@@ -343,7 +368,45 @@ class PlaygroundPage(QWidget):
         if self.prediction is not None:
             boxes += [OverlayBox(b.label, b.box, "prediction", names.get(b.label, "#ff7f0e"))
                       for b in self.prediction.boxes]
+        if self.project is not None and self.image_id is not None:
+            boxes += [OverlayBox(s.label, s.xyxy, "suggestion", names.get(s.label, "#ff7f0e"))
+                      for s in suggestions(self.project, self.image_id) if s.kind == "box"]
         self.view.set_boxes(boxes)
+
+    # ---------------------------------------------------------------- model-assisted labelling
+    def suggest(self, scope: str) -> None:
+        """Run the chosen model over this image, the images without boxes, or all images."""
+        if self.project is None or self.job is not None:
+            return
+        if scope == "image" and self.image_id is None:
+            self.suggestions.status.setText("Choose a project image first")
+            return
+        ids = {"image": [self.image_id], "unannotated": None,
+               "all": [image.id for image in self.project.images()]}[scope]
+        run_id = self.source.currentData(RUN_ROLE)
+
+        def start(predictor: Any) -> None:
+            job = Job("Suggesting labels", in_project, str(self.project.folder), suggest, predictor, ids,
+                      run_id=run_id)
+            job.progress.connect(self.suggestions.show_progress)
+            job.finished.connect(self._suggested)
+            self._start(job, "Suggesting…")
+            self.suggestions.set_running(True)
+
+        self.suggestions.set_running(True)
+        self._with_predictor(start)
+
+    def _suggested(self, counts: dict[str, Any]) -> None:
+        self.suggestions.status.setText(f"{counts['boxes']:,} boxes and {counts['answers']:,} answers suggested on "
+                                        f"{counts['images']:,} images")
+        self.stats.setText("")
+        self._suggestions_changed()
+
+    def _suggestions_changed(self) -> None:
+        self.suggestions.refresh()
+        self._draw()
+        if self.image_id is not None:
+            self.annotations_added.emit(self.image_id)
 
     # ---------------------------------------------------------------- annotations
     def add_to_annotations(self) -> None:

@@ -10,6 +10,7 @@ from studio.inference.predictor import Prediction
 from studio.ui import theme
 from studio.ui.playground import PlaygroundPage
 from tests.qt.play.conftest import save_shot
+from tests.unit.inference.conftest import tiny_checkpoints  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -82,3 +83,29 @@ def test_system_prompt_warning_and_add_to_annotations(qtbot, page, sample_projec
     assert len(boxes) == before + 1 and boxes[-1].xyxy == (20.0, 20.0, 90.0, 100.0)
     page.undo_add()
     assert len(sample_project.boxes(image_id)) == before
+
+
+def test_suggestions_are_drawn_and_accepted_or_rejected(qtbot, page, sample_project, tiny_checkpoints):  # noqa: F811
+    from studio.inference.predictor import Predictor
+    from tests.unit.inference.test_labelling import ScriptedPredictor
+
+    page.predictors[page.source.currentData()] = ScriptedPredictor(
+        Predictor.from_checkpoint(tiny_checkpoints["full"]))
+    image_id = page.image_id
+    before = len(sample_project.boxes(image_id))
+    page.tabs.setCurrentIndex(1)
+    panel = page.suggestions
+    qtbot.mouseClick(panel.suggest_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.job is None, timeout=60000)
+    labels = len(sample_project.labels())
+    assert panel.list.count() == labels  # one box per label (the questions of the sample are all answered)
+    assert "suggested" in panel.status.text()
+    assert sum(b.style == "suggestion" for b in page.view.boxes) == labels
+    save_shot(page, "playground_suggestions.png")
+    panel.list.item(0).setSelected(True)
+    qtbot.mouseClick(panel.accept_button, Qt.MouseButton.LeftButton)
+    assert len(sample_project.boxes(image_id)) == before + 1
+    assert panel.list.count() == labels - 1
+    qtbot.mouseClick(panel.reject_all_button, Qt.MouseButton.LeftButton)
+    assert panel.list.count() == 0 and not any(b.style == "suggestion" for b in page.view.boxes)
+    assert len(sample_project.boxes(image_id)) == before + 1
