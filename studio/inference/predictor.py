@@ -155,8 +155,9 @@ class Predictor:
     def generate_batch(
         self, samples: Sequence[Sample], images: Sequence[Any], *, max_new_tokens: int = 256,
         system_prompts: dict[str, str] | None = None,
-    ) -> list[str]:
-        """Greedy answers for several samples at once (left padding gives the same answers as one at a time)."""
+    ) -> list[BatchAnswer]:
+        """Greedy answers for several samples at once (left padding gives the same answers as one at a time),
+        each with its confidence: the geometric mean of its tokens' probabilities."""
         import torch
 
         systems = system_prompts or {}
@@ -168,9 +169,36 @@ class Predictor:
             ]
             batch = collate_left(encoded, self.processor.tokenizer.pad_token_id).to(self.device)
             output = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                                         temperature=None, top_p=None, top_k=None)
-        new = output[:, batch["input_ids"].shape[1]:]
-        return [t.strip() for t in self.processor.tokenizer.batch_decode(new, skip_special_tokens=True)]
+                                         temperature=None, top_p=None, top_k=None, output_scores=True,
+                                         return_dict_in_generate=True)
+            new = output.sequences[:, batch["input_ids"].shape[1]:]
+            logprobs = vision_cache.core_model(self.model).compute_transition_scores(
+                output.sequences, output.scores, normalize_logits=True)
+        answers = []
+        for row, scores in zip(new.tolist(), logprobs, strict=True):
+            length = _answer_length(row, self._end_ids())
+            confidence = float(torch.exp(scores[:length].float().mean())) if length else 0.0
+            text = self.processor.tokenizer.decode(row[:length], skip_special_tokens=True).strip()
+            answers.append(BatchAnswer(text, confidence))
+        return answers
+
+    def _end_ids(self) -> set[int]:
+        eos = vision_cache.core_model(self.model).generation_config.eos_token_id
+        return set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    text: str
+    confidence: float
+
+
+def _answer_length(tokens: list[int], end_ids: set[int]) -> int:
+    """Tokens up to and including the first end token (the rest is padding)."""
+    for n, token in enumerate(tokens):
+        if token in end_ids:
+            return n + 1
+    return len(tokens)
 
 
 def collate_left(encoded: Sequence[Any], pad_id: int) -> Any:

@@ -68,11 +68,11 @@ class EvaluatePage(QWidget):
 
     def _build(self) -> None:
         self.run_box = QComboBox()
+        self.run_box.currentIndexChanged.connect(self._fill_checkpoints)
         self.split_box = QComboBox()
         self.split_box.addItems(["val", "test"])
         self.split_box.currentIndexChanged.connect(self.refresh)
         self.checkpoint_box = QComboBox()
-        self.checkpoint_box.addItems(["best", "last"])
         self.evaluate_button = QPushButton(theme.icon("mdi6.play", color="white"), "Evaluate")
         self.evaluate_button.setProperty("primary", True)
         self.evaluate_button.clicked.connect(self.evaluate)
@@ -144,6 +144,11 @@ class EvaluatePage(QWidget):
         self.project = project
         self.refresh()
 
+    def _fill_checkpoints(self) -> None:
+        run = next((r for r in self.runs if r.name == self.run_box.currentText()), None)
+        self.checkpoint_box.clear()
+        self.checkpoint_box.addItems(["best", "last", *(p.name for p in (run.checkpoints() if run else []))])
+
     def split(self) -> str:
         return self.split_box.currentText()
 
@@ -151,10 +156,13 @@ class EvaluatePage(QWidget):
         """Reload the runs and their stored evaluations for the chosen split."""
         self.runs = list_runs(self.project) if self.project is not None else []
         current = self.run_box.currentText()
+        self.run_box.blockSignals(True)
         self.run_box.clear()
         self.run_box.addItems([run.name for run in self.runs])
         if current:
             self.run_box.setCurrentText(current)
+        self.run_box.blockSignals(False)
+        self._fill_checkpoints()
         self.evaluate_button.setEnabled(bool(self.runs) and self.project is not None
                                         and not self.project.read_only and self.job is None)
         evaluated = [run for run in self.runs if self.split() in run.summary.get("evaluation", {})]

@@ -28,6 +28,7 @@ from studio.adapters.loading import ModelNotAvailable
 from studio.dataset.predictions import suggestions
 from studio.dataset.store import Project
 from studio.inference.labelling import suggest
+from studio.inference.loading import read_meta
 from studio.inference.runs import list_runs
 from studio.ui import theme
 from studio.ui.overlay import OverlayBox, OverlayView, read_image
@@ -45,9 +46,9 @@ def model_sources(project: Project | None) -> list[tuple[str, str, dict[str, str
         for run in reversed(list_runs(project)):
             try:
                 folder = run.checkpoint("best")
-            except ValueError:
+            except (ValueError, OSError):
                 continue
-            prompts_ = run.config.get("system_prompts") or {}
+            prompts_ = read_meta(folder).get("system_prompts") or {}
             found.append((f"Run: {run.name} ({folder.name})", str(folder), prompts_, run.id))
     for entry in load_catalog().values():
         if entry.available and _on_this_machine(entry.id):
