@@ -65,11 +65,12 @@ class Output:
             self.cancel.raise_if_cancelled()
         source = Path(image.file)
         used = self._names.setdefault(subdir, set())
-        name, counter = source.name, 1
-        while name.lower() in used:
-            name = f"{source.stem}_{counter}{source.suffix}"
+        stem, counter = source.stem, 1
+        while stem.lower() in used:  # unique stems: label files are named after them
+            stem = f"{source.stem}_{counter}"
             counter += 1
-        used.add(name.lower())
+        used.add(stem.lower())
+        name = stem + source.suffix
         target = self.folder / subdir / name
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
