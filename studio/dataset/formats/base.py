@@ -97,6 +97,7 @@ class DocImage:
     vqa: list[DocQA] = field(default_factory=list)
     frame: BoxFrame = PIXELS
     split: str = ""
+    orientation: int = 1  # EXIF orientation of the file (exports write such files upright)
     search: tuple[Path, ...] = ()  # extra folders to look for ``file`` in, before the dataset's own
 
 

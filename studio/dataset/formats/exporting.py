@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image as PILImage
+from PIL import ImageOps
+
 from studio.dataset.formats.base import DatasetDoc, DocBox, DocImage, DocPhrase, DocQA
 from studio.dataset.formats.registry import get_format
 from studio.dataset.model import SPLITS
@@ -55,6 +58,7 @@ class Output:
         self.progress, self.cancel = progress, cancel
         self.notes: list[str] = []
         self.files = 0
+        self.upright = 0  # files written turned upright (their EXIF orientation applied)
         self._names: dict[str, set[str]] = {}
         self._placed = 0
         self._last = 0.0
@@ -73,10 +77,14 @@ class Output:
         name = stem + source.suffix
         target = self.folder / subdir / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
+        if image.orientation != 1:
+            _write_upright(source, target)
+            self.upright += 1
+        else:
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
         self._placed += 1
         now = time.monotonic()
         if now - self._last > 0.2:
@@ -96,6 +104,16 @@ class Output:
 
     def write_jsonl(self, relative: str, records: list[Any]) -> Path:
         return self.write_text(relative, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+
+def _write_upright(source: Path, target: Path) -> None:
+    """Save the image turned as its EXIF orientation says: every tool then sees the pixels the boxes mean."""
+    with PILImage.open(source) as image:
+        upright = ImageOps.exif_transpose(image)
+        exif = upright.getexif()
+        exif.pop(0x0112, None)
+        options = {"quality": 95} if image.format == "JPEG" else {}
+        upright.save(target, format=image.format, exif=exif, **options)
 
 
 def doc_from_project(project: Project, split: str | None = None) -> DatasetDoc:
@@ -123,6 +141,7 @@ def doc_from_project(project: Project, split: str | None = None) -> DatasetDoc:
                 ],
                 vqa=[DocQA(p.question, p.answer) for p in annotation.vqa],
                 split=image.split,
+                orientation=image.orientation,
             )
         )
     return doc
@@ -166,6 +185,8 @@ def export_dataset(
         shutil.rmtree(partial, ignore_errors=True)
         raise
     progress(len(doc.images), len(doc.images), "")
+    if output.upright:
+        output.notes.append(f"{output.upright:,} images with an EXIF orientation were written upright")
     return ExportReport(
         format=fmt.name,
         target=str(out),
