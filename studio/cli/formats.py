@@ -26,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument("--format", required=True, choices=list(FORMATS), help="the dataset's format")
     cmd.add_argument("path", help="the dataset file or folder")
     cmd.add_argument("--dry-run", action="store_true", help="only show what would be imported")
+    cmd.add_argument(
+        "--model",
+        help="trainer formats: the model whose box format the answers use "
+        "(default: the one a VLM Studio export recorded)",
+    )
     cmd.add_argument("--json", action="store_true", help="print one JSON document")
     cmd.set_defaults(handler=_import)
 
@@ -53,7 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _import(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
         report = import_dataset(
-            project, args.format, args.path, dry_run=args.dry_run, progress=progress_printer(False, "import")
+            project,
+            args.format,
+            args.path,
+            dry_run=args.dry_run,
+            model=args.model,
+            progress=progress_printer(False, "import"),
         )
     emit(report.to_dict(), as_json=args.json, text=report.summary())
     return 0

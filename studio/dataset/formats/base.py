@@ -62,6 +62,7 @@ class DocBox:
     y1: float
     x2: float
     y2: float
+    frame: BoxFrame | None = None  # when not the image's frame
 
     @property
     def xyxy(self) -> Box4:
@@ -135,9 +136,7 @@ def load_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FormatError(
-            path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON ({exc.msg})"
-        ) from None
+        raise FormatError(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON ({exc.msg})") from None
 
 
 def iter_jsonl(path: Path):
@@ -152,9 +151,7 @@ def iter_jsonl(path: Path):
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            raise FormatError(
-                path, f"line {number} column {exc.colno}", f"invalid JSON ({exc.msg})"
-            ) from None
+            raise FormatError(path, f"line {number} column {exc.colno}", f"invalid JSON ({exc.msg})") from None
 
 
 class Fields:
@@ -204,9 +201,7 @@ class Fields:
         return None if value is None else Fields(self.file, f"{self.path}.{key}", value)
 
     def children(self, key: str) -> list[Fields]:
-        return [
-            Fields(self.file, f"{self.path}.{key}[{i}]", item) for i, item in enumerate(self.items(key, []))
-        ]
+        return [Fields(self.file, f"{self.path}.{key}[{i}]", item) for i, item in enumerate(self.items(key, []))]
 
 
 def numbers(file: Path | str, place: str, value: Any, count: int) -> list[float]:
@@ -223,14 +218,10 @@ def numbers(file: Path | str, place: str, value: Any, count: int) -> list[float]
     return result
 
 
-def ordered_box(
-    file: Path | str, place: str, label: str | None, x1: float, y1: float, x2: float, y2: float
-) -> DocBox:
+def ordered_box(file: Path | str, place: str, label: str | None, x1: float, y1: float, x2: float, y2: float) -> DocBox:
     """A box whose corners must be in order (x1 <= x2, y1 <= y2)."""
     if x2 < x1 or y2 < y1:
-        raise FormatError(
-            file, place, f"expected x1 <= x2 and y1 <= y2, found [{x1:g}, {y1:g}, {x2:g}, {y2:g}]"
-        )
+        raise FormatError(file, place, f"expected x1 <= x2 and y1 <= y2, found [{x1:g}, {y1:g}, {x2:g}, {y2:g}]")
     return DocBox(label, x1, y1, x2, y2)
 
 

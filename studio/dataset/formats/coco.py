@@ -27,7 +27,7 @@ UNLABELED = "unlabeled"  # the category written for boxes without a label (COCO 
 _SPLIT_WORDS = (("train", {"train"}), ("val", {"val", "valid", "validation"}), ("test", {"test"}))
 
 
-def read(path: Path) -> DatasetDoc:
+def read(path: Path, model: str | None = None) -> DatasetDoc:
     instances, captions = _files(path)
     doc = DatasetDoc(source=path)
     for file in instances:
@@ -51,9 +51,7 @@ def _files(path: Path) -> tuple[list[Path], list[Path]]:
     captions = [f for f in found if f.name.startswith("captions")]
     instances = [f for f in found if f not in captions]
     if not instances and not captions:
-        raise FormatError(
-            path, "", "expected COCO JSON files (instances_*.json, captions_*.json) in this folder"
-        )
+        raise FormatError(path, "", "expected COCO JSON files (instances_*.json, captions_*.json) in this folder")
     return instances, captions
 
 
@@ -99,18 +97,12 @@ def _read_instances(file: Path, doc: DatasetDoc, split: str) -> None:
         label = categories[category_id] if category_id is not None else None
         image.boxes.append(ordered_box(file, f"{ann.path}.bbox", label, x, y, x + w, y + h))
     if crowd:
-        doc.notes.append(
-            f"{file.name}: {crowd:,} crowd annotations (iscrowd=1) were imported as ordinary boxes"
-        )
+        doc.notes.append(f"{file.name}: {crowd:,} crowd annotations (iscrowd=1) were imported as ordinary boxes")
     if polygons:
-        doc.notes.append(
-            f"{file.name}: {polygons:,} annotations had no bbox; their polygon's bounding box was used"
-        )
+        doc.notes.append(f"{file.name}: {polygons:,} annotations had no bbox; their polygon's bounding box was used")
 
 
-def _read_images(
-    top: Fields, doc: DatasetDoc, split: str, search: tuple[Path, ...]
-) -> dict[object, DocImage]:
+def _read_images(top: Fields, doc: DatasetDoc, split: str, search: tuple[Path, ...]) -> dict[object, DocImage]:
     images: dict[object, DocImage] = {}
     for entry in top.children("images"):
         key = entry.get("id", (int, str))
@@ -175,9 +167,7 @@ def _read_captions(file: Path, doc: DatasetDoc, by_file: dict[str, DocImage]) ->
         else:
             image.caption = text
     if extra:
-        doc.notes.append(
-            f"{file.name}: {extra:,} further captions were not imported (an image keeps one caption)"
-        )
+        doc.notes.append(f"{file.name}: {extra:,} further captions were not imported (an image keeps one caption)")
 
 
 def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:

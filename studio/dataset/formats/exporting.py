@@ -131,9 +131,7 @@ def doc_from_project(project: Project, split: str | None = None) -> DatasetDoc:
                 where=f"image {image.id}",
                 width=image.width,
                 height=image.height,
-                boxes=[
-                    DocBox(names.get(b.label_id) if b.label_id else None, *b.xyxy) for b in annotation.boxes
-                ],
+                boxes=[DocBox(names.get(b.label_id) if b.label_id else None, *b.xyxy) for b in annotation.boxes],
                 caption=annotation.caption,
                 phrases=[
                     DocPhrase(p.start, p.end, tuple(index[b] for b in p.box_ids if b in index))

@@ -102,6 +102,7 @@ def plan_import(
     format_name: str,
     path: str | Path,
     *,
+    model: str | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> ImportPlan:
@@ -112,7 +113,7 @@ def plan_import(
     if not path.exists():
         raise FormatError(path, "", "no such file or folder")
     progress(0, 0, f"reading {path.name}")
-    doc = fmt.read(path)
+    doc = fmt.read(path, model)
     report = ImportReport(format=fmt.name, source=str(path), notes=list(doc.notes))
     known = {image.path for image in project.images()}
     planned: dict[str, PlannedImage] = {}
@@ -146,7 +147,7 @@ def plan_import(
         elif image.width and image.height and (image.width, image.height) != (width, height):
             mismatched += 1
         for box in image.boxes:
-            xyxy = image.frame.to_pixels(box.xyxy, width, height)
+            xyxy = (box.frame or image.frame).to_pixels(box.xyxy, width, height)
             if raw_frame:
                 xyxy = _orient(xyxy, info.orientation, info.height, info.width)
             if xyxy[0] < -0.5 or xyxy[1] < -0.5 or xyxy[2] > width + 0.5 or xyxy[3] > height + 0.5:
@@ -160,8 +161,7 @@ def plan_import(
         )
     if mismatched:
         report.notes.append(
-            f"{mismatched:,} images have a different size in the dataset than on disk; boxes were "
-            "kept as written"
+            f"{mismatched:,} images have a different size in the dataset than on disk; boxes were kept as written"
         )
     if outside:
         report.notes.append(f"{outside:,} boxes reach outside their image; they were kept as written")
@@ -208,12 +208,13 @@ def import_dataset(
     format_name: str,
     path: str | Path,
     *,
+    model: str | None = None,
     dry_run: bool = False,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> ImportReport:
     """Plan, and unless ``dry_run``, apply an import; returns the report."""
-    plan = plan_import(project, format_name, path, progress=progress, cancel=cancel)
+    plan = plan_import(project, format_name, path, model=model, progress=progress, cancel=cancel)
     if dry_run:
         return plan.report
     return apply_import(project, plan, progress=progress, cancel=cancel)
@@ -273,9 +274,7 @@ def _count(
         existing = item.info.path in known
         report.images_new += not existing
         report.images_existing += existing
-        old_boxes = (
-            [(names.get(b.label_id), b.xyxy) for b in project.boxes(ids[item.info.path])] if existing else []
-        )
+        old_boxes = [(names.get(b.label_id), b.xyxy) for b in project.boxes(ids[item.info.path])] if existing else []
         for label, xyxy in item.boxes:
             if any(_same(label, xyxy, old) for old in old_boxes):
                 report.boxes_existing += 1
@@ -296,8 +295,7 @@ def _check(doc: DatasetDoc, image: DocImage) -> None:
             raise FormatError(
                 doc.source,
                 image.where,
-                f"phrase span {phrase.start}..{phrase.end} is outside the "
-                f"caption ({len(image.caption)} characters)",
+                f"phrase span {phrase.start}..{phrase.end} is outside the caption ({len(image.caption)} characters)",
             )
         if any(not 0 <= i < len(image.boxes) for i in phrase.boxes):
             raise FormatError(doc.source, image.where, "a phrase links to a box that does not exist")
@@ -311,9 +309,7 @@ def _same(label: str | None, xyxy: Box4, other: tuple[str | None, Box4]) -> bool
 
 def _write_image(project: Project, image, item: PlannedImage, labels: dict[str, int]) -> None:
     names = {label_id: name for name, label_id in labels.items()}
-    existing = [
-        (names.get(b.label_id) if b.label_id else None, b.xyxy, b.id) for b in project.boxes(image.id)
-    ]
+    existing = [(names.get(b.label_id) if b.label_id else None, b.xyxy, b.id) for b in project.boxes(image.id)]
     box_ids: list[int] = []
     for label, xyxy in item.boxes:
         same = next((old[2] for old in existing if _same(label, xyxy, (old[0], old[1]))), None)

@@ -27,7 +27,7 @@ LABELME_VERSION = "5.5.0"
 _SKIPPED = ("point", "line", "linestrip", "points")
 
 
-def read(path: Path) -> DatasetDoc:
+def read(path: Path, model: str | None = None) -> DatasetDoc:
     files = [path] if path.is_file() else sorted(path.rglob("*.json"))
     if not files:
         raise FormatError(path, "", "expected labelme JSON files in this folder")

@@ -30,7 +30,7 @@ from studio.dataset.formats.exporting import Output
 LABEL_MAP = "label_map.json"
 
 
-def read(path: Path) -> DatasetDoc:
+def read(path: Path, model: str | None = None) -> DatasetDoc:
     if path.is_dir():
         files = sorted(path.glob("*.jsonl"))
         if len(files) != 1:
@@ -86,9 +86,7 @@ def _grounding(grounding: Fields, image: DocImage) -> None:
     for region, phrase, span in zip(regions, phrases, found, strict=True):
         given = region.items("tokens_positive", None)
         if given:
-            start, end = (
-                int(v) for v in numbers(region.file, f"{region.path}.tokens_positive[0]", given[0], 2)
-            )
+            start, end = (int(v) for v in numbers(region.file, f"{region.path}.tokens_positive[0]", given[0], 2))
             span = (start, end)
         if span is None:
             raise region.error("phrase", f"{phrase!r} does not occur in the caption")
@@ -148,9 +146,7 @@ def _note_losses(doc: DatasetDoc, output: Output) -> None:
         dropped += sum(1 for i, box in enumerate(image.boxes) if not box.label and i not in linked)
         empty += sum(1 for phrase in image.phrases if not phrase.boxes)
     if relabeled:
-        output.notes.append(
-            f"{relabeled:,} boxes linked to phrases were written as grounding regions, without labels"
-        )
+        output.notes.append(f"{relabeled:,} boxes linked to phrases were written as grounding regions, without labels")
     if dropped:
         output.notes.append(f"{dropped:,} boxes with neither a label nor a phrase were not written")
     if empty:

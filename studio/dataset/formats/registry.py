@@ -22,17 +22,16 @@ class DatasetFormat:
     import_hint: str  # what to point the import at
     needs_model: bool = False  # exports write boxes and the system prompt the way one model is trained
 
-    def read(self, path: Path) -> DatasetDoc:
-        return importlib.import_module(self.module).read(path)
+    def read(self, path: Path, model: str | None = None) -> DatasetDoc:
+        """Read the dataset; ``model`` says how boxes in answer text are written (trainer formats)."""
+        return importlib.import_module(self.module).read(path, model)
 
     def write(self, doc: DatasetDoc, output: Output, model: str | None) -> None:
         importlib.import_module(self.module).write(doc, output, model)
 
 
 def _fmt(name: str, title: str, carries: str, hint: str, needs_model: bool = False) -> DatasetFormat:
-    return DatasetFormat(
-        name, title, f"studio.dataset.formats.{name}", frozenset(carries.split()), hint, needs_model
-    )
+    return DatasetFormat(name, title, f"studio.dataset.formats.{name}", frozenset(carries.split()), hint, needs_model)
 
 
 FORMATS: dict[str, DatasetFormat] = {
@@ -58,9 +57,7 @@ FORMATS: dict[str, DatasetFormat] = {
         ),
         _fmt("labelme", "labelme JSON", "boxes labels", "a folder of labelme JSON files, or one file"),
         _fmt("odvg", "ODVG JSONL (GroundingDINO)", "boxes labels captions phrases", "an ODVG .jsonl file"),
-        _fmt(
-            "llava", "LLaVA / ShareGPT JSON", "boxes vqa", "a LLaVA JSON file (list of conversations)", True
-        ),
+        _fmt("llava", "LLaVA / ShareGPT JSON", "boxes vqa", "a LLaVA JSON file (list of conversations)", True),
         _fmt(
             "llamafactory",
             "LLaMA-Factory (sharegpt)",

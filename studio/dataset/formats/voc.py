@@ -20,7 +20,7 @@ from studio.dataset.formats.exporting import Output
 UNLABELED = "unlabeled"
 
 
-def read(path: Path) -> DatasetDoc:
+def read(path: Path, model: str | None = None) -> DatasetDoc:
     if path.is_file():
         doc = DatasetDoc(source=path)
         doc.images.append(_read_file(path, doc, path.parent, ""))

@@ -22,7 +22,7 @@ CLASS_FILES = ("classes.txt", "obj.names")
 _DIGITS = 7  # normalised digits written: well inside 0.01 px for images up to 100,000 px wide
 
 
-def read(path: Path) -> DatasetDoc:
+def read(path: Path, model: str | None = None) -> DatasetDoc:
     yaml_file = _yaml_file(path)
     if yaml_file is not None:
         return _read_yaml(yaml_file)
@@ -67,17 +67,13 @@ def _read_yaml(file: Path) -> DatasetDoc:
         entries = data.get(split)
         for entry in entries if isinstance(entries, list) else [entries] if entries else []:
             if not isinstance(entry, str):
-                raise FormatError(
-                    file, split, f"expected a folder, a list file or a list of them, found {entry!r}"
-                )
+                raise FormatError(file, split, f"expected a folder, a list file or a list of them, found {entry!r}")
             for image in _split_images(root, entry, file, split):
                 if image not in seen:
                     seen.add(image)
                     doc.images.append(_image(image, split, names, doc))
     if not seen:
-        raise FormatError(
-            file, "train", "names no images (expected folders or list files under 'train'/'val'/'test')"
-        )
+        raise FormatError(file, "train", "names no images (expected folders or list files under 'train'/'val'/'test')")
     return doc
 
 
@@ -133,9 +129,7 @@ def _image(image: Path, split: str, names: list[str], doc: DatasetDoc) -> DocIma
             values = [float(p) for p in parts[1:]]
             index = int(parts[0])
         except ValueError:
-            raise FormatError(
-                labels, place, f"expected 'class cx cy w h' numbers, found {line.strip()!r}"
-            ) from None
+            raise FormatError(labels, place, f"expected 'class cx cy w h' numbers, found {line.strip()!r}") from None
         if not 0 <= index < len(names):
             raise FormatError(labels, place, f"class {index} is not in the {len(names)} class names")
         if len(values) == 4:
@@ -148,9 +142,7 @@ def _image(image: Path, split: str, names: list[str], doc: DatasetDoc) -> DocIma
         else:
             raise FormatError(labels, place, f"expected 'class cx cy w h' (5 numbers), found {len(parts)}")
         if not all(-0.01 <= v <= 1.01 for v in (x1, y1, x2, y2)):
-            raise FormatError(
-                labels, place, "expected coordinates normalised to 0..1 (is this file in pixels?)"
-            )
+            raise FormatError(labels, place, "expected coordinates normalised to 0..1 (is this file in pixels?)")
         result.boxes.append(ordered_box(labels, place, names[index], x1, y1, x2, y2))
     return result
 
@@ -172,9 +164,7 @@ def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
         for box in image.boxes:
             x1, y1, x2, y2 = NORMALIZED.from_pixels(box.xyxy, image.width or 1, image.height or 1)
             values = ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)
-            lines.append(
-                " ".join([str(index[box.label or UNLABELED]), *(f"{v:.{_DIGITS}f}" for v in values)])
-            )
+            lines.append(" ".join([str(index[box.label or UNLABELED]), *(f"{v:.{_DIGITS}f}" for v in values)]))
         output.write_text(label_path(Path(relative)).as_posix(), "".join(line + "\n" for line in lines))
     if unassigned:
         output.notes.append(f"{unassigned:,} images in no split were written to the train split")
