@@ -34,8 +34,7 @@ def snapshot(project: Project) -> dict[str, dict]:
             "boxes": sorted((names.get(b.label_id), coords[b.id]) for b in boxes),
             "caption": project.caption(image.id),
             "phrases": sorted(
-                (p.text, p.start, p.end, tuple(sorted(coords[i] for i in p.box_ids)))
-                for p in project.phrases(image.id)
+                (p.text, p.start, p.end, tuple(sorted(coords[i] for i in p.box_ids))) for p in project.phrases(image.id)
             ),
             "vqa": [(p.question, p.answer) for p in project.vqa(image.id)],
         }
@@ -48,9 +47,7 @@ def close_boxes(a: dict, b: dict, tolerance: float = 0.01) -> bool:
         return False
     for name in a:
         left, right = a[name], b[name]
-        if {k: v for k, v in left.items() if k != "boxes"} != {
-            k: v for k, v in right.items() if k != "boxes"
-        }:
+        if {k: v for k, v in left.items() if k != "boxes"} != {k: v for k, v in right.items() if k != "boxes"}:
             return False
         if len(left["boxes"]) != len(right["boxes"]):
             return False

@@ -24,9 +24,7 @@ def expected(fmt: str, full: dict) -> dict:
         elif fmt == "coco":
             keep.update(phrases=[])
         elif fmt == "odvg":
-            keep["boxes"] = sorted(
-                (None if coords in linked else label, coords) for label, coords in item["boxes"]
-            )
+            keep["boxes"] = sorted((None if coords in linked else label, coords) for label, coords in item["boxes"])
         result[name] = keep
     return result
 

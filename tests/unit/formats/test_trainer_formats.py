@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from studio.adapters import get_adapter, samples_from_annotation
-from studio.adapters import prompts
+from studio.adapters import get_adapter, prompts, samples_from_annotation
 from studio.dataset.formats.exporting import export_dataset
 from studio.dataset.formats.importing import import_dataset
 from studio.dataset.store import Project
