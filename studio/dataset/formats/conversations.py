@@ -92,6 +92,12 @@ def model_for(path: Path, model: str | None) -> str | None:
     return None
 
 
+def single_image(images: list) -> str | None:
+    """The one image file a record names (repeats of the same file count once), else None."""
+    files = set(images)
+    return images[0] if len(files) == 1 and isinstance(images[0], str) else None
+
+
 def strip_image_tokens(text: str) -> str:
     return text.replace(IMAGE_TOKEN + "\n", "").replace(IMAGE_TOKEN, "").strip()
 

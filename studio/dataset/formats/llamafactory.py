@@ -53,8 +53,9 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
             columns = entry.child("columns", None)
             if columns is not None and not columns.has("images"):
                 continue
-            file = entry.text("file_name")
-            _read_data(info.parent / file, entry.value, reader)
+            if not entry.has("file_name"):
+                continue  # a Hugging Face Hub or ModelScope dataset: nothing on disk to import
+            _read_data(info.parent / entry.text("file_name"), entry.value, reader)
             used += 1
         if not used:
             raise FormatError(info, "$", 'expected an entry with "formatting": "sharegpt" and an images column')
@@ -62,30 +63,30 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
     return doc
 
 
-def _read_data(file: Path, entry: dict, reader: conv.ConversationReader) -> None:
-    if not file.is_file():
-        raise FormatError(file, "", "no such data file")
-    data = load_json(file)
+def _read_data(data_file: Path, entry: dict, reader: conv.ConversationReader) -> None:
+    if not data_file.is_file():
+        raise FormatError(data_file, "", "no such data file")
+    data = load_json(data_file)
     if not isinstance(data, list):
-        raise FormatError(file, "$", "expected a list of records")
+        raise FormatError(data_file, "$", "expected a list of records")
+    for key in ("columns", "tags"):
+        if not isinstance(entry.get(key) or {}, dict):
+            raise FormatError(data_file.parent / INFO_FILE, key, "expected an object")
     columns = entry.get("columns") or {}
     default = "messages" if data and isinstance(data[0], dict) and "messages" in data[0] else "conversations"
     messages_key = columns.get("messages", default)
     images_key = columns.get("images", "images")
-    system_key = columns.get("system")
     tags = dict(TAGS if messages_key == "messages" and "tags" not in entry else _SHAREGPT_TAGS, **entry.get("tags", {}))
     for index, value in enumerate(data):
-        record = Fields(file, f"$[{index}]", value)
-        images = record.items(images_key, [])
-        if len(images) != 1 or not isinstance(images[0], str):
+        record = Fields(data_file, f"$[{index}]", value)
+        file = conv.single_image(record.items(images_key, []))
+        if file is None:
             reader.doc.notes.append(
-                f"{file.name} $[{index}]: a record with {len(images)} images was skipped "
+                f"{data_file.name} $[{index}]: a record without exactly one image file was skipped "
                 "(one image per record is supported)"
             )
             continue
-        image = reader.image(images[0], f"{file.name} $[{index}]")
-        if system_key:
-            record.text(system_key, "")
+        image = reader.image(file, f"{data_file.name} $[{index}]")
         read_turns(
             reader,
             image,

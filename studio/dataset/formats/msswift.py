@@ -41,18 +41,17 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
     reader = conv.ConversationReader(doc, conv.model_for(path, model))
     for number, value in iter_jsonl(path):
         record = Fields(path, f"line {number}", value)
-        images = record.items("images", [])
-        if len(images) != 1:
+        file = conv.single_image(record.items("images", []))
+        if file is None:
             doc.notes.append(
-                f"{path.name} line {number}: a record with {len(images)} images was skipped "
+                f"{path.name} line {number}: a record without exactly one image file was skipped "
                 "(one image per record is supported)"
             )
             continue
-        if not isinstance(images[0], str):
-            raise record.error("images[0]", "expected a file path")
-        image = reader.image(images[0], f"{path.name} line {number}")
+        image = reader.image(file, f"{path.name} line {number}")
         boxes = _objects(record)
-        refs = [box.label or "" for box in boxes]
+        refs = iter([box.label or "" for box in boxes])
+        used = 0
         pending: str | None = None
         for turn in record.children("messages"):
             role, text = turn.text("role"), turn.text("content")
@@ -61,8 +60,12 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
             elif role == "assistant":
                 if pending is None:
                     raise turn.error("role", "an assistant message without a user message before it")
-                answer = _fill(text, refs)
-                reader.add(image, pending, answer, boxes or None)
+                tags = text.count("<bbox>")
+                if not tags and text.lstrip().startswith(("[", "{")):
+                    tags = len(boxes) - used  # a literal answer (a VLM Studio export): the remaining objects
+                given = boxes[used : used + tags]
+                used += len(given)
+                reader.add(image, pending, _fill(text, refs), given or None)
                 pending = None
             elif role not in ("system", "tool"):
                 raise turn.error("role", f"unknown role {role!r} (expected system, user or assistant)")
@@ -90,12 +93,10 @@ def _objects(record: Fields) -> list[DocBox]:
     return result
 
 
-def _fill(text: str, refs: list[str]) -> str:
-    """Replace ``<ref-object>`` tags by the refs in order (``<bbox>`` tags stay: the boxes come from objects)."""
-    for ref in refs:
-        if "<ref-object>" not in text:
-            break
-        text = text.replace("<ref-object>", ref, 1)
+def _fill(text: str, refs) -> str:
+    """Replace ``<ref-object>`` tags by the next refs, as ms-swift does (``<bbox>`` boxes come from objects)."""
+    while "<ref-object>" in text:
+        text = text.replace("<ref-object>", next(refs, ""), 1)
     return text
 
 
