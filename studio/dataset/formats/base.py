@@ -9,6 +9,7 @@ to the store; the exporter builds a ``DatasetDoc`` from the store (pixels) and h
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,13 +184,9 @@ class Fields:
     def text(self, key: str, default: Any = ...) -> str:
         return self.get(key, str, default)
 
-    def number(self, key: str, default: Any = ...) -> float:
-        value = self.get(key, (int, float), default)
-        return value if value is None else float(value)
-
     def integer(self, key: str, default: Any = ...) -> int:
         value = self.get(key, (int, float), default)
-        if value is not None and value != int(value):
+        if value is not None and (not math.isfinite(value) or value != int(value)):
             raise self.error(key, f"expected a whole number, found {value}")
         return value if value is None else int(value)
 

@@ -40,7 +40,7 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
     doc = DatasetDoc(source=path)
     reader = conv.ConversationReader(doc, conv.model_for(path, model))
     for number, value in iter_jsonl(path):
-        record = Fields(path, f"line {number}", value)
+        record = Fields(path, f"line {number} $", value)
         file = conv.single_image(record.items("images", []))
         if file is None:
             doc.notes.append(

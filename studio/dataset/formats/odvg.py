@@ -39,7 +39,7 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
     label_map = _label_map(path.parent / LABEL_MAP)
     doc = DatasetDoc(source=path, labels=list(label_map.values()))
     for number, value in iter_jsonl(path):
-        record = Fields(path, f"line {number}", value)
+        record = Fields(path, f"line {number} $", value)
         image = DocImage(
             file=record.text("filename"),
             where=f"{path.name} line {number}",
