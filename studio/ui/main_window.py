@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
         self.jobs_bar = JobsBar()
         self.position_label = QLabel()
         self.saved_label = QLabel()
+        self._saved_timer = QTimer(self, singleShot=True, interval=2500)
+        self._saved_timer.timeout.connect(self.saved_label.clear)
         bar.addWidget(self.jobs_bar)
         bar.addPermanentWidget(self.position_label)
         bar.addPermanentWidget(self.saved_label)
@@ -235,7 +237,7 @@ class MainWindow(QMainWindow):
 
     def show_saved(self) -> None:
         self.saved_label.setText("saved")
-        QTimer.singleShot(2500, lambda: self.saved_label.setText(""))
+        self._saved_timer.start()
 
     def new_project_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new project")
