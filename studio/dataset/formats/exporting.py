@@ -196,3 +196,18 @@ def export_dataset(
         notes=output.notes,
         seconds=time.perf_counter() - started,
     )
+
+
+def export_dataset_at(
+    folder: str | Path,
+    format_name: str,
+    out: str | Path,
+    *,
+    split: str | None = None,
+    model: str | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> ExportReport:
+    """``export_dataset`` on its own read-only connection to the project in ``folder`` (for a worker thread)."""
+    with Project.open(folder, read_only=True) as project:
+        return export_dataset(project, format_name, out, split=split, model=model, progress=progress, cancel=cancel)

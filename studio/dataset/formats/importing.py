@@ -339,3 +339,26 @@ def _write_image(project: Project, image, item: PlannedImage, labels: dict[str, 
                 vqa.add((pair.question, pair.answer))
     if split and not image.split_pinned and split != image.split:
         project.set_split([image.id], split)
+
+
+# ---------------------------------------------------------------- for worker threads (own connection)
+def plan_import_at(
+    folder: str | Path,
+    format_name: str,
+    path: str | Path,
+    *,
+    model: str | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> ImportPlan:
+    """``plan_import`` on its own read-only connection to the project in ``folder``."""
+    with Project.open(folder, read_only=True) as project:
+        return plan_import(project, format_name, path, model=model, progress=progress, cancel=cancel)
+
+
+def apply_import_at(
+    folder: str | Path, plan: ImportPlan, *, progress: Progress = no_progress, cancel: CancelToken | None = None
+) -> ImportReport:
+    """``apply_import`` on its own connection to the project in ``folder``."""
+    with Project.open(folder) as project:
+        return apply_import(project, plan, progress=progress, cancel=cancel)
