@@ -227,7 +227,7 @@ def _find(image: DocImage, root: Path, measured: dict[Path, NewImage | str]) -> 
     if not name.strip():
         return "no file name given"
     given = Path(name).expanduser()
-    folders = [*image.search, root, root / "images"]
+    folders = list(dict.fromkeys([*image.search, root, root / "images"]))
     candidates = [given] if given.is_absolute() else [folder / given for folder in folders]
     candidates += [folder / given.name for folder in folders if given.name != name]
     for candidate in candidates:
