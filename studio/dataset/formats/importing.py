@@ -185,9 +185,8 @@ def apply_import(
         new = [p.info for p in plan.images if p.info.path not in by_path]
         project.add_images(new)
         by_path = {image.path: image for image in project.images()}
-        labels = {label.name: label.id for label in project.labels()}
-        for name in report.new_labels:
-            labels[name] = project.ensure_label(name).id
+        used = {label for item in plan.images for label, _box in item.boxes if label}
+        labels = {name: project.ensure_label(name).id for name in [*report.new_labels, *sorted(used)]}
         last = 0.0
         for index, item in enumerate(plan.images):
             if cancel is not None:
