@@ -52,9 +52,15 @@ class Output:
     """The folder a writer fills: places image files under unique names and writes text files."""
 
     def __init__(
-        self, folder: Path, total: int, progress: Progress = no_progress, cancel: CancelToken | None = None
+        self,
+        folder: Path,
+        total: int,
+        progress: Progress = no_progress,
+        cancel: CancelToken | None = None,
+        final: Path | None = None,
     ) -> None:
         self.folder, self.total = folder, total
+        self.final = final or folder  # where the folder will be once complete (for absolute paths)
         self.progress, self.cancel = progress, cancel
         self.notes: list[str] = []
         self.files = 0
@@ -171,7 +177,7 @@ def export_dataset(
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
-    output = Output(partial, len(doc.images), progress, cancel)
+    output = Output(partial, len(doc.images), progress, cancel, final=out)
     try:
         fmt.write(doc, output, model)
         if cancel is not None:

@@ -1,11 +1,11 @@
 """ms-swift JSON lines: ``{"messages": [...], "images": [...], "objects": {"ref": [...], "bbox": [[x1, y1, x2,
 y2], ...], "bbox_type": "real" | "norm1000"}}`` per line.
 
-On import, ``objects`` give exact boxes (``real``: pixels; ``norm1000``: 0-1000 of the image) and
-``<ref-object>`` / ``<bbox>`` tags in the text are filled from them in order, as ms-swift does. Exports write
-the answer text in the chosen model's format (what VLM Studio's trainer feeds the model, so ms-swift has no
-tags to replace) and add ``objects`` with the same boxes in pixels (``bbox_type`` ``real``) for tools that
-read them.
+Image paths are written absolute (ms-swift resolves relative ones against its working directory). On import,
+``objects`` give exact boxes (``real``: pixels; ``norm1000``: 0-1000 of the image) and ``<ref-object>`` /
+``<bbox>`` tags in the text are filled from them in order, as ms-swift does. Exports write the answer text in
+the chosen model's format (what VLM Studio's trainer feeds the model, so ms-swift has no tags to replace) and
+add ``objects`` with the same boxes in pixels (``bbox_type`` ``real``) for tools that read them.
 """
 
 from __future__ import annotations
@@ -104,16 +104,17 @@ def write(doc: DatasetDoc, output: Output, model: str | None) -> None:
     adapter = conv.adapter_of(model, "ms-swift")
     lines = []
     for image in doc.images:
-        relative = None
+        path = None
         for turn in conv.turns(image, adapter):
-            relative = relative or output.image(image, "images")
+            # absolute: ms-swift reads relative image paths from its working directory
+            path = path or str(output.final / output.image(image, "images"))
             record = {
                 "messages": [
                     {"role": "system", "content": turn.system},
                     {"role": "user", "content": f"{conv.IMAGE_TOKEN}{turn.prompt}"},
                     {"role": "assistant", "content": turn.answer},
                 ],
-                "images": [relative],
+                "images": [path],
             }
             if turn.boxes:
                 record["objects"] = {

@@ -421,11 +421,14 @@ def test_dry_run_changes_nothing(project, tmp_path):
 
 def test_boxes_given_on_the_stored_frame_of_an_exif_rotated_image_are_turned_upright(project, tmp_path):
     make_png(tmp_path / "coco" / "images" / "phone.png", 40, 30, orientation=6)  # upright: 30 x 40
-    path = _write(tmp_path / "coco" / "instances.json", {
-        "images": [{"id": 1, "file_name": "phone.png", "width": 40, "height": 30}],
-        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 5]}],
-        "categories": [{"id": 1, "name": "button"}],
-    })
+    path = _write(
+        tmp_path / "coco" / "instances.json",
+        {
+            "images": [{"id": 1, "file_name": "phone.png", "width": 40, "height": 30}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 5]}],
+            "categories": [{"id": 1, "name": "button"}],
+        },
+    )
     report = import_dataset(project, "coco", path)
     assert any("EXIF orientation" in note for note in report.notes)
     got = snapshot(project)["phone.png"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +87,11 @@ def test_export_needs_a_model(annotated, tmp_path):
     with pytest.raises(ValueError, match="needs a model"):
         export_dataset(annotated, "msswift", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_msswift_image_paths_are_absolute_and_point_into_the_export(annotated, tmp_path):
+    export_dataset(annotated, "msswift", tmp_path / "out", model="tiny")
+    records = [json.loads(line) for line in (tmp_path / "out" / "train.jsonl").read_text().splitlines()]
+    paths = {record["images"][0] for record in records}
+    assert paths == {str(tmp_path / "out" / "images" / "cat.png"), str(tmp_path / "out" / "images" / "street.png")}
+    assert all(Path(p).is_file() for p in paths)
