@@ -122,6 +122,10 @@ class MainWindow(QMainWindow):
                                        "mdi6.image-plus")
         self.import_folder_action = self._add(menu, "Import image &folder…", self.import_folder_dialog,
                                               "Ctrl+Shift+I", "mdi6.folder-image")
+        self.import_dataset_action = self._add(menu, "Import &dataset…", self.import_dataset_dialog, None,
+                                               "mdi6.database-import")
+        self.export_dataset_action = self._add(menu, "&Export dataset…", self.export_dataset_dialog, "Ctrl+E",
+                                               "mdi6.database-export")
         menu.addSeparator()
         self._add(menu, "&Save", self.show_saved, QKeySequence.StandardKey.Save)
         menu.addSeparator()
@@ -206,8 +210,8 @@ class MainWindow(QMainWindow):
         self._remember_recent(str(project.folder))
         suffix = " (read-only)" if project.read_only else ""
         self.setWindowTitle(f"{project.folder.name}{suffix} — VLM Studio")
-        self.import_action.setEnabled(not project.read_only)
-        self.import_folder_action.setEnabled(not project.read_only)
+        for action in (self.import_action, self.import_folder_action, self.import_dataset_action):
+            action.setEnabled(not project.read_only)
         self._show_empty_state()
         if self.images.model.rowCount():
             self.images.select_image(self.images.model.image_at(0).id)
@@ -299,6 +303,28 @@ class MainWindow(QMainWindow):
             message += f" ({Path(first_path).name}: {first_reason}"
             message += f"; +{len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ")"
         self.statusBar().showMessage(message, 10000)
+
+    def import_dataset_dialog(self) -> None:
+        """COCO, YOLO, VOC, labelme, ODVG, LLaVA, LLaMA-Factory or ms-swift: preview, then import in one go."""
+        if self.project is None or self.project.read_only:
+            self.statusBar().showMessage("Open a writable project first (File > New project…)", 5000)
+            return
+        from studio.ui.dataset_dialogs import ImportDatasetDialog
+
+        dialog = ImportDatasetDialog(self.project, self)
+        dialog.imported.connect(lambda _report: self.reload_images())
+        dialog.exec()
+
+    def export_dataset_dialog(self) -> None:
+        if self.project is None:
+            self.statusBar().showMessage("Open a project first", 5000)
+            return
+        from studio.ui.dataset_dialogs import ExportDatasetDialog
+
+        dialog = ExportDatasetDialog(self.project, self)
+        dialog.exported.connect(
+            lambda report: self.statusBar().showMessage(f"Exported {report.images:,} images to {report.target}", 10000))
+        dialog.exec()
 
     def start_job(self, job: Job) -> Job:
         """Run ``job`` in its thread, showing it in the status bar; failures become a status message."""

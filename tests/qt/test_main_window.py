@@ -108,3 +108,16 @@ def test_geometry_and_recent_projects_persist(window, tmp_path, settings, qtbot)
     qtbot.addWidget(again)
     assert again.recent_projects()[0] == str((tmp_path / "p").resolve())
     assert (again.size().width(), again.size().height()) == (700, 500)
+
+
+def test_file_menu_offers_dataset_import_and_export(window, tmp_path, monkeypatch):
+    from studio.ui import dataset_dialogs
+
+    opened = []
+    monkeypatch.setattr(dataset_dialogs.ImportDatasetDialog, "exec", lambda self: opened.append("import"))
+    monkeypatch.setattr(dataset_dialogs.ExportDatasetDialog, "exec", lambda self: opened.append("export"))
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.import_dataset_action.trigger()
+    window.export_dataset_action.trigger()
+    assert opened == ["import", "export"]
