@@ -180,7 +180,10 @@ def advise(adapter: Adapter, table: TextTable, budget: Budget) -> list[str]:
             lambda px: adapter.visual_tokens_batch(
                 table.widths, table.heights, VisionSettings(min(s.min_pixels, px), px, s.max_tiles)),
             room, s.max_pixels, step=(adapter.entry.vision.patch_size * adapter.entry.vision.merge_size) ** 2)
-        if fitting:
+        if fitting and fitting * 4 < s.max_pixels:
+            advice.append(f"The text takes most of the limit (up to {int(table.longest.max()):,} tokens): raise the "
+                          f"maximum sequence length, or lower max pixels to {fitting:,} (now {s.max_pixels:,}).")
+        elif fitting:
             advice.append(f"Lower max pixels to {fitting:,} (now {s.max_pixels:,}) and every image fits.")
     else:
         for tiles in range(s.max_tiles - 1, 0, -1):

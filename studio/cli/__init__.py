@@ -14,6 +14,7 @@ from collections.abc import Sequence
 # Modules with a ``register(subparsers)`` function, in the order their commands appear in ``--help``.
 COMMAND_MODULES = (
     "studio.cli.project",
+    "studio.cli.models",
 )
 
 
