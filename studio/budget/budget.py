@@ -213,3 +213,20 @@ def _largest_fitting(tokens_at, room: np.ndarray, upper: int, step: int) -> int:
 def project_annotations(project) -> list[Annotation]:
     """Every image's annotation, in import order."""
     return [project.annotation(image.id) for image in project.images()]
+
+
+def project_text_table(
+    folder, model_id: str, *, task_mix: TaskMix | None = None, progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> TextTable:
+    """`text_table` for a project folder, read through its own read-only connection (safe in a worker thread)."""
+    from studio.adapters import get_adapter
+    from studio.budget.text import cached_text_counter
+    from studio.dataset.store import Project
+
+    adapter = get_adapter(model_id)
+    progress(0, 1, "reading annotations")
+    with Project.open(folder, read_only=True) as project:
+        annotations = project_annotations(project)
+    return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, progress=progress,
+                      cancel=cancel)

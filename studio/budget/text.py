@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from studio.adapters.base import Adapter
 from studio.adapters.loading import ModelNotAvailable
@@ -85,3 +86,11 @@ def _template_tokens(tokenizer, count_many: Callable[[Sequence[str]], list[int]]
     ]
     full = tokenizer.apply_chat_template(messages, tokenize=False)
     return count_many([full])[0] - sum(count_many(parts))
+
+
+@lru_cache(maxsize=8)
+def cached_text_counter(model_id: str) -> TextCounter:
+    """`text_counter` for a catalog model, loaded once per process (loading a tokenizer takes seconds)."""
+    from studio.adapters import get_adapter
+
+    return text_counter(get_adapter(model_id))
