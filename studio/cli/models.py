@@ -133,7 +133,7 @@ def _budget(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from studio.adapters import samples_from_annotation
+    from studio.budget.preview import preview_samples
     from studio.dataset.store import Project
 
     adapter, settings = _adapter_and_settings(args)
@@ -142,19 +142,13 @@ def _preview(args: argparse.Namespace) -> int:
             annotation = project.annotation(args.image)
         except KeyError:
             raise CommandError(f"{args.project}: no image {args.image}") from None
-    processor = adapter.load_processor(settings)
+    samples = preview_samples(adapter, adapter.load_processor(settings), annotation, settings)
     image = annotation.image
-    out = []
-    for sample in samples_from_annotation(annotation):
-        text = adapter.training_text(sample, processor, settings)
-        parsed = adapter.parse_boxes(text.target, image.width, image.height, settings) if sample.task == "grounding" \
-            else None
-        out.append({"task": sample.task, "prompt": text.prompt, "target": text.target,
-                    "boxes": [{"label": b.label, "box": [round(v, 2) for v in b.box]} for b in parsed.boxes]
-                    if parsed else [], "problems": parsed.problems if parsed else []})
-    lines = [f"{image.name} ({image.width}x{image.height}) for {adapter.entry.id}: {len(out)} samples"]
-    for i, s in enumerate(out, 1):
-        lines += [f"--- sample {i} ({s['task']}) ---", s["prompt"] + s["target"]]
-        lines += [f"    box {b['label']!r}: {b['box']}" for b in s["boxes"]]
-    emit({"image": image.id, "model": adapter.entry.id, "samples": out}, as_json=args.json, text="\n".join(lines))
+    lines = [f"{image.name} ({image.width}x{image.height}) for {adapter.entry.id}: {len(samples)} samples"]
+    for i, sample in enumerate(samples, 1):
+        lines += [f"--- sample {i} ({sample.task}) ---", sample.prompt + sample.target]
+        lines += [f"    box {b.label!r}: {[round(v, 2) for v in b.box]}" for b in sample.boxes]
+        lines += [f"    could not read: {p}" for p in sample.problems]
+    data = {"image": image.id, "model": adapter.entry.id, "samples": [s.to_dict() for s in samples]}
+    emit(data, as_json=args.json, text="\n".join(lines))
     return 0
