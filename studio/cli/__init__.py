@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "studio.cli.project",
     "studio.cli.formats",
+    "studio.cli.models",
 )
 
 
