@@ -16,6 +16,10 @@ COMMAND_MODULES = (
     "studio.cli.project",
     "studio.cli.formats",
     "studio.cli.models",
+    "studio.cli.predict",
+    "studio.cli.evaluate",
+    "studio.cli.labelling",
+    "studio.cli.export_model",
 )
 
 
