@@ -31,6 +31,7 @@ from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
 MAX_RECENT = 10
+DEFAULT_MODEL = "tiny"
 MODES = (
     ("annotate", "Annotate", "mdi6.vector-square-edit"),
     ("train", "Train", "mdi6.school-outline"),
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.project: Project | None = None
         self._store_signals: StoreSignals | None = None
+        self.budget_dock = None  # added after the first paint (pyqtgraph takes a while to import)
         self._jobs: list[Job] = []
         self.setWindowTitle("VLM Studio")
         self.setAcceptDrops(True)
@@ -77,6 +79,9 @@ class MainWindow(QMainWindow):
         self.images.model.modelReset.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
+        self._late_timer = QTimer(self, singleShot=True, interval=100)  # after the first paint
+        self._late_timer.timeout.connect(self._add_late_docks)
+        self._late_timer.start()
 
     # ------------------------------------------------------------ construction
     def _build_status_bar(self) -> None:
@@ -134,14 +139,19 @@ class MainWindow(QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.image_dock.toggleViewAction())
 
+        self.model_menu = self.menuBar().addMenu("&Model")
+        self.model_menu.aboutToShow.connect(self._fill_model_menu)
+
         help_menu = self.menuBar().addMenu("&Help")
         self._add(help_menu, "&About VLM Studio", self.show_about)
 
         self.model_button = QToolButton()
         self.model_button.setAutoRaise(True)
-        self.model_button.setText("model: tiny (built-in)")
-        self.model_button.setToolTip("The model used by the token budget, training and the playground")
+        self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.model_button.setMenu(self.model_menu)
+        self.model_button.setToolTip("The model whose token budget is shown; workflows choose their own")
         self.menuBar().setCornerWidget(self.model_button, Qt.Corner.TopRightCorner)
+        self.set_model(str(self.settings.value("model", DEFAULT_MODEL)))
 
     def _add(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self)
@@ -152,6 +162,61 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def _add_late_docks(self) -> None:
+        """Docks with heavy imports (pyqtgraph) are added after the window has painted."""
+        from studio.ui.budget_dock import BudgetDock
+
+        self.budget_dock = BudgetDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.budget_dock)
+        self.view_menu.addAction(self.budget_dock.toggleViewAction())
+        self.budget_dock.filter_requested.connect(self._filter_to_images)
+        self.budget_dock.image_activated.connect(self.images.select_image)
+        state = self.settings.value("mainWindow/state")
+        if state is not None:
+            self.restoreState(state)
+        self.budget_dock.set_model(self.model_id)
+        self.budget_dock.set_project(self.project)
+
+    # ------------------------------------------------------------ models
+    def _fill_model_menu(self) -> None:
+        from studio.adapters.catalog import CatalogError, load_catalog
+
+        self.model_menu.clear()
+        try:
+            catalog = load_catalog()
+        except CatalogError as exc:
+            self.model_menu.addAction(str(exc)).setEnabled(False)
+            return
+        group = QActionGroup(self.model_menu)
+        for entry in sorted(catalog.values(), key=lambda e: (e.id != DEFAULT_MODEL, e.family, e.params_b)):
+            text = entry.name if entry.available else f"{entry.name} (coming soon)"
+            action = self.model_menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(entry.id == self.model_id)
+            action.setEnabled(entry.available)
+            action.setToolTip(entry.notes)
+            action.triggered.connect(lambda _checked=False, model_id=entry.id: self.set_model(model_id))
+            group.addAction(action)
+
+    def set_model(self, model_id: str) -> None:
+        """Choose the model whose token budget is shown (remembered across restarts)."""
+        from studio.adapters.catalog import CatalogError, get_entry
+
+        try:
+            entry = get_entry(model_id)
+        except (CatalogError, KeyError, ValueError):
+            entry = get_entry(DEFAULT_MODEL)
+        self.model_id = entry.id
+        self.model_button.setText(f"model: {entry.name}")
+        self.settings.setValue("model", entry.id)
+        if self.budget_dock is not None:
+            self.budget_dock.set_model(entry.id)
+
+    def _filter_to_images(self, image_ids: list[int]) -> None:
+        self.images.model.set_filter(ids=set(image_ids))
+        self.statusBar().showMessage(f"Showing the {count(len(image_ids), 'image')} over the token budget; "
+                                     "change a filter to see all", 8000)
 
     # ------------------------------------------------------------ modes and images
     def set_mode(self, key: str) -> None:
@@ -202,6 +267,8 @@ class MainWindow(QMainWindow):
         self.project = project
         self.images.model.load(project)
         self.annotate_page.clear()
+        if self.budget_dock is not None:
+            self.budget_dock.set_project(project)
         if project is None:
             self._show_empty_state()
             return
