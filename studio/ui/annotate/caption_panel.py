@@ -57,7 +57,7 @@ class CaptionEdit(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setUndoRedoEnabled(False)
-        self.setMouseTracking(True)
+        self.viewport().setMouseTracking(True)
         self.setPlaceholderText(
             "Caption — describe the image; select words and press Ctrl+L to link them to boxes"
         )
