@@ -18,6 +18,7 @@ from studio.dataset.grounding import LinkSuggestion, suggest_links, unlinked_box
 from studio.dataset.model import Annotation, Label
 from studio.dataset.store import Change, Project
 from studio.ui.annotate import commands as cmd
+from studio.ui.annotate.box_item import UNLABELLED_COLOR
 from studio.ui.annotate.canvas import AnnotationCanvas
 from studio.ui.annotate.caption_panel import CaptionPanel
 from studio.ui.annotate.label_panel import LabelPanel
@@ -158,13 +159,11 @@ class AnnotationWorkspace(QObject):
         self._annotation = ann
         self._labels = {label.id: label for label in self.project.labels()}
         self.canvas.set_boxes(ann.boxes, self._labels)
-        here = queries.label_box_counts(self.project, self.image_id)
-        total = queries.label_box_counts(self.project)
-        self.label_panel.set_labels(list(self._labels.values()), here, total, self.canvas.hidden_labels())
+        self._refresh_label_panel()
         colors, names = {}, {}
         for box in ann.boxes:
             label = self._labels.get(box.label_id) if box.label_id is not None else None
-            colors[box.id] = label.color if label else "#9e9e9e"
+            colors[box.id] = label.color if label else UNLABELLED_COLOR
             names[box.id] = label.name if label else ""
         free = unlinked_boxes(ann.boxes, ann.phrases) if ann.caption.strip() else []
         self.caption_panel.set_content(ann.caption, ann.phrases, colors, names, free)
@@ -173,12 +172,20 @@ class AnnotationWorkspace(QObject):
         self.vqa_panel.set_pairs(ann.vqa)
         self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
 
+    def _refresh_label_panel(self) -> None:
+        here = queries.label_box_counts(self.project, self.image_id)
+        total = queries.label_box_counts(self.project)
+        self.label_panel.set_labels(list(self._labels.values()), here, total, self.canvas.hidden_labels())
+
     def _on_change(self, change: Change) -> None:
         if self.image_id is None or not (change.tables & _ANNOTATION_TABLES):
             return
         if not change.image_ids or self.image_id in change.image_ids or "labels" in change.tables:
             self.refresh()
-        elif "vqa" in change.tables:
+            return
+        if "boxes" in change.tables:
+            self._refresh_label_panel()
+        if "vqa" in change.tables:
             self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
 
     # ------------------------------------------------------------------ boxes
