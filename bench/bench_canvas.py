@@ -1,0 +1,115 @@
+"""Canvas frame time with 2,000 boxes on one image (target: under 16 ms a frame).
+
+Paints the canvas viewport synchronously, the way a zoom, pan or drag repaints it, and prints the
+milliseconds per frame for several situations, each as a ratio to the image alone measured in the same run.
+
+    PYTHONPATH=. QT_QPA_PLATFORM=offscreen python bench/bench_canvas.py [--boxes 2000] [--frames 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPointF  # noqa: E402
+from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from studio.dataset.model import Box, Label  # noqa: E402
+from studio.dataset.store import PALETTE  # noqa: E402
+from studio.ui.annotate.canvas import AnnotationCanvas  # noqa: E402
+
+WIDTH, HEIGHT = 1920, 1080
+
+
+def synthetic_image() -> QImage:
+    image = QImage(WIDTH, HEIGHT, QImage.Format.Format_RGB32)
+    image.fill(QColor("#6f8fa8"))
+    painter = QPainter(image)
+    rng = random.Random(1)
+    for _ in range(300):
+        painter.fillRect(rng.randrange(WIDTH), rng.randrange(HEIGHT), 60, 40, QColor(rng.randrange(0xFFFFFF)))
+    painter.end()
+    return image
+
+
+def synthetic_boxes(count: int, labels: list[Label]) -> list[Box]:
+    rng = random.Random(2)
+    boxes = []
+    for i in range(count):
+        w, h = rng.uniform(12, 160), rng.uniform(12, 160)
+        x, y = rng.uniform(0, WIDTH - w), rng.uniform(0, HEIGHT - h)
+        boxes.append(Box(i + 1, 1, labels[i % len(labels)].id, x, y, x + w, y + h))
+    return boxes
+
+
+def frame_ms(app: QApplication, canvas: AnnotationCanvas, frames: int, step=None) -> float:  # noqa: ANN001
+    """Median milliseconds to paint the whole viewport once (after ``step(i)`` changes something)."""
+    times = []
+    for i in range(frames):
+        if step is not None:
+            step(i)
+        start = time.perf_counter()
+        canvas.viewport().repaint()
+        times.append((time.perf_counter() - start) * 1000)
+        app.processEvents()
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--boxes", type=int, default=2000)
+    parser.add_argument("--frames", type=int, default=40)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    canvas = AnnotationCanvas()
+    canvas.resize(1400, 900)
+    canvas.show()
+    canvas.load_image(synthetic_image(), WIDTH, HEIGHT)
+    app.processEvents()
+    labels = [Label(i + 1, f"label{i}", color) for i, color in enumerate(PALETTE[:12])]
+    label_map = {label.id: label for label in labels}
+    baseline = frame_ms(app, canvas, args.frames)
+
+    boxes = synthetic_boxes(args.boxes, labels)
+    start = time.perf_counter()
+    canvas.set_boxes(boxes, label_map)
+    load_ms = (time.perf_counter() - start) * 1000
+    start = time.perf_counter()
+    canvas.set_boxes(boxes, label_map)
+    resync_ms = (time.perf_counter() - start) * 1000
+    app.processEvents()
+
+    results = {"image alone (baseline)": baseline}
+    results[f"fit, {args.boxes:,} boxes"] = frame_ms(app, canvas, args.frames)
+    canvas.select_boxes([b.id for b in boxes[:200]])
+    results["fit, 200 selected (handles)"] = frame_ms(app, canvas, args.frames)
+    canvas.select_boxes([])
+    item = canvas.box_item(boxes[0].id)
+    rect = item.rect()
+    results["fit, dragging one box"] = frame_ms(
+        app, canvas, args.frames, lambda i: item.set_rect(rect.translated(i % 7, i % 5))
+    )
+    results["zoom steps around the cursor"] = frame_ms(
+        app, canvas, args.frames, lambda i: canvas.zoom_by(1.05 if i % 2 else 1 / 1.05, QPointF(900, 500))
+    )
+    canvas.set_zoom(2.0, QPointF(WIDTH / 2, HEIGHT / 2))
+    results["200 % zoom"] = frame_ms(app, canvas, args.frames)
+    canvas.set_zoom(0.25, QPointF(WIDTH / 2, HEIGHT / 2))
+    results["25 % zoom (all boxes small)"] = frame_ms(app, canvas, args.frames)
+
+    print(f"canvas {canvas.viewport().width()}x{canvas.viewport().height()} px, image {WIDTH}x{HEIGHT}, "
+          f"{args.boxes:,} boxes, Qt platform {app.platformName()}, median of {args.frames} frames")
+    print(f"load {args.boxes:,} boxes: {load_ms:.1f} ms; re-sync unchanged: {resync_ms:.1f} ms")
+    for name, ms in results.items():
+        verdict = "ok" if ms < 16 else "SLOW"
+        print(f"{name:32s} {ms:7.2f} ms/frame  x{ms / baseline:5.2f} of baseline  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
