@@ -22,13 +22,18 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
-    QPixmap,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QWidget
 
 from studio.dataset.model import Box, Label
-from studio.ui.annotate.box_item import HANDLE_CURSORS, UNLABELLED_COLOR, BoxItem, BoxStyle, handle_rects
+from studio.ui.annotate.box_item import (
+    HANDLE_CURSORS,
+    BoxItem,
+    BoxStyle,
+    handle_rects,
+)
+from studio.ui.annotate.box_scene import BoxScene
 
 Rect = tuple[float, float, float, float]
 PHRASE_MIME = "application/x-vlmstudio-phrase"  # payload: b"start,end"
@@ -68,9 +73,9 @@ class AnnotationCanvas(QGraphicsView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setScene(QGraphicsScene(self))
-        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
-        self.scene().selectionChanged.connect(self._emit_selection)
+        self.boxes = BoxScene(self)
+        self.setScene(self.boxes)
+        self.boxes.selectionChanged.connect(self._emit_selection)
         self.setBackgroundBrush(QBrush(_BACKGROUND))
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         # Pan with the middle button or space+drag; scroll bars only take room.
@@ -85,15 +90,6 @@ class AnnotationCanvas(QGraphicsView):
         self.setMouseTracking(True)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._pixmap = QGraphicsPixmapItem()
-        self._pixmap.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
-        self._pixmap.setZValue(-10)
-        self.scene().addItem(self._pixmap)
-        self._image_rect = QRectF()
-        self._items: dict[int, BoxItem] = {}
-        self._overlays: list[BoxItem] = []
-        self._hidden_labels: set[int | None] = set()
-        self._box_labels: dict[int, int | None] = {}
         self._create_mode = False
         self._auto_fit = True
         self._space_down = False
@@ -113,81 +109,27 @@ class AnnotationCanvas(QGraphicsView):
         self._resize: tuple[BoxItem, str, QRectF] | None = None
         self._hovered: int | None = None
 
-    # ------------------------------------------------------------------ content
+    # ------------------------------------------------------------------ content (kept by the scene)
     def load_image(self, image: QImage | None, width: int, height: int) -> None:
         """Show an image of stored (oriented) size ``width`` x ``height``; ``None``: a placeholder."""
-        self.clear_boxes()
-        self._image_rect = QRectF(0, 0, width, height)
-        if image is None or image.isNull():
-            placeholder = QPixmap(max(1, width), max(1, height))
-            placeholder.fill(QColor("#3a3d41"))
-            self._pixmap.setPixmap(placeholder)
-            self._pixmap.setScale(1.0)
-        else:
-            self._pixmap.setPixmap(QPixmap.fromImage(image))
-            # The stored size is the truth; a file whose decoded size differs is stretched onto it.
-            self._pixmap.setScale(width / image.width() if image.width() else 1.0)
-        margin = max(width, height) * 0.5
-        self.scene().setSceneRect(self._image_rect.adjusted(-margin, -margin, margin, margin))
+        self.boxes.load_image(image, width, height)
         self._auto_fit = True
         self.fit()
 
     @property
     def image_rect(self) -> QRectF:
-        return QRectF(self._image_rect)
-
-    def clear_boxes(self) -> None:
-        for item in [*self._items.values(), *self._overlays]:
-            self.scene().removeItem(item)
-        self._items.clear()
-        self._overlays.clear()
-        self._box_labels.clear()
+        return QRectF(self.boxes.image_rect)
 
     def set_boxes(self, boxes: Iterable[Box], labels: dict[int, Label]) -> None:
-        """Make the canvas show exactly ``boxes``: items are updated in place, added and removed by id."""
-        scale = self.scale_factor()
-        seen = set()
-        blocker = self.scene().signalsBlocked()
-        self.scene().blockSignals(True)
-        try:
-            for box in boxes:
-                seen.add(box.id)
-                item = self._items.get(box.id)
-                rect = QRectF(QPointF(box.x1, box.y1), QPointF(box.x2, box.y2))
-                if item is None:
-                    item = BoxItem(box.id, rect)
-                    item.handle_scale = scale
-                    self._items[box.id] = item
-                    self.scene().addItem(item)
-                else:
-                    item.set_rect(rect)
-                label = labels.get(box.label_id) if box.label_id is not None else None
-                name, color = (label.name, label.color) if label else ("", UNLABELLED_COLOR)
-                if (item.label_name, item.color.name()) != (name, QColor(color).name()):
-                    item.set_label(name, color)
-                self._box_labels[box.id] = box.label_id
-                item.setVisible(box.label_id not in self._hidden_labels)
-                item.setToolTip(_tooltip(box, name))
-            for box_id in set(self._items) - seen:
-                self.scene().removeItem(self._items.pop(box_id))
-                self._box_labels.pop(box_id, None)
-        finally:
-            self.scene().blockSignals(blocker)
+        """Show exactly ``boxes`` (items are matched by id)."""
+        self.boxes.set_boxes(boxes, labels)
         self._emit_selection()
 
     def set_overlays(
         self, boxes: Iterable[tuple[str, str, Rect]], style: BoxStyle = BoxStyle.PREDICTION
     ) -> None:
-        """Read-only boxes drawn over the image (predictions: dashed): (label, colour, rect) each."""
-        for item in self._overlays:
-            self.scene().removeItem(item)
-        self._overlays = []
-        for index, (name, color, (x1, y1, x2, y2)) in enumerate(boxes):
-            item = BoxItem(-1 - index, QRectF(QPointF(x1, y1), QPointF(x2, y2)), style=style)
-            item.set_label(name, color)
-            item.handle_scale = self.scale_factor()
-            self._overlays.append(item)
-            self.scene().addItem(item)
+        """Read-only boxes over the image, e.g. predictions (dashed): (label, colour, rect) each."""
+        self.boxes.set_overlays(boxes, style, self.scale_factor())
 
     def show_pending(self, rect: QRectF | None) -> None:
         """Keep a drawn rectangle visible while its label is being picked (``None`` hides it)."""
@@ -198,46 +140,32 @@ class AnnotationCanvas(QGraphicsView):
             self._preview.show()
 
     def box_item(self, box_id: int) -> BoxItem | None:
-        return self._items.get(box_id)
+        return self.boxes.box_items.get(box_id)
 
     def box_ids(self) -> list[int]:
-        return list(self._items)
+        return list(self.boxes.box_items)
 
     def selected_box_ids(self) -> list[int]:
-        return sorted(item.box_id for item in self._items.values() if item.isSelected())
+        return self.boxes.selected_box_ids()
 
     def select_boxes(self, box_ids: Iterable[int]) -> None:
-        wanted = set(box_ids)
-        self.scene().blockSignals(True)
-        for box_id, item in self._items.items():
-            item.setSelected(box_id in wanted and item.isVisible())
-        self.scene().blockSignals(False)
+        self.boxes.select_boxes(box_ids)
         self._emit_selection()
 
     def set_label_visible(self, label_id: int | None, visible: bool) -> None:
         """Show or hide every box of one label (``None``: unlabelled boxes)."""
-        if visible:
-            self._hidden_labels.discard(label_id)
-        else:
-            self._hidden_labels.add(label_id)
-        for box_id, item in self._items.items():
-            if self._box_labels.get(box_id) == label_id:
-                item.setVisible(visible)
-                if not visible:
-                    item.setSelected(False)
+        self.boxes.set_label_visible(label_id, visible)
+        self._emit_selection()
 
     def hidden_labels(self) -> set[int | None]:
-        return set(self._hidden_labels)
+        return set(self.boxes.hidden_labels)
 
     def set_highlighted(self, box_ids: Iterable[int]) -> None:
-        wanted = set(box_ids)
-        for box_id, item in self._items.items():
-            item.set_highlighted(box_id in wanted)
+        self.boxes.set_highlighted(box_ids)
+        self.boxes.sync_lifted(self.scale_factor())
 
     def set_unlinked(self, box_ids: Iterable[int]) -> None:
-        wanted = set(box_ids)
-        for box_id, item in self._items.items():
-            item.set_unlinked(box_id in wanted)
+        self.boxes.set_unlinked(box_ids)
 
     # ------------------------------------------------------------------ modes and zoom
     @property
@@ -259,9 +187,9 @@ class AnnotationCanvas(QGraphicsView):
 
     def fit(self) -> None:
         """Fit the whole image into the window."""
-        if self._image_rect.isEmpty():
+        if self.boxes.image_rect.isEmpty():
             return
-        self.fitInView(self._image_rect.adjusted(-8, -8, 8, 8), Qt.AspectRatioMode.KeepAspectRatio)
+        self.fitInView(self.boxes.image_rect.adjusted(-8, -8, 8, 8), Qt.AspectRatioMode.KeepAspectRatio)
         self._auto_fit = True
         self._zoomed()
 
@@ -291,16 +219,13 @@ class AnnotationCanvas(QGraphicsView):
 
     def _zoomed(self) -> None:
         scale = self.scale_factor()
-        for item in self._items.values():
-            item.set_handle_scale(scale)
-        for item in self._overlays:
-            item.set_handle_scale(scale)
+        self.boxes.rescale(scale)
         mode = (
             Qt.TransformationMode.SmoothTransformation
             if scale < 2
             else Qt.TransformationMode.FastTransformation
         )
-        self._pixmap.setTransformationMode(mode)
+        self.boxes.pixmap.setTransformationMode(mode)
         self.zoom_changed.emit(scale * 100)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -316,7 +241,7 @@ class AnnotationCanvas(QGraphicsView):
 
     # ------------------------------------------------------------------ mouse
     def _clamp(self, point: QPointF) -> QPointF:
-        r = self._image_rect
+        r = self.boxes.image_rect
         return QPointF(min(max(point.x(), r.left()), r.right()), min(max(point.y(), r.top()), r.bottom()))
 
     def _box_at(self, view_pos) -> BoxItem | None:
@@ -327,7 +252,7 @@ class AnnotationCanvas(QGraphicsView):
 
     def _handle_at(self, scene_pos: QPointF) -> tuple[BoxItem, str] | None:
         scale = self.scale_factor()
-        for item in self._items.values():
+        for item in self.boxes.box_items.values():
             if item.isSelected() and item.isVisible():
                 for name, rect in handle_rects(item.rect(), scale).items():
                     if rect.adjusted(-1 / scale, -1 / scale, 1 / scale, 1 / scale).contains(scene_pos):
@@ -348,7 +273,7 @@ class AnnotationCanvas(QGraphicsView):
             super().mousePressEvent(event)
             return
         if self._create_mode:
-            if self._image_rect.contains(scene_pos):
+            if self.boxes.image_rect.contains(scene_pos):
                 self._draw_from = self._clamp(scene_pos)
                 self._preview.setRect(QRectF(self._draw_from, self._draw_from))
                 self._preview.show()
@@ -371,7 +296,7 @@ class AnnotationCanvas(QGraphicsView):
         if not item.isSelected():
             self.select_boxes([item.box_id])
         self._move_from = scene_pos
-        self._move_before = {i.box_id: i.rect() for i in self._items.values() if i.isSelected()}
+        self._move_before = {i.box_id: i.rect() for i in self.boxes.box_items.values() if i.isSelected()}
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -430,7 +355,11 @@ class AnnotationCanvas(QGraphicsView):
         if self._move_from is not None:
             before = self._move_before
             self._move_from, self._move_before = None, {}
-            after = {box_id: self._items[box_id].rect() for box_id in before if box_id in self._items}
+            after = {
+                box_id: self.boxes.box_items[box_id].rect()
+                for box_id in before
+                if box_id in self.boxes.box_items
+            }
             if any(after[i] != before[i] for i in after):
                 self.boxes_edited.emit(
                     {i: rect_tuple(before[i]) for i in after},
@@ -446,11 +375,11 @@ class AnnotationCanvas(QGraphicsView):
         for rect in self._move_before.values():
             union = union.united(rect)
         delta = scene_pos - self._move_from
-        r = self._image_rect
+        r = self.boxes.image_rect
         dx = min(max(delta.x(), r.left() - union.left()), r.right() - union.right())
         dy = min(max(delta.y(), r.top() - union.top()), r.bottom() - union.bottom())
         for box_id, rect in self._move_before.items():
-            self._items[box_id].set_rect(rect.translated(dx, dy))
+            self.boxes.box_items[box_id].set_rect(rect.translated(dx, dy))
 
     def _resize_to(self, scene_pos: QPointF) -> None:
         item, name, before = self._resize
@@ -506,10 +435,10 @@ class AnnotationCanvas(QGraphicsView):
         if (
             not self._create_mode
             or self._cursor_scene is None
-            or not self._image_rect.contains(self._cursor_scene)
+            or not self.boxes.image_rect.contains(self._cursor_scene)
         ):
             return
-        p, r = self._cursor_scene, self._image_rect
+        p, r = self._cursor_scene, self.boxes.image_rect
         for color, width in ((QColor(0, 0, 0, 150), 3.0), (QColor(255, 255, 255, 220), 1.0)):
             pen = QPen(color, width)
             pen.setCosmetic(True)
@@ -553,13 +482,13 @@ class AnnotationCanvas(QGraphicsView):
 
     def nudge(self, dx: float, dy: float) -> None:
         """Move the selected boxes by (dx, dy) image pixels, kept inside the image."""
-        before = {i: self._items[i].rect() for i in self.selected_box_ids()}
+        before = {i: self.boxes.box_items[i].rect() for i in self.selected_box_ids()}
         if not before:
             return
         self._move_before, self._move_from = before, QPointF(0, 0)
         self._move_to(QPointF(dx, dy))
         self._move_from, self._move_before = None, {}
-        after = {i: self._items[i].rect() for i in before}
+        after = {i: self.boxes.box_items[i].rect() for i in before}
         if any(after[i] != before[i] for i in before):
             self.boxes_edited.emit(
                 {i: rect_tuple(r) for i, r in before.items()},
@@ -596,12 +525,5 @@ class AnnotationCanvas(QGraphicsView):
         self.phrase_dropped.emit(span[0], span[1], item.box_id)
 
     def _emit_selection(self) -> None:
+        self.boxes.sync_lifted(self.scale_factor())
         self.selection_changed.emit(self.selected_box_ids())
-
-
-def _tooltip(box: Box, label: str) -> str:
-    w, h = box.x2 - box.x1, box.y2 - box.y1
-    return (
-        f"<b>{label or 'unlabelled'}</b> · box #{box.id}<br>"
-        f"{box.x1:.0f}, {box.y1:.0f} → {box.x2:.0f}, {box.y2:.0f} ({w:.0f} × {h:.0f} px)"
-    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import qtawesome as qta
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QKeySequence, QMouseEvent, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -109,9 +109,10 @@ class CaptionEdit(QPlainTextEdit):
             inside = abs(rect.center().y() - event.position().y()) <= rect.height()
             self.hovered_index.emit(from_qt(self.toPlainText(), cursor.position()) if inside else -1)
 
-    def leaveEvent(self, event) -> None:
-        self.hovered_index.emit(-1)
-        super().leaveEvent(event)
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self.hovered_index.emit(-1)
+        return super().viewportEvent(event)
 
 
 class PhraseList(QTreeWidget):

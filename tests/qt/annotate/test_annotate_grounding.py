@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDropEvent, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDropEvent, QMouseEvent, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QApplication
 
 from studio.ui.annotate import commands
 from studio.ui.annotate.canvas import PHRASE_MIME, encode_phrase_span
@@ -45,10 +46,19 @@ def _select_words(qtbot, edit, words):
     return start, start + len(words)
 
 
-def _hover(qtbot, widget, point):
-    """Move the mouse onto ``point`` (the first synthetic move only enters the widget)."""
-    qtbot.mouseMove(widget, pos=point - QPoint(1, 0))
-    qtbot.mouseMove(widget, pos=point)
+def _hover(widget, point: QPoint) -> None:
+    """A mouse move without buttons onto ``point`` of ``widget`` (sent directly: QTest's synthetic moves
+    also make the platform send enter/leave events, in an order that varies)."""
+    global_point = QPointF(widget.mapToGlobal(point))
+    event = QMouseEvent(
+        QEvent.Type.MouseMove,
+        QPointF(point),
+        global_point,
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
 
 
 def _click_box(qtbot, canvas, x, y, modifier=Qt.KeyboardModifier.NoModifier):
@@ -113,7 +123,8 @@ def test_caption_edits_shift_spans_and_deleting_a_phrase_unlinks_it_with_undo(
     workspace.undo_stack.undo()
     assert project.caption(image_id) == "Look! " + CAPTION
     assert [(p.text, p.box_ids) for p in project.phrases(image_id)] == [
-        ("Two dogs", (dog1, dog2)), ("red ball", (ball,))
+        ("Two dogs", (dog1, dog2)),
+        ("red ball", (ball,)),
     ]
     workspace.undo_stack.undo()
     assert project.caption(image_id) == CAPTION
@@ -145,8 +156,11 @@ def test_drag_a_phrase_onto_a_box_links_it(qtbot, workspace, project, scene):
     mime = QMimeData()
     mime.setData(PHRASE_MIME, encode_phrase_span(4, 8))  # "dogs"
     drop = QDropEvent(
-        QPointF(view_point(canvas, 150, 100)), Qt.DropAction.LinkAction, mime,
-        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+        QPointF(view_point(canvas, 150, 100)),
+        Qt.DropAction.LinkAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
     )
     canvas.dropEvent(drop)
     (phrase,) = project.phrases(image_id)
@@ -173,10 +187,10 @@ def test_hover_phrase_highlights_boxes_and_hover_box_highlights_phrase(qtbot, wo
     cursor = edit.textCursor()
     cursor.setPosition(2)
     point = edit.cursorRect(cursor).center()
-    _hover(qtbot, edit.viewport(), point)
+    _hover(edit.viewport(), point)
     assert canvas.box_item(dog1).highlighted and canvas.box_item(dog2).highlighted
     assert not canvas.box_item(ball).highlighted
-    _hover(qtbot, canvas.viewport(), view_point(canvas, 60, 100))
+    _hover(canvas.viewport(), view_point(canvas, 60, 100))
     assert panel._hot_boxes == {dog1}
     hot = [s for s in edit.extraSelections() if s.format.fontWeight() == 700]
     assert len(hot) == 1 and hot[0].format.property(0x100000) == phrase_id

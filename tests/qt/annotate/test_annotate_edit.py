@@ -81,9 +81,15 @@ def test_delete_and_undo_restores_id_label_and_links(qtbot, workspace, project, 
     assert project.phrases(image_id)[0].box_ids == ()
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     (restored,) = project.boxes(image_id)
-    assert (restored.id, restored.xyxy, project.label(restored.label_id).name) == (box, (40, 40, 100, 90), "dog")
+    assert (restored.id, restored.xyxy, project.label(restored.label_id).name) == (
+        box,
+        (40, 40, 100, 90),
+        "dog",
+    )
     assert project.phrases(image_id)[0].box_ids == (box,)
-    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     assert project.boxes(image_id) == []
 
 
@@ -98,7 +104,9 @@ def test_duplicate_select_all_and_rubber_band(qtbot, workspace, project, images,
     assert canvas.selected_box_ids() == [b.id for b in boxes]
     qtbot.keyClick(canvas, Qt.Key.Key_Escape)
     assert canvas.selected_box_ids() == []
-    drag(qtbot, canvas, view_point(canvas, 30, 30), view_point(canvas, 105, 95))  # rubber band from empty space
+    drag(
+        qtbot, canvas, view_point(canvas, 30, 30), view_point(canvas, 105, 95)
+    )  # rubber band from empty space
     assert canvas.selected_box_ids() == [box]
 
 

@@ -1,4 +1,4 @@
-"""Render the workspace on a synthetic image with boxes, linked phrases and VQA pairs to artifacts/ (a PNG)."""
+"""Render the workspace on a synthetic image with boxes, linked phrases and VQA pairs to artifacts/*.png."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def test_draw_on_exif_rotated_image_stores_oriented_pixels(qtbot, workspace, pro
     workspace.show_image(image_id)
     canvas = workspace.canvas
     # The canvas shows the image as exif_transpose does: the raw top-left red mark is now top-right.
-    shown = canvas._pixmap.pixmap().toImage()
+    shown = canvas.boxes.pixmap.pixmap().toImage()
     assert (shown.width(), shown.height()) == (40, 60)
     with Image.open(image.path) as raw:
         oriented = ImageOps.exif_transpose(raw).convert("RGB")
@@ -97,8 +97,14 @@ def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot, workspace):
     from PySide6.QtGui import QWheelEvent
 
     event = QWheelEvent(
-        QPointF(cursor), QPointF(canvas.viewport().mapToGlobal(cursor)), P(0, 0), P(0, 240),
-        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+        QPointF(cursor),
+        QPointF(canvas.viewport().mapToGlobal(cursor)),
+        P(0, 0),
+        P(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
     )
     canvas.wheelEvent(event)
     assert canvas.scale_factor() == pytest.approx(1.0015**240)

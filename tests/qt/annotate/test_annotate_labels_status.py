@@ -54,7 +54,9 @@ def test_status_shortcuts_and_navigation_keys(qtbot, workspace, project, images)
     with qtbot.waitSignal(workspace.request_next, timeout=1000):
         qtbot.keyClick(canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert project.image(images["scene"]).status == "done"
-    qtbot.keyClick(canvas, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        canvas, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     assert project.image(images["scene"]).status == "review"
     workspace.undo_stack.undo()
     assert project.image(images["scene"]).status == "done"
@@ -87,7 +89,9 @@ def test_shortcut_dialog_lists_every_shortcut(qtbot, workspace):
     assert len(rows) == len(SHORTCUTS)
     assert ("Next image", "D") in rows
     dialog.filter.setText("phrase")
-    section_visible = [not dialog.tree.topLevelItem(i).isHidden() for i in range(dialog.tree.topLevelItemCount())]
+    section_visible = [
+        not dialog.tree.topLevelItem(i).isHidden() for i in range(dialog.tree.topLevelItemCount())
+    ]
     assert 0 < sum(section_visible) < len(section_visible)
 
 

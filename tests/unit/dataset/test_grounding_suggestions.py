@@ -17,7 +17,9 @@ def test_suggests_label_words_including_plurals():
     caption = "Two Dogs chase a ball; no trees."
     suggestions = suggest_links(caption, [], boxes, LABELS)
     assert [(s.text, s.box_ids, s.phrase_id) for s in suggestions] == [
-        ("Dogs", (10, 11), None), ("ball", (12,), None), ("trees", (13,), None)
+        ("Dogs", (10, 11), None),
+        ("ball", (12,), None),
+        ("trees", (13,), None),
     ]
     assert caption[suggestions[0].start : suggestions[0].end] == "Dogs"
 
