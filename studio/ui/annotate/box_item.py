@@ -20,6 +20,7 @@ HANDLE_PX = 8.0  # resize handle size on screen
 TAG_MIN_PX = 36.0  # draw the label tag inside boxes at least this wide on screen
 TAG_LIMIT = 150  # at most this many tags at once (the widest boxes get them)
 HANDLES_LIMIT = 50  # with more boxes selected, handles are only clutter
+DENSE_BOXES = 600  # with more boxes, outlines are 1 px (clearer in a crowd, and twice as fast to draw)
 UNLABELLED_COLOR = "#9e9e9e"
 _GQI = QGraphicsItem.GraphicsItemFlag
 
@@ -290,8 +291,9 @@ class BoxLayer(QGraphicsItem):
         if self._dirty:
             self._rebuild()
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        width = 1.0 if len(self._items) > DENSE_BOXES else 2.0
         for color, rects in self._groups:
-            painter.setPen(_outline(color, 2.0))
+            painter.setPen(_outline(color, width))
             painter.drawRects(rects)
         transform = painter.worldTransform()
         scale = transform.m11()
