@@ -30,7 +30,7 @@ def suggest_links(
     caption: str, phrases: Sequence[Phrase], boxes: Sequence[Box], labels: dict[int, Label]
 ) -> list[LinkSuggestion]:
     """For each label whose unlinked boxes' name is in the caption (as a word, plural allowed), offer a link
-    from its first occurrence to those boxes; an existing phrase at that span is reused."""
+    from its first occurrence to those boxes; an existing phrase at or around that word is reused."""
     free = set(unlinked_boxes(boxes, phrases))
     by_label: dict[int, list[int]] = {}
     for box in boxes:
@@ -43,10 +43,15 @@ def suggest_links(
         match = re.search(rf"(?<!\w){re.escape(name)}(?:e?s)?(?!\w)", caption, flags=re.IGNORECASE)
         if match is None:
             continue
-        existing = spans.get((match.start(), match.end()))
-        suggestions.append(
-            LinkSuggestion(
-                match.start(), match.end(), match.group(0), tuple(box_ids), existing.id if existing else None
-            )
+        # A word inside an existing phrase ("dog" in "brown dog") offers that phrase.
+        inside = [p for p in phrases if p.start <= match.start() and match.end() <= p.end]
+        existing = spans.get((match.start(), match.end())) or min(
+            inside, key=lambda p: p.end - p.start, default=None
         )
+        if existing is not None:
+            suggestions.append(
+                LinkSuggestion(existing.start, existing.end, existing.text, tuple(box_ids), existing.id)
+            )
+        else:
+            suggestions.append(LinkSuggestion(match.start(), match.end(), match.group(0), tuple(box_ids)))
     return sorted(suggestions, key=lambda s: s.start)

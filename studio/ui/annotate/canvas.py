@@ -108,6 +108,7 @@ class AnnotationCanvas(QGraphicsView):
         self._move_before: dict[int, QRectF] = {}
         self._resize: tuple[BoxItem, str, QRectF] | None = None
         self._hovered: int | None = None
+        self._info = ""
 
     # ------------------------------------------------------------------ content (kept by the scene)
     def load_image(self, image: QImage | None, width: int, height: int) -> None:
@@ -222,7 +223,7 @@ class AnnotationCanvas(QGraphicsView):
         self.boxes.rescale(scale)
         mode = (
             Qt.TransformationMode.SmoothTransformation
-            if scale < 2
+            if scale < 4  # from 400 % on, show the pixels as they are
             else Qt.TransformationMode.FastTransformation
         )
         self.boxes.pixmap.setTransformationMode(mode)
@@ -431,7 +432,13 @@ class AnnotationCanvas(QGraphicsView):
             self.box_hovered.emit(None)
         super().leaveEvent(event)
 
+    def set_info(self, text: str) -> None:
+        """A short line shown at the top-left of the canvas (image name, size, status)."""
+        self._info = text
+        self.viewport().update()
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        self._paint_overlay_text(painter)
         if (
             not self._create_mode
             or self._cursor_scene is None
@@ -445,6 +452,27 @@ class AnnotationCanvas(QGraphicsView):
             painter.setPen(pen)
             painter.drawLine(QPointF(r.left(), p.y()), QPointF(r.right(), p.y()))
             painter.drawLine(QPointF(p.x(), r.top()), QPointF(p.x(), r.bottom()))
+
+    def _paint_overlay_text(self, painter: QPainter) -> None:
+        """The info line in a translucent pill, or the empty state when no image is shown."""
+        painter.save()
+        painter.resetTransform()
+        if self.boxes.image_rect.isEmpty():
+            painter.setPen(QColor("#b0b4ba"))
+            painter.drawText(
+                self.viewport().rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                "No image shown — pick one in the image list",
+            )
+        elif self._info:
+            metrics = painter.fontMetrics()
+            pill = QRectF(10, 10, metrics.horizontalAdvance(self._info) + 20, metrics.height() + 8)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(20, 22, 25, 190))
+            painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+            painter.setPen(QColor("#e8eaed"))
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, self._info)
+        painter.restore()
 
     # ------------------------------------------------------------------ keys
     def keyPressEvent(self, event: QKeyEvent) -> None:

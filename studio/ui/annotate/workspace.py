@@ -171,6 +171,8 @@ class AnnotationWorkspace(QObject):
         self.canvas.set_unlinked(free)
         self.vqa_panel.set_pairs(ann.vqa)
         self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
+        image = ann.image
+        self.canvas.set_info(f"{image.name}  ·  {image.width:,} × {image.height:,} px  ·  {image.status}")
 
     def _refresh_label_panel(self) -> None:
         here = queries.label_box_counts(self.project, self.image_id)

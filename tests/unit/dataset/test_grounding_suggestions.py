@@ -37,3 +37,10 @@ def test_reuses_an_unlinked_phrase_at_the_same_span():
     phrases = [Phrase(7, 1, 2, 6, "ball", ())]
     (suggestion,) = suggest_links(caption, phrases, [_box(12, 2)], LABELS)
     assert suggestion.phrase_id == 7 and suggestion.box_ids == (12,)
+
+
+def test_a_label_word_inside_a_phrase_offers_that_phrase():
+    caption = "A brown dog and a dog."
+    phrases = [Phrase(3, 1, 2, 11, "brown dog", (10,))]
+    (suggestion,) = suggest_links(caption, phrases, [_box(10, 1), _box(11, 1)], LABELS)
+    assert (suggestion.phrase_id, suggestion.text, suggestion.box_ids) == (3, "brown dog", (11,))
