@@ -1,5 +1,8 @@
 """Undoable edits. Every ``redo`` and every ``undo`` is one committed store transaction.
 
+Commands about one image carry its id as ``image_id`` (None for project-wide edits such as label renames),
+so that the window can show the image an undo changed.
+
 Commands are pushed after the edit was decided (a drawn box, a typed caption); the first ``redo`` applies it
 to the store and records what is needed to take it back (ids, removed phrases, links).
 """
@@ -30,6 +33,12 @@ class BoxSpec:
 
     label: str | None
     rect: Rect
+
+
+def _one_image(boxes: Iterable[Box]) -> int | None:
+    """The image all these boxes are on (None when several)."""
+    images = {box.image_id for box in boxes}
+    return images.pop() if len(images) == 1 else None
 
 
 def _plural(n: int, word: str) -> str:
@@ -67,9 +76,11 @@ class MoveBoxes(QUndoCommand):
         text: str = "",
         *,
         nudge: bool = False,
+        image_id: int | None = None,
     ) -> None:
         super().__init__(text or f"Move {_plural(len(after), 'box')}")
         self.project, self.before, self.after, self.nudge = project, dict(before), dict(after), nudge
+        self.image_id = image_id
 
     def id(self) -> int:
         return _NUDGE_ID if self.nudge else -1
@@ -95,10 +106,11 @@ class MoveBoxes(QUndoCommand):
 class RelabelBoxes(QUndoCommand):
     """Give boxes another label (created when new)."""
 
-    def __init__(self, project: Project, boxes: Iterable[Box], label: str | None) -> None:
+    def __init__(self, project: Project, boxes: Sequence[Box], label: str | None) -> None:
         self.before = {box.id: box.label_id for box in boxes}
         super().__init__(f"Label {_plural(len(self.before), 'box')} {label or 'unlabelled'}")
         self.project, self.label = project, label
+        self.image_id = _one_image(boxes)
 
     def redo(self) -> None:
         with self.project.transaction():
@@ -118,6 +130,7 @@ class DeleteBoxes(QUndoCommand):
     def __init__(self, project: Project, boxes: Sequence[Box]) -> None:
         super().__init__(f"Delete {_plural(len(boxes), 'box')}")
         self.project, self.boxes = project, list(boxes)
+        self.image_id = _one_image(self.boxes)
         ids = {box.id for box in boxes}
         self.links = [
             (phrase.id, box_id)
@@ -169,7 +182,7 @@ class DeletePhrase(QUndoCommand):
 
     def __init__(self, project: Project, phrase: Phrase) -> None:
         super().__init__(f"Remove phrase “{phrase.text}”")
-        self.project, self.phrase = project, phrase
+        self.project, self.phrase, self.image_id = project, phrase, phrase.image_id
 
     def redo(self) -> None:
         self.project.delete_phrase(self.phrase.id)
@@ -189,6 +202,7 @@ class LinkBoxes(QUndoCommand):
         verb = "Link" if link else "Unlink"
         super().__init__(f"{verb} “{phrase.text}” and {_plural(len(ids), 'box')}")
         self.project, self.phrase_id, self.box_ids, self.link = project, phrase.id, ids, link
+        self.image_id = phrase.image_id
 
     def _set(self, linked: bool) -> None:
         with self.project.transaction():
@@ -279,6 +293,7 @@ class EditVqa(QUndoCommand):
     def __init__(self, project: Project, pair: VqaPair, question: str, answer: str) -> None:
         super().__init__("Edit question" if question != pair.question else "Edit answer")
         self.project, self.pair, self.question, self.answer = project, pair, question, answer
+        self.image_id = pair.image_id
 
     def redo(self) -> None:
         self.project.update_vqa(self.pair.id, question=self.question, answer=self.answer)
@@ -291,6 +306,7 @@ class MoveVqa(QUndoCommand):
     def __init__(self, project: Project, pair: VqaPair, position: int) -> None:
         super().__init__("Reorder questions")
         self.project, self.pair, self.position = project, pair, position
+        self.image_id = pair.image_id
 
     def redo(self) -> None:
         self.project.move_vqa(self.pair.id, self.position)
@@ -302,7 +318,7 @@ class MoveVqa(QUndoCommand):
 class DeleteVqa(QUndoCommand):
     def __init__(self, project: Project, pair: VqaPair) -> None:
         super().__init__(f"Delete question “{pair.question}”")
-        self.project, self.pair = project, pair
+        self.project, self.pair, self.image_id = project, pair, pair.image_id
 
     def redo(self) -> None:
         self.project.delete_vqa(self.pair.id)

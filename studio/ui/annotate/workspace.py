@@ -35,10 +35,13 @@ _ANNOTATION_TABLES = {"boxes", "labels", "captions", "phrases", "phrase_boxes", 
 class AnnotationWorkspace(QObject):
     request_next = Signal()
     request_previous = Signal()
+    request_image = Signal(int)  # an undo or redo changed this image, which is not the one shown
     status_message = Signal(str)
     image_shown = Signal(int)
 
     def __init__(self, project: Project, undo_stack: QUndoStack, parent: QObject | None = None) -> None:
+        """``undo_stack`` should have a Qt parent (the main window), so that it is not destroyed by Python's
+        garbage collector while connected (Qt's destructor of a stack still emits ``indexChanged``)."""
         super().__init__(parent)
         self.project, self.undo_stack = project, undo_stack
         self.image_id: int | None = None
@@ -56,6 +59,8 @@ class AnnotationWorkspace(QObject):
         self.picker = LabelPicker(self.canvas)
         self.store_signals = StoreSignals(project, self)
         self.store_signals.changed.connect(self._on_change)
+        self._undo_index = undo_stack.index()
+        undo_stack.indexChanged.connect(self._undo_index_changed)
         self.actions: dict[str, QAction] = {}
         self._build_actions()
         self._connect()
@@ -133,6 +138,18 @@ class AnnotationWorkspace(QObject):
             self.undo_stack.push(command)
         except (ValueError, KeyError, RuntimeError) as exc:
             self.status_message.emit(f"Could not {command.text().lower()}: {exc}")
+
+    def _undo_index_changed(self, index: int) -> None:
+        """After an undo or redo of an edit on another image, ask the window to show that image."""
+        previous, self._undo_index = self._undo_index, index
+        if index == previous or self.undo_stack.count() == 0:  # no change, or the stack was cleared
+            return
+        command = self.undo_stack.command(index if index < previous else index - 1)
+        image_id = getattr(command, "image_id", None)
+        if image_id is not None and image_id != self.image_id:
+            verb = "Undid" if index < previous else "Redid"
+            self.status_message.emit(f"{verb} “{command.text()}” on {self.project.image(image_id).name}")
+            self.request_image.emit(image_id)
 
     # ------------------------------------------------------------------ images
     def show_image(self, image_id: int) -> None:
@@ -238,7 +255,7 @@ class AnnotationWorkspace(QObject):
         verb = "Nudge" if nudge else "Move" if _same_sizes(before, after) else "Resize"
         count = len(after)
         text = f"{verb} {count} box" + ("es" if count != 1 else "")
-        self.push(cmd.MoveBoxes(self.project, before, after, text, nudge=nudge))
+        self.push(cmd.MoveBoxes(self.project, before, after, text, nudge=nudge, image_id=self.image_id))
 
     def _current_boxes(self) -> list:
         return self.project.boxes(self.image_id) if self.image_id is not None else []

@@ -81,13 +81,13 @@ def workspace(qtbot, project, images):
     ws = AnnotationWorkspace(project, stack)
     ws.ask_label_on_draw = False
     host = Host(ws)
+    stack.setParent(host)  # as in the main window: the stack dies with the window, not in Python's GC
     qtbot.addWidget(host)
     host.show()
     qtbot.waitExposed(host)
     host.activateWindow()
     ws.show_image(images["scene"])
     ws.canvas.setFocus()
-    ws._stack = stack  # keep the stack alive with the workspace
     yield ws
     ws.store_signals.stop()
 

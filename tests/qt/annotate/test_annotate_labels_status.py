@@ -99,3 +99,15 @@ def test_every_action_shortcut_is_unique(workspace):
     keys = [seq.toString() for action in workspace.actions.values() for seq in action.shortcuts()]
     assert len(keys) == len(set(keys))
     assert isinstance(ShortcutsDialog(), ShortcutsDialog)
+
+
+def test_undo_of_an_edit_on_another_image_asks_to_show_it(qtbot, workspace, project, images):
+    workspace.add_vqa("Is it sunny?")
+    workspace.show_image(images["second"])
+    with qtbot.waitSignal(workspace.request_image) as blocker:
+        workspace.undo_stack.undo()
+    assert blocker.args == [images["scene"]]
+    assert project.vqa(images["scene"]) == []
+    with qtbot.assertNotEmitted(workspace.request_image):
+        workspace.set_status("review")  # a new edit on the shown image
+        workspace.undo_stack.undo()
