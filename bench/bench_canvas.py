@@ -12,7 +12,9 @@ import argparse
 import os
 import random
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -65,6 +67,39 @@ def frame_ms(
     return statistics.median(wall), min(wall), statistics.median(cpu)
 
 
+def edit_round_trip(boxes: list[Box], labels: list[Label], edits: int = 15) -> tuple[float, float]:
+    """Median ms of one box move and of its undo in a workspace over a project holding ``boxes``."""
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QWidget
+
+    from studio.dataset.store import NewImage, Project
+    from studio.ui.annotate.workspace import AnnotationWorkspace
+
+    with tempfile.TemporaryDirectory() as folder, Project.create(Path(folder) / "bench") as project:
+        (image_id,) = project.add_images([NewImage(str(Path(folder) / "missing.png"), WIDTH, HEIGHT)])
+        with project.transaction():
+            ids = {label.id: project.ensure_label(label.name, label.color).id for label in labels}
+            for box in boxes:
+                project.add_box(image_id, ids[box.label_id], *box.xyxy)
+        owner = QWidget()
+        workspace = AnnotationWorkspace(project, QUndoStack(owner))
+        workspace.show_image(image_id)
+        first = project.boxes(image_id)[0]
+        moves, undos = [], []
+        for i in range(edits):
+            before = {first.id: first.xyxy}
+            after = {first.id: (first.x1 + i + 1, first.y1, first.x2 + i + 1, first.y2)}
+            start = time.perf_counter()
+            workspace._boxes_edited(before, after, False)
+            moves.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            workspace.undo_stack.undo()
+            undos.append((time.perf_counter() - start) * 1000)
+        workspace.store_signals.stop()
+        owner.deleteLater()
+    return statistics.median(moves), statistics.median(undos)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--boxes", type=int, default=2000)
@@ -107,11 +142,16 @@ def main() -> None:
     canvas.set_zoom(0.25, QPointF(WIDTH / 2, HEIGHT / 2))
     results["25 % zoom (all boxes small)"] = frame_ms(app, canvas, args.frames)
 
+    edit_ms, undo_ms = edit_round_trip(boxes, labels)
     print(
         f"canvas {canvas.viewport().width()}x{canvas.viewport().height()} px, image {WIDTH}x{HEIGHT}, "
         f"{args.boxes:,} boxes, Qt platform {app.platformName()}, {args.frames} frames each"
     )
     print(f"load {args.boxes:,} boxes: {load_ms:.1f} ms; re-sync unchanged: {resync_ms:.1f} ms")
+    print(
+        f"move one box through the workspace (undo command -> store transaction -> refresh): "
+        f"{edit_ms:.1f} ms; its undo: {undo_ms:.1f} ms (median)"
+    )
     # cpu: this thread only (Qt scales the image in helper threads, so the baseline's cpu is low).
     print(f"{'ms per frame':32s} {'median':>8s} {'best':>8s} {'cpu':>8s}  median/baseline")
     for name, (median, best, cpu) in results.items():
