@@ -129,9 +129,25 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         icon="mdi6.lightning-bolt-outline",
     ),
     Shortcut("drag_phrase", ("Drag a phrase onto a box",), "Link a phrase to that box", "Phrases", "gesture"),
+    Shortcut(
+        "focus_caption",
+        ("C",),
+        "Edit the caption (Esc goes back to the image)",
+        "Phrases",
+        "canvas",
+        icon="mdi6.text-box-edit-outline",
+    ),
     # VQA
     Shortcut(
         "vqa_add", ("Enter in “Ask a question”",), "Add a question and edit its answer", "VQA", "gesture"
+    ),
+    Shortcut(
+        "focus_question",
+        ("Q",),
+        "Ask a question (Esc goes back to the image)",
+        "VQA",
+        "canvas",
+        icon="mdi6.comment-question-outline",
     ),
     Shortcut("vqa_move", ("Alt+Up", "Alt+Down"), "Move the selected pair up / down", "VQA", "gesture"),
     Shortcut("vqa_delete", ("Del in the list",), "Delete the selected pair", "VQA", "gesture"),
@@ -148,11 +164,3 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         icon="mdi6.keyboard-outline",
     ),
 )
-
-
-def shortcut(name: str) -> Shortcut:
-    """The table entry called ``name``."""
-    for entry in SHORTCUTS:
-        if entry.name == name:
-            return entry
-    raise KeyError(f"no shortcut called {name!r}")

@@ -9,7 +9,7 @@ undo are each one committed store transaction; the panels repaint from the store
 from __future__ import annotations
 
 import qtawesome as qta
-from PySide6.QtCore import QObject, QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QCursor, QIcon, QImageReader, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
 
@@ -64,6 +64,15 @@ class AnnotationWorkspace(QObject):
         self.actions: dict[str, QAction] = {}
         self._build_actions()
         self._connect()
+        for editor in (self.caption_panel.edit, self.vqa_panel.question):
+            editor.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc in the caption editor or the question field goes back to the canvas."""
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+            self.canvas.setFocus()
+            return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ wiring
     def _build_actions(self) -> None:
@@ -87,6 +96,8 @@ class AnnotationWorkspace(QObject):
             "link_phrase": self.caption_panel.request_link,
             "accept_suggestion": self.caption_panel.accept_suggestion,
             "shortcuts_help": self.show_shortcuts,
+            "focus_caption": self.caption_panel.edit.setFocus,
+            "focus_question": self.vqa_panel.question.setFocus,
         }
         for entry in SHORTCUTS:
             if entry.scope == "gesture":

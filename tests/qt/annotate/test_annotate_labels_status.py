@@ -111,3 +111,18 @@ def test_undo_of_an_edit_on_another_image_asks_to_show_it(qtbot, workspace, proj
     with qtbot.assertNotEmitted(workspace.request_image):
         workspace.set_status("review")  # a new edit on the shown image
         workspace.undo_stack.undo()
+
+
+def test_keyboard_only_caption_and_question(qtbot, workspace, project, images):
+    canvas, panel = workspace.canvas, workspace.caption_panel
+    qtbot.keyClick(canvas, Qt.Key.Key_C)
+    assert panel.edit.hasFocus()
+    qtbot.keyClicks(panel.edit, "a cat")
+    qtbot.keyClick(panel.edit, Qt.Key.Key_Escape)
+    assert canvas.hasFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_Q)
+    assert workspace.vqa_panel.question.hasFocus()
+    qtbot.keyClicks(workspace.vqa_panel.question, "What animal?")
+    qtbot.keyClick(workspace.vqa_panel.question, Qt.Key.Key_Return)
+    assert project.caption(images["scene"]) == "a cat"
+    assert [p.question for p in project.vqa(images["scene"])] == ["What animal?"]
