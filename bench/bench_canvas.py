@@ -12,13 +12,14 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
@@ -100,11 +101,28 @@ def edit_round_trip(boxes: list[Box], labels: list[Label], edits: int = 15) -> t
     return statistics.median(moves), statistics.median(undos)
 
 
+def drops_none_references() -> bool:
+    """True for a PySide6 build that loses a reference to None on every void call (6.12.0 on Python 3.11):
+    such a process aborts with "deallocating None" after a few thousand Qt calls."""
+    rect = QRectF()
+    before = sys.getrefcount(None)
+    for _ in range(50):
+        rect.setWidth(1.0)
+    return sys.getrefcount(None) < before - 25
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--boxes", type=int, default=2000)
     parser.add_argument("--frames", type=int, default=40)
     args = parser.parse_args()
+    if drops_none_references():
+        import PySide6
+
+        sys.exit(
+            f"PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} drops references to None and "
+            "would abort mid-benchmark; use PySide6-Essentials < 6.12 or Python >= 3.12"
+        )
     app = QApplication.instance() or QApplication([])
     canvas = AnnotationCanvas()
     canvas.resize(1400, 900)
