@@ -159,7 +159,7 @@ class CaptionPanel(QWidget):
         self.edit.textChanged.connect(self._text_changed)
         self.edit.hovered_index.connect(self._hover_index)
         self.link_button = self._button(
-            "mdi6.link-variant", "Link", "Link the selected words to the selected boxes (Ctrl+L)"
+            "mdi6.link-variant", "Add phrase", "Link the selected words to the selected boxes (Ctrl+L)"
         )
         self.link_button.clicked.connect(self.request_link)
         self.unlink_button = self._button(
@@ -258,6 +258,12 @@ class CaptionPanel(QWidget):
             )
         self.suggestion.setVisible(bool(suggestions))
         self.suggest_button.setVisible(bool(suggestions))
+
+    def set_selected_count(self, count: int) -> None:
+        """Say on the link button what it will do with the boxes selected on the canvas."""
+        self.link_button.setText(
+            f"Link to {count} box{'es' if count != 1 else ''}" if count else "Add phrase"
+        )
 
     def suggestions(self) -> list[LinkSuggestion]:
         return list(self._suggestions)

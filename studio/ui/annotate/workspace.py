@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 
 from studio.dataset import queries
 from studio.dataset.grounding import LinkSuggestion, suggest_links, unlinked_boxes
-from studio.dataset.model import Annotation, Label
+from studio.dataset.model import Label
 from studio.dataset.store import Change, Project
 from studio.ui.annotate import commands as cmd
 from studio.ui.annotate.box_item import UNLABELLED_COLOR
@@ -47,7 +47,6 @@ class AnnotationWorkspace(QObject):
         self.image_id: int | None = None
         self.ask_label_on_draw = True  # pop the label picker after each drawn box
         self.recent_labels: list[str] = []
-        self._annotation: Annotation | None = None
         self._labels: dict[int, Label] = {}
         self._clipboard: list[cmd.BoxSpec] = []
         self._pending_rect: QRectF | None = None
@@ -118,6 +117,7 @@ class AnnotationWorkspace(QObject):
     def _connect(self) -> None:
         c, cap, vqa, labels = self.canvas, self.caption_panel, self.vqa_panel, self.label_panel
         c.box_drawn.connect(self._box_drawn)
+        c.selection_changed.connect(lambda ids: cap.set_selected_count(len(ids)))
         c.boxes_edited.connect(self._boxes_edited)
         c.box_hovered.connect(lambda box_id: cap.highlight_boxes([box_id] if box_id is not None else []))
         c.phrase_dropped.connect(lambda start, end, box_id: self.link_span(start, end, [box_id]))
@@ -184,7 +184,6 @@ class AnnotationWorkspace(QObject):
         if self.image_id is None:
             return
         ann = self.project.annotation(self.image_id)
-        self._annotation = ann
         self._labels = {label.id: label for label in self.project.labels()}
         self.canvas.set_boxes(ann.boxes, self._labels)
         self._refresh_label_panel()

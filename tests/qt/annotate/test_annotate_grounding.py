@@ -227,3 +227,11 @@ def test_remove_and_unlink_phrase_buttons(qtbot, workspace, project, scene):
     workspace.undo_stack.undo()
     workspace.undo_stack.undo()
     assert project.phrases(image_id)[0].box_ids == (dog1, dog2)
+
+
+def test_link_button_says_what_it_will_do(qtbot, workspace, scene):
+    _, (dog1, dog2, _ball) = scene
+    button = workspace.caption_panel.link_button
+    assert button.text() == "Add phrase"
+    workspace.canvas.select_boxes([dog1, dog2])
+    assert button.text() == "Link to 2 boxes"
