@@ -17,12 +17,15 @@ def emit(data: Any, *, as_json: bool, text: str) -> None:
 
 
 def progress_printer(as_json: bool, label: str):
-    """A progress callback ``(done, total, message)`` printing JSON lines or a carriage-return line on stderr."""
+    """A progress callback ``(done, total, message)`` for stderr: JSON lines with ``--json``, else one updating line.
+
+    stdout stays free for the command's single result document.
+    """
 
     def report(done: int, total: int, message: str = "") -> None:
         if as_json:
             print(json.dumps({"event": "progress", "task": label, "done": done, "total": total,
-                              "message": message}), flush=True)
+                              "message": message}), file=sys.stderr, flush=True)
         elif sys.stderr.isatty():
             print(f"\r{label}: {done:,}/{total:,} {message}".ljust(79), end="", file=sys.stderr, flush=True)
 

@@ -346,7 +346,8 @@ class Project:
         return Box(*found)
 
     def add_box(
-        self, image_id: int, label_id: int | None, x1: float, y1: float, x2: float, y2: float, *, box_id: int | None = None
+        self, image_id: int, label_id: int | None, x1: float, y1: float, x2: float, y2: float,
+        *, box_id: int | None = None,
     ) -> int:
         """Add a box (corners in any order); ``box_id`` restores a deleted box under its old id (undo)."""
         x1, x2 = sorted((float(x1), float(x2)))

@@ -1,4 +1,4 @@
-"""Turn project-store change notifications into a Qt signal."""
+"""Turn the store's change notifications into a Qt signal, delivered in the GUI thread."""
 
 from __future__ import annotations
 
@@ -8,18 +8,13 @@ from studio.dataset.store import Project
 
 
 class StoreSignals(QObject):
-    """Emits ``changed(Change)`` after every committed store transaction.
-
-    The store may notify from any thread; Qt queues the signal to receivers living in other threads.
-    """
+    """``changed(Change)`` after every committed transaction of ``project``."""
 
     changed = Signal(object)
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._unsubscribe = project.subscribe(self.changed.emit)
-        self.destroyed.connect(self._unsubscribe)
 
-    def stop(self) -> None:
-        """Stop listening (also done when the object is destroyed)."""
+    def detach(self) -> None:
         self._unsubscribe()

@@ -1,0 +1,285 @@
+"""What every model family answers (the `Adapter` base class): processor settings, visual tokens, chat
+messages, supervised examples, boxes in text, LoRA targets and loading. Families override the parts that
+differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.adapters import prompts
+from studio.adapters.boxes import BoxMap, ParseResult
+from studio.adapters.catalog import CatalogEntry
+from studio.adapters.loading import ModelNotAvailable, quantization_config, resolve_checkpoint
+from studio.adapters.samples import Sample
+
+IGNORE_INDEX = -100
+SEQUENCE_KEYS = frozenset({"input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids"})
+
+
+@dataclass(frozen=True)
+class VisionSettings:
+    """Resolution settings shared by training, evaluation, the playground and export."""
+
+    min_pixels: int = 0
+    max_pixels: int = 0
+    max_tiles: int = 0
+
+
+@dataclass(frozen=True)
+class TrainingText:
+    """The exact chat text the trainer tokenises: ``prompt`` (masked) followed by ``target`` (learned)."""
+
+    prompt: str
+    target: str
+
+    @property
+    def full(self) -> str:
+        return self.prompt + self.target
+
+
+def load_image(path: str | Path):
+    """An RGB PIL image with its EXIF orientation applied (the store's boxes are in that frame)."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as image:
+            return ImageOps.exif_transpose(image).convert("RGB")
+    except OSError as exc:
+        raise OSError(f"{path}: cannot read the image ({exc})") from None
+
+
+class Adapter:
+    """Family behaviour over one catalog entry."""
+
+    #: module name prefixes kept unquantised by bitsandbytes (vision tower, output head)
+    unquantised_modules: tuple[str, ...] = ("lm_head",)
+    #: the token closing each chat turn; it is learned with the answer
+    end_token = "<|im_end|>"
+    #: False when `visual_tokens` is a documented estimate rather than the processor's exact count
+    exact_visual_tokens = True
+
+    def __init__(self, entry: CatalogEntry) -> None:
+        self.entry = entry
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.entry.id!r})"
+
+    # --- resolution ----------------------------------------------------------------------------------------
+    def settings(
+        self, max_pixels: int | None = None, min_pixels: int | None = None, max_tiles: int | None = None
+    ) -> VisionSettings:
+        """The catalog defaults with the given overrides."""
+        v = self.entry.vision
+        return VisionSettings(
+            min_pixels=v.min_pixels if min_pixels is None else min_pixels,
+            max_pixels=v.max_pixels if max_pixels is None else max_pixels,
+            max_tiles=v.max_tiles if max_tiles is None else max_tiles,
+        )
+
+    def visual_tokens_batch(self, widths, heights, settings: VisionSettings | None = None):
+        """Placeholder tokens per image (numpy array) for arrays of image sizes (no wrapper tokens)."""
+        raise NotImplementedError
+
+    def visual_tokens(self, width: int, height: int, settings: VisionSettings | None = None) -> int:
+        """Placeholder tokens the processor inserts for an image of this size (no wrapper tokens)."""
+        return int(self.visual_tokens_batch([width], [height], settings)[0])
+
+    def image_wrapper_tokens(self) -> int:
+        """Tokens around each image's placeholders (e.g. ``<|vision_start|>`` and ``<|vision_end|>``)."""
+        return 0
+
+    # --- boxes --------------------------------------------------------------------------------------------
+    def box_map(self, width: int, height: int, settings: VisionSettings | None = None) -> BoxMap:
+        """The one conversion between original-image pixels and this family's box coordinates."""
+        raise NotImplementedError
+
+    def write_boxes(
+        self,
+        phrases: list[tuple[str, list[tuple[float, float, float, float]]]],
+        width: int,
+        height: int,
+        settings: VisionSettings | None = None,
+    ) -> str:
+        """The answer text for labelled boxes given in original-image pixels."""
+        raise NotImplementedError
+
+    def parse_boxes(
+        self, text: str, width: int, height: int, settings: VisionSettings | None = None
+    ) -> ParseResult:
+        """Boxes (original-image pixels) read leniently from model output, and what could not be read."""
+        raise NotImplementedError
+
+    # --- text ---------------------------------------------------------------------------------------------
+    def answer_text(self, sample: Sample, settings: VisionSettings | None = None) -> str:
+        if sample.task == "vqa":
+            return sample.answer
+        items = [(p.text, list(p.boxes)) for p in sample.phrases]
+        return self.write_boxes(items, sample.width, sample.height, settings)
+
+    def messages(
+        self, sample: Sample, system_prompt: str | None = None, *, answer: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Chat messages (system, user with the image, and the assistant ``answer`` when given)."""
+        system = prompts.system_prompt(sample.task) if system_prompt is None else system_prompt
+        messages: list[dict[str, Any]] = []
+        if system:
+            messages.append({"role": "system", "content": [{"type": "text", "text": system}]})
+        messages.append(
+            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": sample.prompt}]}
+        )
+        if answer is not None:
+            messages.append({"role": "assistant", "content": [{"type": "text", "text": answer}]})
+        return messages
+
+    def training_text(
+        self,
+        sample: Sample,
+        processor: Any,
+        settings: VisionSettings | None = None,
+        system_prompt: str | None = None,
+    ) -> TrainingText:
+        """The chat text before image expansion: the prompt and the learned target (answer + end token)."""
+        answer = self.answer_text(sample, settings)
+        prompt = processor.apply_chat_template(
+            self.messages(sample, system_prompt), tokenize=False, add_generation_prompt=True
+        )
+        full = processor.apply_chat_template(
+            self.messages(sample, system_prompt, answer=answer), tokenize=False
+        )
+        if not full.startswith(prompt + answer):
+            raise ValueError(
+                f"{self.entry.id}: the chat template does not put the answer right after the "
+                f"generation prompt; cannot mask the prompt"
+            )
+        return TrainingText(prompt=prompt, target=full[len(prompt) :])
+
+    def supervised_example(
+        self,
+        sample: Sample,
+        processor: Any,
+        image: Any = None,
+        settings: VisionSettings | None = None,
+        system_prompt: str | None = None,
+    ) -> dict[str, Any]:
+        """Tensors for one training example, without batch dimension on the token sequences: the processor's
+        outputs plus ``labels`` (-100 everywhere except the answer and its end token)."""
+        text = self.training_text(sample, processor, settings, system_prompt)
+        batch = self._encode(text.full, sample, processor, image, settings)
+        input_ids = batch["input_ids"][0]
+        target_ids = list(processor.tokenizer(text.target, add_special_tokens=False)["input_ids"])
+        n = len(target_ids)
+        if input_ids[-n:].tolist() != target_ids:
+            raise ValueError(f"{self.entry.id}: the answer tokenises differently in the chat; cannot mask it")
+        end_id = processor.tokenizer.convert_tokens_to_ids(self.end_token)
+        learned = n - target_ids[::-1].index(end_id)  # the answer up to and including the end token
+        labels = input_ids.clone()
+        labels[: len(input_ids) - n] = IGNORE_INDEX
+        labels[len(input_ids) - n + learned :] = IGNORE_INDEX
+        example = {key: value[0] if key in SEQUENCE_KEYS else value for key, value in batch.items()}
+        example["labels"] = labels
+        return example
+
+    def prompt_inputs(
+        self,
+        sample: Sample,
+        processor: Any,
+        image: Any = None,
+        settings: VisionSettings | None = None,
+        system_prompt: str | None = None,
+    ) -> Any:
+        """Processor outputs (batch of one) for generating the answer to ``sample``'s prompt."""
+        text = processor.apply_chat_template(
+            self.messages(sample, system_prompt), tokenize=False, add_generation_prompt=True
+        )
+        return self._encode(text, sample, processor, image, settings)
+
+    def _encode(
+        self, text: str, sample: Sample, processor: Any, image: Any, settings: VisionSettings | None
+    ) -> Any:
+        """The processor's tensors for ``text`` with the sample's image (batch of one)."""
+        raise NotImplementedError
+
+    def _image(self, sample: Sample, image: Any = None) -> Any:
+        picture = image if image is not None else load_image(sample.image_path)
+        if picture.size != (sample.width, sample.height):
+            raise ValueError(
+                f"{sample.image_path}: the image is {picture.size[0]}x{picture.size[1]} but the "
+                f"project records {sample.width}x{sample.height}; re-import it"
+            )
+        return picture
+
+    # --- training set-up ----------------------------------------------------------------------------------
+    def lora_target_modules(self, unfreeze_vision: bool = False) -> str:
+        """A peft ``target_modules`` regex: the language model's projections, plus the vision tower's when
+        ``unfreeze_vision``. Raises `ValueError` with the reason when this model does not support LoRA."""
+        lora = self.entry.lora
+        if not lora.supported:
+            raise ValueError(f"{self.entry.id}: LoRA is not supported: {lora.reason}")
+        parts = [rf"{_escape(lora.language_prefix)}.*\.({'|'.join(lora.target_modules)})"]
+        if unfreeze_vision and lora.vision_target_modules:
+            parts.append(rf"{_escape(lora.vision_prefix)}.*\.({'|'.join(lora.vision_target_modules)})")
+        return "|".join(f"(?:{p})" for p in parts)
+
+    # --- loading ------------------------------------------------------------------------------------------
+    def checkpoint_folder(self, folder: str | Path | None = None) -> Path:
+        """Where the checkpoint is: ``folder``, the entry's bundled folder, or the Hugging Face cache."""
+        if folder is None and self.entry.local_folder() is not None:
+            return self.entry.local_folder()
+        return resolve_checkpoint(self.entry.hf_id, folder)
+
+    def load_processor(self, settings: VisionSettings | None = None, folder: str | Path | None = None) -> Any:
+        raise NotImplementedError
+
+    def load_model(
+        self,
+        folder: str | Path | None = None,
+        *,
+        dtype: str = "auto",
+        device: str = "cpu",
+        quantization: int | None = None,
+        trust_remote_code: bool = False,
+    ) -> Any:
+        """The model, offline, with the vision tower and lm_head kept unquantised under 4/8-bit. Models
+        that need their own remote code load only with ``trust_remote_code`` (the user's consent for this
+        model)."""
+        import torch
+        import transformers
+
+        if self.entry.remote_code and not trust_remote_code:
+            raise RemoteCodeConsentRequired(
+                f"{self.entry.name} runs Python code shipped with its checkpoint; load it only after "
+                f"agreeing to run that code for this model (trust_remote_code)"
+            )
+        path = self.checkpoint_folder(folder)
+        cls = getattr(transformers, self.entry.transformers_class)
+        kwargs: dict[str, Any] = {
+            "local_files_only": True,
+            "trust_remote_code": self.entry.remote_code,
+            "dtype": "auto" if dtype == "auto" else getattr(torch, dtype),
+        }
+        bnb = quantization_config(quantization, list(self.unquantised_modules))
+        if bnb is not None:
+            kwargs["quantization_config"] = bnb
+            kwargs["device_map"] = {"": device if device != "cpu" else "cuda:0"}
+        try:
+            model = cls.from_pretrained(path, **kwargs)
+        except OSError as exc:
+            raise ModelNotAvailable(f"{path}: cannot load {self.entry.id} ({exc})") from None
+        return model if bnb is not None else model.to(device)
+
+
+class RemoteCodeConsentRequired(RuntimeError):
+    """A model needs its own remote code and the user has not agreed to run it."""
+
+
+class Relative1000Boxes:
+    """Box coordinates relative to the image, 0-1000 on both axes (Qwen3-VL, Qwen3.5, InternVL, NVILA)."""
+
+    def box_map(self, width: int, height: int, settings: VisionSettings | None = None) -> BoxMap:
+        return BoxMap(1000 / width, 1000 / height, 1000, 1000)
+
+
+def _escape(prefix: str) -> str:
+    return prefix.replace(".", r"\.")

@@ -1,0 +1,74 @@
+"""Start the GUI: application, theme, main window, and the project to show first.
+
+Nothing here imports torch or transformers: the window paints first; heavy modules load when a mode needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from studio import __version__
+
+
+def sample_project_folder() -> Path:
+    """Where the built-in sample project lives for this user."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("vlm-studio", appauthor=False)) / "sample-project"
+
+
+def run_gui(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="vlm-studio")
+    parser.add_argument("--project", help="open this project folder")
+    parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it is ready, then quit")
+    parser.add_argument("--print-startup-time", action="store_true", help="print seconds until the window painted")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("VLM Studio")
+    app.setOrganizationName("VLM Studio")
+    app.setApplicationVersion(__version__)
+
+    from studio.ui import theme
+    from studio.ui.main_window import MainWindow
+
+    theme.apply(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
+    window = MainWindow(QSettings())
+    window.show()
+    app.processEvents()
+    if args.print_startup_time:
+        print(f"startup_seconds={time.perf_counter() - started:.3f}", flush=True)
+    QTimer.singleShot(0, lambda: open_first_project(window, args.project))
+    if args.screenshot:
+        QTimer.singleShot(2500, lambda: (window.grab().save(args.screenshot), window.close()))
+    return app.exec()
+
+
+def open_first_project(window, requested: str | None) -> None:
+    """Open the requested project, else the last one, else the built-in sample (created in a worker)."""
+    if requested:
+        window.open_project(requested)
+        return
+    last = window.settings.value("lastProject")
+    if last and Path(last).is_dir() and window.open_project(last):
+        return
+    folder = sample_project_folder()
+    if folder.is_dir() and window.open_project(folder):
+        return
+    from studio.dataset.sample import create_sample_project
+    from studio.workers.job import Job
+
+    def make(progress, cancel):
+        create_sample_project(folder, progress=progress, cancel=cancel).close()
+        return folder
+
+    job = Job("Creating the sample project", make)
+    job.finished.connect(lambda path: window.open_project(path))
+    window.start_job(job)

@@ -1,0 +1,70 @@
+"""The built-in sample project: ~1,000 synthetic shape images with linked phrases, VQA pairs and a split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from studio.dataset.imaging import read_image_info
+from studio.dataset.store import Project
+from studio.dataset.synthetic import COLOURS, SHAPES, make_scene
+from studio.jobs import CancelToken, Progress, no_progress
+
+SAMPLE_SEED = 0  # the tiny model's pre-training uses other seeds, never this one
+SAMPLE_SIZE = 1000
+VAL_FRACTION = 0.1
+_LABEL_COLOURS = {"red": "#d62728", "green": "#2ca02c", "blue": "#1f5bcc"}
+
+
+def create_sample_project(
+    folder: str | Path,
+    *,
+    count: int = SAMPLE_SIZE,
+    seed: int = SAMPLE_SEED,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> Project:
+    """Write the sample images into ``folder``/assets and annotate them; returns the open project.
+
+    The same ``count`` and ``seed`` always give the same images, captions, phrases, answers and split.
+    """
+    project = Project.create(folder)
+    try:
+        _fill(project, count, seed, progress, cancel)
+    except BaseException:
+        project.close()
+        raise
+    return project
+
+
+def _fill(project: Project, count: int, seed: int, progress: Progress, cancel: CancelToken | None) -> None:
+    project.assets_dir.mkdir(exist_ok=True)
+    labels = {
+        f"{colour} {shape}": project.ensure_label(f"{colour} {shape}", _LABEL_COLOURS[colour]).id
+        for colour in COLOURS for shape in SHAPES
+    }
+    val = set(np.random.default_rng(seed).permutation(count)[: round(count * VAL_FRACTION)].tolist())
+    for start in range(0, count, 100):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(start, count, "drawing sample images")
+        scenes = [(i, make_scene(seed, i)) for i in range(start, min(start + 100, count))]
+        infos = []
+        for i, scene in scenes:
+            path = project.assets_dir / f"shapes_{i:04d}.jpg"
+            scene.image.save(path, quality=92)
+            infos.append(read_image_info(path))
+        with project.transaction({"images", "boxes", "captions", "phrases", "phrase_boxes", "vqa"}):
+            ids = project.add_images(infos)
+            for image_id, (i, scene) in zip(ids, scenes, strict=True):
+                box_ids = [project.add_box(image_id, labels[s.label], *s.box) for s in scene.shapes]
+                project.set_caption(image_id, scene.caption)
+                for phrase in scene.phrases:
+                    project.add_phrase(image_id, phrase.start, phrase.end, [box_ids[k] for k in phrase.shape_indexes])
+                for question, answer in scene.vqa:
+                    project.add_vqa(image_id, question, answer)
+                project.set_status(image_id, "done")
+                project.set_split([image_id], "val" if i in val else "train")
+    project.set_meta("sample", {"seed": seed, "count": count})
+    progress(count, count, "sample project ready")

@@ -1,0 +1,290 @@
+"""The image list: a virtualised Qt model over the project's images with lazy, disk-cached thumbnails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.dataset.model import SPLITS, STATUSES, Image
+from studio.dataset.store import Project
+from studio.dataset.thumbnails import THUMB_SIZE, ensure_thumbnail
+from studio.ui import theme
+
+ImageIdRole = Qt.ItemDataRole.UserRole + 1
+ImageRole = Qt.ItemDataRole.UserRole + 2
+STATUS_COLOURS = {"todo": "#9aa0a6", "in-progress": "#f2a900", "done": "#34a853", "review": "#a142f4"}
+ROW_HEIGHT = 56
+
+
+class _ThumbSignals(QObject):
+    ready = Signal(int, QImage)
+
+
+class _ThumbJob(QRunnable):
+    """Load (or make and cache) one thumbnail off the GUI thread."""
+
+    def __init__(self, cache_dir: Path, image: Image, signals: _ThumbSignals) -> None:
+        super().__init__()
+        self.cache_dir, self.image, self.signals = cache_dir, image, signals
+
+    def run(self) -> None:
+        try:
+            path = ensure_thumbnail(self.cache_dir, self.image.id, self.image.path)
+            picture = QImage(str(path))
+        except Exception:  # a missing or broken file shows the placeholder, never an error dialog
+            picture = QImage()
+        self.signals.ready.emit(self.image.id, picture)
+
+
+class ImageListModel(QAbstractListModel):
+    """Rows are images; thumbnails are requested only for rows that get painted."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._all: list[Image] = []
+        self._rows: list[Image] = []
+        self._row_of: dict[int, int] = {}
+        self._thumbs: dict[int, QPixmap] = {}
+        self._pending: set[int] = set()
+        self._cache_dir: Path | None = None
+        self._filter: tuple[str, str, str] = ("", "", "")
+        self._id_filter: set[int] | None = None
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(2)
+        self._signals = _ThumbSignals()
+        self._signals.ready.connect(self._thumbnail_ready)
+
+    # ------------------------------------------------------------ content
+    def load(self, project: Project | None) -> None:
+        """Show the images of ``project`` (or nothing)."""
+        self._pool.clear()
+        self.beginResetModel()
+        self._all = project.images() if project else []
+        self._cache_dir = project.cache_dir if project else None
+        self._thumbs.clear()
+        self._pending.clear()
+        self._apply_filter()
+        self.endResetModel()
+
+    def refresh_images(self, project: Project, image_ids: set[int]) -> None:
+        """Re-read some images (status or split changed) without resetting the view."""
+        for image_id in image_ids:
+            try:
+                fresh = project.image(image_id)
+            except KeyError:
+                continue
+            self._all = [fresh if image.id == image_id else image for image in self._all]
+            row = self._row_of.get(image_id)
+            if row is not None:
+                self._rows[row] = fresh
+                index = self.index(row)
+                self.dataChanged.emit(index, index)
+
+    def set_filter(self, *, split: str = "", status: str = "", text: str = "", ids: set[int] | None = None) -> None:
+        self.beginResetModel()
+        self._filter = (split, status, text.lower().strip())
+        self._id_filter = ids
+        self._apply_filter()
+        self.endResetModel()
+
+    def _apply_filter(self) -> None:
+        split, status, text = self._filter
+        self._rows = [
+            image for image in self._all
+            if (not split or image.split == split or (split == "unassigned" and not image.split))
+            and (not status or image.status == status)
+            and (not text or text in image.name.lower())
+            and (self._id_filter is None or image.id in self._id_filter)
+        ]
+        self._row_of = {image.id: row for row, image in enumerate(self._rows)}
+
+    def total(self) -> int:
+        return len(self._all)
+
+    def image_at(self, row: int) -> Image | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, image_id: int) -> int | None:
+        return self._row_of.get(image_id)
+
+    # ------------------------------------------------------------ Qt model
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        image = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return image.name
+        if role == ImageIdRole:
+            return image.id
+        if role == ImageRole:
+            return image
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbnail(image)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{image.path}\n{image.width} × {image.height} px · {image.status} · {image.split or 'no split'}"
+        return None
+
+    def _thumbnail(self, image: Image) -> QPixmap | None:
+        pixmap = self._thumbs.get(image.id)
+        if pixmap is None and image.id not in self._pending and self._cache_dir is not None:
+            self._pending.add(image.id)
+            self._pool.start(_ThumbJob(self._cache_dir, image, self._signals))
+        return pixmap
+
+    def _thumbnail_ready(self, image_id: int, picture: QImage) -> None:
+        self._pending.discard(image_id)
+        self._thumbs[image_id] = QPixmap.fromImage(picture) if not picture.isNull() else QPixmap()
+        row = self._row_of.get(image_id)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def wait_for_thumbnails(self, msecs: int = 10000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+
+class ImageDelegate(QStyledItemDelegate):
+    """A row: thumbnail, file name, size, status dot and split chip."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(200, ROW_HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex):
+        image: Image = index.data(ImageRole)
+        colours = theme.colours()
+        painter.save()
+        rect = option.rect
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect, QColor(theme.ACCENT).lighter(170) if not theme.is_dark() else QColor("#27406b"))
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(rect, QColor(colours["alt"]))
+        thumb_rect = QRect(rect.left() + 6, rect.top() + 4, ROW_HEIGHT - 8, ROW_HEIGHT - 8)
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            scaled = pixmap.scaled(thumb_rect.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+            offset_x = (thumb_rect.width() - scaled.width()) // 2
+            offset_y = (thumb_rect.height() - scaled.height()) // 2
+            painter.drawPixmap(thumb_rect.left() + offset_x, thumb_rect.top() + offset_y, scaled)
+        else:
+            painter.fillRect(thumb_rect, QColor(colours["border"]))
+        text_left = thumb_rect.right() + 10
+        metrics = QFontMetrics(option.font)
+        painter.setPen(QColor(colours["text"]))
+        name = metrics.elidedText(image.name, Qt.TextElideMode.ElideMiddle, rect.right() - text_left - 24)
+        painter.drawText(text_left, rect.top() + 22, name)
+        painter.setPen(QColor(colours["muted"]))
+        detail = f"{image.width}×{image.height}" + (f" · {image.split}" if image.split else "")
+        painter.drawText(text_left, rect.top() + 40, detail)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(STATUS_COLOURS.get(image.status, "#9aa0a6")))
+        painter.drawEllipse(rect.right() - 18, rect.center().y() - 5, 10, 10)
+        painter.restore()
+
+
+class ImageListPanel(QWidget):
+    """The image list with its filter bar (split, status, name search)."""
+
+    image_activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = ImageListModel(self)
+        self.search = QLineEdit(placeholderText="Filter by name…", clearButtonEnabled=True)
+        self.split_box = QComboBox()
+        self.split_box.addItem("All splits", "")
+        for split in (*SPLITS, "unassigned"):
+            self.split_box.addItem(split.capitalize(), split)
+        self.status_box = QComboBox()
+        self.status_box.addItem("Any status", "")
+        for status in STATUSES:
+            self.status_box.addItem(status.capitalize(), status)
+        self.view = QListView()
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(ImageDelegate(self.view))
+        self.view.setUniformItemSizes(True)
+        self.view.setMouseTracking(True)
+        self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        self.view.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+
+        filters = QHBoxLayout()
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.addWidget(self.split_box)
+        filters.addWidget(self.status_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.search)
+        layout.addLayout(filters)
+        layout.addWidget(self.view)
+
+        self.search.textChanged.connect(self._filter_changed)
+        self.split_box.currentIndexChanged.connect(self._filter_changed)
+        self.status_box.currentIndexChanged.connect(self._filter_changed)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+
+    def _filter_changed(self) -> None:
+        current = self.current_image_id()
+        self.model.set_filter(split=self.split_box.currentData(), status=self.status_box.currentData(),
+                              text=self.search.text())
+        if current is not None:
+            self.select_image(current, emit=False)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.image_activated.emit(current.data(ImageIdRole))
+
+    def current_image_id(self) -> int | None:
+        index = self.view.currentIndex()
+        return index.data(ImageIdRole) if index.isValid() else None
+
+    def selected_image_ids(self) -> list[int]:
+        return [index.data(ImageIdRole) for index in self.view.selectionModel().selectedIndexes()]
+
+    def select_image(self, image_id: int, *, emit: bool = True) -> bool:
+        row = self.model.row_of(image_id)
+        if row is None:
+            return False
+        self.view.blockSignals(not emit)
+        self.view.selectionModel().blockSignals(not emit)
+        self.view.setCurrentIndex(self.model.index(row))
+        self.view.selectionModel().blockSignals(False)
+        self.view.blockSignals(False)
+        self.view.scrollTo(self.model.index(row))
+        return True
+
+    def step(self, delta: int) -> None:
+        """Move the current image by ``delta`` rows (D / A)."""
+        row = self.view.currentIndex().row() if self.view.currentIndex().isValid() else -1
+        target = max(0, min(self.model.rowCount() - 1, row + delta))
+        if self.model.rowCount():
+            self.view.setCurrentIndex(self.model.index(target))

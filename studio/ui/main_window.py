@@ -1,0 +1,373 @@
+"""The main window: menus, mode rail, image list dock, the mode pages and the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from studio import __version__
+from studio.dataset.importer import ImportReport, import_into_folder
+from studio.dataset.lock import ProjectLockedError
+from studio.dataset.store import Change, Project, ProjectError
+from studio.humanize import count
+from studio.ui import theme
+from studio.ui.image_list import ImageListPanel
+from studio.ui.jobs_bar import JobsBar
+from studio.ui.pages import AnnotatePage, EmptyPage
+from studio.ui.store_signals import StoreSignals
+from studio.workers.job import Job
+
+MAX_RECENT = 10
+MODES = (
+    ("annotate", "Annotate", "mdi6.vector-square-edit"),
+    ("train", "Train", "mdi6.school-outline"),
+    ("playground", "Playground", "mdi6.chat-processing-outline"),
+    ("evaluate", "Evaluate", "mdi6.chart-box-outline"),
+)
+
+
+class MainWindow(QMainWindow):
+    """One window, four modes; the project, the image list and the current image are shared by all modes."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.project: Project | None = None
+        self._store_signals: StoreSignals | None = None
+        self._jobs: list[Job] = []
+        self.setWindowTitle("VLM Studio")
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self.images = ImageListPanel()
+        self.image_dock = QDockWidget("Images", self)
+        self.image_dock.setObjectName("imagesDock")
+        self.image_dock.setWidget(self.images)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
+
+        self.pages = QStackedWidget()
+        self.annotate_page = AnnotatePage()
+        self.mode_pages: dict[str, QWidget] = {
+            "annotate": self.annotate_page,
+            "train": EmptyPage("Training", "Pick a workflow and press Train once the model adapters are in place."),
+            "playground": EmptyPage("Playground", "Try prompts on any image once a model is available."),
+            "evaluate": EmptyPage("Evaluate", "Scores of your training runs appear here after a run finishes."),
+        }
+        for page in self.mode_pages.values():
+            self.pages.addWidget(page)
+        self.setCentralWidget(self.pages)
+
+        self._build_status_bar()
+        self._build_mode_rail()
+        self._build_menus()
+        self.images.image_activated.connect(self.show_image)
+        self.images.model.modelReset.connect(self._update_position)
+        self._restore_geometry()
+        self._show_empty_state()
+
+    # ------------------------------------------------------------ construction
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(True)
+        self.jobs_bar = JobsBar()
+        self.position_label = QLabel()
+        self.saved_label = QLabel()
+        self._saved_timer = QTimer(self, singleShot=True, interval=2500)
+        self._saved_timer.timeout.connect(self.saved_label.clear)
+        bar.addWidget(self.jobs_bar)
+        bar.addPermanentWidget(self.position_label)
+        bar.addPermanentWidget(self.saved_label)
+
+    def _build_mode_rail(self) -> None:
+        rail = QToolBar("Modes")
+        rail.setObjectName("modeRail")
+        rail.setMovable(False)
+        rail.setFloatable(False)
+        rail.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, rail)
+        group = QActionGroup(self)
+        self.mode_actions: dict[str, QAction] = {}
+        for number, (key, title, icon_name) in enumerate(MODES, start=1):
+            action = QAction(theme.icon(icon_name), title, self, checkable=True)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.setToolTip(f"{title} (Ctrl+{number})")
+            action.triggered.connect(lambda _checked=False, k=key: self.set_mode(k))
+            group.addAction(action)
+            rail.addAction(action)
+            self.mode_actions[key] = action
+        self.mode_actions["annotate"].setChecked(True)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self._add(menu, "&New project…", self.new_project_dialog, QKeySequence.StandardKey.New, "mdi6.folder-plus")
+        self._add(menu, "&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open,
+                  "mdi6.folder-open")
+        self.recent_menu = menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        menu.addSeparator()
+        self.import_action = self._add(menu, "&Import images…", self.import_images_dialog, "Ctrl+I",
+                                       "mdi6.image-plus")
+        self.import_folder_action = self._add(menu, "Import image &folder…", self.import_folder_dialog,
+                                              "Ctrl+Shift+I", "mdi6.folder-image")
+        self.import_dataset_action = self._add(menu, "Import &dataset…", self.import_dataset_dialog, None,
+                                               "mdi6.database-import")
+        self.export_dataset_action = self._add(menu, "&Export dataset…", self.export_dataset_dialog, "Ctrl+E",
+                                               "mdi6.database-export")
+        menu.addSeparator()
+        self._add(menu, "&Save", self.show_saved, QKeySequence.StandardKey.Save)
+        menu.addSeparator()
+        self._add(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        self.view_menu = self.menuBar().addMenu("&View")
+        self.view_menu.addAction(self.image_dock.toggleViewAction())
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add(help_menu, "&About VLM Studio", self.show_about)
+
+        self.model_button = QToolButton()
+        self.model_button.setAutoRaise(True)
+        self.model_button.setText("model: tiny (built-in)")
+        self.model_button.setToolTip("The model used by the token budget, training and the playground")
+        self.menuBar().setCornerWidget(self.model_button, Qt.Corner.TopRightCorner)
+
+    def _add(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon_name:
+            action.setIcon(theme.icon(icon_name))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    # ------------------------------------------------------------ modes and images
+    def set_mode(self, key: str) -> None:
+        self.mode_actions[key].setChecked(True)
+        self.pages.setCurrentWidget(self.mode_pages[key])
+
+    def current_mode(self) -> str:
+        return next(k for k, page in self.mode_pages.items() if page is self.pages.currentWidget())
+
+    def show_image(self, image_id: int) -> None:
+        if self.project is None:
+            return
+        self.annotate_page.show_image(self.project.image(image_id))
+        self._update_position()
+
+    def _update_position(self) -> None:
+        model = self.images.model
+        row = self.images.view.currentIndex().row()
+        if model.total() == 0:
+            self.position_label.setText("")
+        elif row >= 0:
+            self.position_label.setText(f"image {row + 1:,} / {model.rowCount():,}")
+        else:
+            self.position_label.setText(count(model.total(), "image"))
+
+    # ------------------------------------------------------------ projects
+    def open_project(self, folder: str | Path, *, read_only: bool = False) -> bool:
+        """Open ``folder`` as the current project; explains and returns False when it cannot."""
+        try:
+            project = Project.open(folder, read_only=read_only)
+        except ProjectLockedError as exc:
+            answer = QMessageBox.question(self, "Project in use", f"{exc}.\n\nOpen it read-only?")
+            if answer == QMessageBox.StandardButton.Yes:
+                return self.open_project(folder, read_only=True)
+            return False
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot open project", str(exc))
+            return False
+        self.set_project(project)
+        return True
+
+    def set_project(self, project: Project | None) -> None:
+        if self._store_signals is not None:
+            self._store_signals.detach()
+            self._store_signals = None
+        if self.project is not None:
+            self.project.close()
+        self.project = project
+        self.images.model.load(project)
+        self.annotate_page.clear()
+        if project is None:
+            self._show_empty_state()
+            return
+        self._store_signals = StoreSignals(project, self)
+        self._store_signals.changed.connect(self._store_changed)
+        self._remember_recent(str(project.folder))
+        suffix = " (read-only)" if project.read_only else ""
+        self.setWindowTitle(f"{project.folder.name}{suffix} — VLM Studio")
+        for action in (self.import_action, self.import_folder_action, self.import_dataset_action):
+            action.setEnabled(not project.read_only)
+        self._show_empty_state()
+        if self.images.model.rowCount():
+            self.images.select_image(self.images.model.image_at(0).id)
+
+    def _show_empty_state(self) -> None:
+        if self.project is None:
+            self.annotate_page.show_empty("No project open — File > New project… or File > Open project…")
+        elif self.images.model.total() == 0:
+            self.annotate_page.show_empty("No images yet — drop a folder here or File > Import images")
+
+    def _store_changed(self, change: Change) -> None:
+        if "images" in change.tables and self.project is not None:
+            if change.image_ids:
+                self.images.model.refresh_images(self.project, set(change.image_ids))
+            else:
+                self.reload_images()
+        self.show_saved()
+
+    def reload_images(self) -> None:
+        current = self.images.current_image_id()
+        self.images.model.load(self.project)
+        if current is None or not self.images.select_image(current):
+            if self.images.model.rowCount():
+                self.images.select_image(self.images.model.image_at(0).id)
+            else:
+                self._show_empty_state()
+
+    def show_saved(self) -> None:
+        self.saved_label.setText("saved")
+        self._saved_timer.start()
+
+    def new_project_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new project")
+        if not folder:
+            return
+        try:
+            self.set_project(Project.create(folder))
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot create project", str(exc))
+
+    def open_project_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a VLM Studio project folder")
+        if folder:
+            self.open_project(folder)
+
+    def _remember_recent(self, folder: str) -> None:
+        recent = [f for f in self.recent_projects() if f != folder]
+        self.settings.setValue("recentProjects", [folder, *recent][:MAX_RECENT])
+        self.settings.setValue("lastProject", folder)
+
+    def recent_projects(self) -> list[str]:
+        value = self.settings.value("recentProjects", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for folder in self.recent_projects():
+            action = self.recent_menu.addAction(folder)
+            action.triggered.connect(lambda _checked=False, f=folder: self.open_project(f))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+
+    # ------------------------------------------------------------ import
+    def import_images_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Import images", "", "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif)")
+        if files:
+            self.import_paths(files)
+
+    def import_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import every image in a folder (and its sub-folders)")
+        if folder:
+            self.import_paths([folder])
+
+    def import_paths(self, paths: list[str]) -> Job | None:
+        """Import files and folders in a worker; the list refreshes when it ends."""
+        if self.project is None or self.project.read_only:
+            self.statusBar().showMessage("Open a writable project first (File > New project…)", 5000)
+            return None
+        job = Job("Importing images", import_into_folder, self.project.folder, paths)
+        job.finished.connect(self._import_finished)
+        return self.start_job(job)
+
+    def _import_finished(self, report: ImportReport) -> None:
+        self.reload_images()
+        message = report.summary()
+        if report.skipped:
+            first_path, first_reason = report.skipped[0]
+            message += f" ({Path(first_path).name}: {first_reason}"
+            message += f"; +{len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ")"
+        self.statusBar().showMessage(message, 10000)
+
+    def import_dataset_dialog(self) -> None:
+        """COCO, YOLO, VOC, labelme, ODVG, LLaVA, LLaMA-Factory or ms-swift: preview, then import in one go."""
+        if self.project is None or self.project.read_only:
+            self.statusBar().showMessage("Open a writable project first (File > New project…)", 5000)
+            return
+        from studio.ui.dataset_dialogs import ImportDatasetDialog
+
+        dialog = ImportDatasetDialog(self.project, self)
+        dialog.imported.connect(lambda _report: self.reload_images())
+        dialog.exec()
+
+    def export_dataset_dialog(self) -> None:
+        if self.project is None:
+            self.statusBar().showMessage("Open a project first", 5000)
+            return
+        from studio.ui.dataset_dialogs import ExportDatasetDialog
+
+        dialog = ExportDatasetDialog(self.project, self)
+        dialog.exported.connect(
+            lambda report: self.statusBar().showMessage(f"Exported {report.images:,} images to {report.target}", 10000))
+        dialog.exec()
+
+    def start_job(self, job: Job) -> Job:
+        """Run ``job`` in its thread, showing it in the status bar; failures become a status message."""
+        self._jobs.append(job)
+        job.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
+        job.cancelled.connect(lambda: self.statusBar().showMessage(f"{job.title}: cancelled", 5000))
+        job.done.connect(lambda: self._jobs.remove(job) if job in self._jobs else None)
+        self.jobs_bar.track(job)
+        job.start()
+        return job
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            self.import_paths(paths)
+            event.acceptProposedAction()
+
+    # ------------------------------------------------------------ window state
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About VLM Studio",
+                          f"<b>VLM Studio {__version__}</b><p>Annotate images for vision-language models, "
+                          "train them on your own machine and test prompts with the boxes drawn over the image.</p>")
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("mainWindow/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        state = self.settings.value("mainWindow/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for job in list(self._jobs):
+            job.cancel()
+        for job in list(self._jobs):
+            job.wait(10000)
+        self.settings.setValue("mainWindow/geometry", self.saveGeometry())
+        self.settings.setValue("mainWindow/state", self.saveState())
+        self.set_project(None)
+        super().closeEvent(event)

@@ -1,0 +1,123 @@
+"""The main window shell: projects, the image list, modes, import in a worker, persistence."""
+
+from __future__ import annotations
+
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from studio.dataset.sample import create_sample_project
+from studio.dataset.store import Project
+from studio.ui.main_window import MainWindow
+
+
+def test_empty_window_explains_what_to_do(window):
+    assert "No project open" in window.annotate_page.empty.text()
+    assert window.windowTitle() == "VLM Studio"
+
+
+def test_opening_the_sample_lists_images_and_shows_the_first(window, tmp_path, qtbot):
+    create_sample_project(tmp_path / "s", count=30).close()
+    assert window.open_project(tmp_path / "s")
+    assert window.images.model.rowCount() == 30
+    assert window.images.current_image_id() == 1
+    assert window.annotate_page.currentWidget() is window.annotate_page.picture
+    assert window.position_label.text() == "image 1 / 30"
+    window.images.step(1)
+    assert window.images.current_image_id() == 2
+    qtbot.waitUntil(lambda: window.images.model._thumbs.get(1) is not None, timeout=5000)
+
+
+def test_split_filter_narrows_the_list(window, tmp_path):
+    create_sample_project(tmp_path / "s", count=30).close()
+    window.open_project(tmp_path / "s")
+    window.images.split_box.setCurrentIndex(window.images.split_box.findData("val"))
+    assert window.images.model.rowCount() == 3
+    window.images.split_box.setCurrentIndex(0)
+    window.images.search.setText("0007")
+    assert window.images.model.rowCount() == 1
+
+
+def test_status_change_in_the_store_repaints_the_row(window, tmp_path):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.project.set_status(2, "review")
+    assert window.images.model.image_at(1).status == "review"
+
+
+def test_dropping_a_folder_imports_it_in_a_worker(window, tmp_path, qtbot):
+    Project.create(tmp_path / "p").close()
+    window.open_project(tmp_path / "p")
+    assert "No images yet" in window.annotate_page.empty.text()
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for i in range(5):
+        Image.new("RGB", (32 + i, 32), "orange").save(folder / f"{i}.png")
+    (folder / "junk.jpg").write_bytes(b"junk")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.images.model.rowCount() == 5, timeout=10000)
+    qtbot.waitUntil(lambda: "skipped 1" in window.statusBar().currentMessage(), timeout=5000)
+    assert "junk.jpg" in window.statusBar().currentMessage()
+
+
+def test_modes_switch_and_keep_the_current_image(window, tmp_path):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.images.select_image(3)
+    window.mode_actions["train"].trigger()
+    assert window.current_mode() == "train"
+    window.mode_actions["annotate"].trigger()
+    assert window.current_mode() == "annotate" and window.images.current_image_id() == 3
+
+
+def test_second_window_offers_read_only(window, tmp_path, monkeypatch, settings, qtbot):
+    """A project open for writing in another process is offered read-only, never opened twice for writing."""
+    import subprocess
+    import sys
+
+    Project.create(tmp_path / "p").close()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys,time; from studio.dataset.store import Project;"
+                               "p=Project.open(sys.argv[1]); print('ready', flush=True); time.sleep(30)",
+                               str(tmp_path / "p")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        from PySide6.QtWidgets import QMessageBox
+
+        asked = []
+        yes = QMessageBox.StandardButton.Yes
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or yes)
+        assert window.open_project(tmp_path / "p")
+        assert window.project.read_only and "already open" in asked[0]
+        assert "(read-only)" in window.windowTitle()
+        assert not window.import_action.isEnabled()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_geometry_and_recent_projects_persist(window, tmp_path, settings, qtbot):
+    Project.create(tmp_path / "p").close()
+    window.open_project(tmp_path / "p")
+    window.resize(700, 500)  # the offscreen screen is 800 x 600: stay inside it
+    window.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.recent_projects()[0] == str((tmp_path / "p").resolve())
+    assert (again.size().width(), again.size().height()) == (700, 500)
+
+
+def test_file_menu_offers_dataset_import_and_export(window, tmp_path, monkeypatch):
+    from studio.ui import dataset_dialogs
+
+    opened = []
+    monkeypatch.setattr(dataset_dialogs.ImportDatasetDialog, "exec", lambda self: opened.append("import"))
+    monkeypatch.setattr(dataset_dialogs.ExportDatasetDialog, "exec", lambda self: opened.append("export"))
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.import_dataset_action.trigger()
+    window.export_dataset_action.trigger()
+    assert opened == ["import", "export"]

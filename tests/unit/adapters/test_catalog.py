@@ -1,0 +1,45 @@
+"""The catalog files parse, and malformed files are reported with their name and problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.adapters import adapter_for, get_adapter, get_entry, load_catalog
+from studio.adapters.catalog import CatalogError, parse_entry
+
+
+def test_every_entry_parses_and_available_ones_have_adapters():
+    catalog = load_catalog()
+    assert "tiny" in catalog and "qwen3-vl-8b" in catalog
+    for entry in catalog.values():
+        if entry.available:
+            assert adapter_for(entry).entry is entry
+
+
+def test_get_entry_and_unknown_ids():
+    assert get_entry("tiny").transformers_class == "Qwen3VLForConditionalGeneration"
+    assert type(get_adapter("tiny")).__name__ == "TinyAdapter"
+    with pytest.raises(KeyError, match=r"unknown model .nope.*tiny"):
+        get_entry("nope")
+
+
+def test_malformed_files_name_the_file(tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text('id = "broken"\nname = "x"\n[vision]\nkind = "tiles"\npatch_size = 14\n')
+    with pytest.raises(CatalogError, match=r"broken\.toml: missing section \[lora\]"):
+        parse_entry(bad)
+    bad.write_text("id = [")
+    with pytest.raises(CatalogError, match=r"broken\.toml"):
+        parse_entry(bad)
+    text = (
+        get_entry("tiny")
+        .path.read_text()
+        .replace('id = "tiny"', 'id = "other"')
+        .replace('family = "qwen3_vl"', 'family = "mystery"')
+        .replace("supported = true", "supported = false")
+    )
+    bad.write_text(text)
+    with pytest.raises(
+        CatalogError, match=r"differs from the file name.*family 'mystery'.*needs lora.reason"
+    ):
+        parse_entry(bad)

@@ -1,0 +1,120 @@
+"""Qwen-family behaviour on the tiny model: visual tokens, chat text, masking and box text."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.adapters import get_adapter
+from studio.adapters.loading import ModelNotAvailable
+
+SIZES = [
+    (240, 160),
+    (160, 160),
+    (256, 256),
+    (200, 150),
+    (1, 1),
+    (17, 3000),
+    (3000, 17),
+    (4000, 3000),
+    (31, 33),
+    (9999, 61),
+]
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_visual_tokens_equal_the_processor(tiny_adapter, tiny_processor, width, height):
+    from PIL import Image
+
+    settings = tiny_adapter.settings()
+    grid = tiny_processor.image_processor(images=[Image.new("RGB", (width, height))], return_tensors="pt")[
+        "image_grid_thw"
+    ][0]
+    assert tiny_adapter.visual_tokens(width, height, settings) == int(grid.prod()) // 4
+
+
+@pytest.mark.parametrize("max_pixels", [16384, 25600, 262144])
+def test_visual_tokens_follow_max_pixels(tiny_adapter, tiny_processor, grounding_sample, max_pixels):
+    settings = tiny_adapter.settings(max_pixels=max_pixels, min_pixels=4096)
+    inputs = tiny_adapter.prompt_inputs(grounding_sample, tiny_processor, settings=settings)
+    image_tokens = int((inputs["input_ids"][0] == tiny_processor.image_token_id).sum())
+    assert image_tokens == tiny_adapter.visual_tokens(240, 160, settings)
+    assert int(inputs["mm_token_type_ids"].sum()) == image_tokens
+
+
+def test_sample_images_cost_16_to_25_tokens(tiny_adapter):
+    for width, height in [(160, 160), (256, 256), (240, 160), (256, 192), (200, 160), (256, 170)]:
+        assert 16 <= tiny_adapter.visual_tokens(width, height) <= 25, (width, height)
+
+
+def test_training_text_and_labels(tiny_adapter, tiny_processor, grounding_sample):
+    text = tiny_adapter.training_text(grounding_sample, tiny_processor)
+    assert text.prompt.startswith("<|im_start|>system\nYou are a helpful assistant.")
+    assert text.prompt.endswith("a red circle left of a blue square<|im_end|>\n<|im_start|>assistant\n")
+    assert text.target == (
+        '[{"bbox_2d": [167, 188, 417, 562], "label": "red circle"}, '
+        '{"bbox_2d": [625, 375, 875, 750], "label": "blue square"}]<|im_end|>\n'
+    )
+    example = tiny_adapter.supervised_example(grounding_sample, tiny_processor)
+    learned = example["labels"][example["labels"] != -100]
+    decoded = tiny_processor.tokenizer.decode(learned)
+    assert decoded == text.target.rstrip("\n")
+    assert example["input_ids"].shape == example["labels"].shape == example["mm_token_type_ids"].shape
+    assert example["image_grid_thw"].tolist() == [[1, 8, 12]]
+
+
+def test_vqa_example_learns_the_answer(tiny_adapter, tiny_processor, vqa_sample):
+    example = tiny_adapter.supervised_example(vqa_sample, tiny_processor)
+    learned = example["labels"][example["labels"] != -100]
+    assert tiny_processor.tokenizer.decode(learned) == "two<|im_end|>"
+    assert "Answer the question" in tiny_adapter.training_text(vqa_sample, tiny_processor).prompt
+
+
+def test_box_text_round_trip(tiny_adapter, grounding_sample):
+    text = tiny_adapter.answer_text(grounding_sample)
+    parsed = tiny_adapter.parse_boxes(text, 240, 160)
+    assert parsed.problems == []
+    assert [b.label for b in parsed.boxes] == ["red circle", "blue square"]
+    for got, want in zip(parsed.boxes, [(40, 30, 100, 90), (150, 60, 210, 120)], strict=True):
+        # 0-1000 on a 240 x 160 image: one unit is 0.24 x 0.16 px, so rounding costs at most 0.12 px
+        assert max(abs(a - b) for a, b in zip(got.box, want, strict=True)) <= 0.5
+
+
+def test_lora_targets_language_model_only_unless_vision_unfrozen(tiny_adapter, tiny_model):
+    import re
+
+    names = [n for n, _ in tiny_model.named_modules()]
+    pattern = tiny_adapter.lora_target_modules()
+    hit = [n for n in names if re.fullmatch(pattern, n)]
+    assert hit and all(n.startswith("model.language_model.") for n in hit)
+    assert len(hit) == 4 * 7
+    with_vision = [
+        n for n in names if re.fullmatch(tiny_adapter.lora_target_modules(unfreeze_vision=True), n)
+    ]
+    assert any(n.startswith("model.visual.") for n in with_vision)
+
+
+def test_real_checkpoint_absent_gives_an_actionable_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    adapter = get_adapter("qwen3-vl-8b")
+    with pytest.raises(ModelNotAvailable, match=r"Qwen/Qwen3-VL-8B-Instruct .*never downloads.*hf download"):
+        adapter.load_model()
+    with pytest.raises(ModelNotAvailable, match=r"no config\.json"):
+        adapter.load_model(tmp_path / "nowhere")
+
+
+def test_quantisation_without_bitsandbytes_or_cuda_is_refused_clearly(tiny_adapter):
+    import importlib.util
+
+    import torch
+
+    from studio.adapters.loading import QuantizationUnavailable, quantization_config
+
+    if importlib.util.find_spec("bitsandbytes") and torch.cuda.is_available():
+        config = quantization_config(4, ["visual", "lm_head"])
+        assert config.llm_int8_skip_modules == ["visual", "lm_head"]
+    else:
+        with pytest.raises(QuantizationUnavailable, match=r"bitsandbytes|CUDA"):
+            tiny_adapter.load_model(quantization=4)
