@@ -96,7 +96,7 @@ def edit_round_trip(boxes: list[Box], labels: list[Label], edits: int = 15) -> t
             start = time.perf_counter()
             workspace.undo_stack.undo()
             undos.append((time.perf_counter() - start) * 1000)
-        workspace.store_signals.stop()
+        workspace.store_signals.detach()
         owner.deleteLater()
     return statistics.median(moves), statistics.median(undos)
 

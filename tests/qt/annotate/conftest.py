@@ -89,7 +89,7 @@ def workspace(qtbot, project, images):
     ws.show_image(images["scene"])
     ws.canvas.setFocus()
     yield ws
-    ws.store_signals.stop()
+    ws.store_signals.detach()
 
 
 def view_point(canvas, x: float, y: float) -> QPoint:
