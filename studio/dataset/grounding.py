@@ -45,13 +45,9 @@ def suggest_links(
             continue
         # A word inside an existing phrase ("dog" in "brown dog") offers that phrase.
         inside = [p for p in phrases if p.start <= match.start() and match.end() <= p.end]
-        existing = spans.get((match.start(), match.end())) or min(
-            inside, key=lambda p: p.end - p.start, default=None
-        )
+        existing = spans.get((match.start(), match.end())) or min(inside, key=lambda p: p.end - p.start, default=None)
         if existing is not None:
-            suggestions.append(
-                LinkSuggestion(existing.start, existing.end, existing.text, tuple(box_ids), existing.id)
-            )
+            suggestions.append(LinkSuggestion(existing.start, existing.end, existing.text, tuple(box_ids), existing.id))
         else:
             suggestions.append(LinkSuggestion(match.start(), match.end(), match.group(0), tuple(box_ids)))
     return sorted(suggestions, key=lambda s: s.start)

@@ -39,8 +39,7 @@ def filter_images(project: Project, image_filter: ImageFilter) -> list[int]:
         params.append(image_filter.status)
     if image_filter.label:
         where.append(
-            "EXISTS (SELECT 1 FROM boxes b JOIN labels l ON l.id = b.label_id"
-            " WHERE b.image_id = i.id AND l.name = ?)"
+            "EXISTS (SELECT 1 FROM boxes b JOIN labels l ON l.id = b.label_id WHERE b.image_id = i.id AND l.name = ?)"
         )
         params.append(image_filter.label)
     text = image_filter.text.strip()
@@ -80,7 +79,4 @@ def label_box_counts(project: Project, image_id: int | None = None) -> dict[int,
 
 def box_ids_with_label(project: Project, label_id: int) -> list[int]:
     """Every box (on any image) that carries the label."""
-    return [
-        row[0]
-        for row in project.conn.execute("SELECT id FROM boxes WHERE label_id = ? ORDER BY id", (label_id,))
-    ]
+    return [row[0] for row in project.conn.execute("SELECT id FROM boxes WHERE label_id = ? ORDER BY id", (label_id,))]

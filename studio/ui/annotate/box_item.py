@@ -51,9 +51,7 @@ def handle_rects(rect: QRectF, scale: float) -> dict[str, QRectF]:
     """The resize handles of ``rect`` (scene coordinates) at view scale ``scale``."""
     size = HANDLE_PX / max(scale, 1e-6)
     return {
-        name: QRectF(
-            rect.x() + fx * rect.width() - size / 2, rect.y() + fy * rect.height() - size / 2, size, size
-        )
+        name: QRectF(rect.x() + fx * rect.width() - size / 2, rect.y() + fy * rect.height() - size / 2, size, size)
         for name, (fx, fy) in HANDLES.items()
     }
 
@@ -188,9 +186,7 @@ class BoxItem(QGraphicsItem):
             self._layer_changed()
             self.update()
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         scale = painter.worldTransform().m11()
         selected = self.isSelected()
         color = QColor(self.color)
@@ -285,9 +281,7 @@ class BoxLayer(QGraphicsItem):
         )
         self._dirty = False
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._dirty:
             self._rebuild()
         painter.setBrush(Qt.BrushStyle.NoBrush)

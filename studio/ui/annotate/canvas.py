@@ -126,9 +126,7 @@ class AnnotationCanvas(QGraphicsView):
         self.boxes.set_boxes(boxes, labels)
         self._emit_selection()
 
-    def set_overlays(
-        self, boxes: Iterable[tuple[str, str, Rect]], style: BoxStyle = BoxStyle.PREDICTION
-    ) -> None:
+    def set_overlays(self, boxes: Iterable[tuple[str, str, Rect]], style: BoxStyle = BoxStyle.PREDICTION) -> None:
         """Read-only boxes over the image, e.g. predictions (dashed): (label, colour, rect) each."""
         self.boxes.set_overlays(boxes, style, self.scale_factor())
 
@@ -263,9 +261,7 @@ class AnnotationCanvas(QGraphicsView):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         scene_pos = self.mapToScene(event.position().toPoint())
         button = event.button()
-        if button == Qt.MouseButton.MiddleButton or (
-            button == Qt.MouseButton.LeftButton and self._space_down
-        ):
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_down):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -347,20 +343,14 @@ class AnnotationCanvas(QGraphicsView):
             self._resize = None
             after = item.rect()
             if after != before and after.width() > 0 and after.height() > 0:
-                self.boxes_edited.emit(
-                    {item.box_id: rect_tuple(before)}, {item.box_id: rect_tuple(after)}, False
-                )
+                self.boxes_edited.emit({item.box_id: rect_tuple(before)}, {item.box_id: rect_tuple(after)}, False)
             else:
                 item.set_rect(before)
             return
         if self._move_from is not None:
             before = self._move_before
             self._move_from, self._move_before = None, {}
-            after = {
-                box_id: self.boxes.box_items[box_id].rect()
-                for box_id in before
-                if box_id in self.boxes.box_items
-            }
+            after = {box_id: self.boxes.box_items[box_id].rect() for box_id in before if box_id in self.boxes.box_items}
             if any(after[i] != before[i] for i in after):
                 self.boxes_edited.emit(
                     {i: rect_tuple(before[i]) for i in after},

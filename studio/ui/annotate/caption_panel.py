@@ -58,9 +58,7 @@ class CaptionEdit(QPlainTextEdit):
         super().__init__(parent)
         self.setUndoRedoEnabled(False)
         self.viewport().setMouseTracking(True)
-        self.setPlaceholderText(
-            "Caption — describe the image; select words and press Ctrl+L to link them to boxes"
-        )
+        self.setPlaceholderText("Caption — describe the image; select words and press Ctrl+L to link them to boxes")
         self.setTabChangesFocus(True)
 
     def event(self, event) -> bool:
@@ -162,9 +160,7 @@ class CaptionPanel(QWidget):
             "mdi6.link-variant", "Add phrase", "Link the selected words to the selected boxes (Ctrl+L)"
         )
         self.link_button.clicked.connect(self.request_link)
-        self.unlink_button = self._button(
-            "mdi6.link-variant-off", "", "Unlink the selected boxes from the phrase"
-        )
+        self.unlink_button = self._button("mdi6.link-variant-off", "", "Unlink the selected boxes from the phrase")
         self.unlink_button.clicked.connect(self._unlink_current)
         self.remove_button = self._button("mdi6.delete-outline", "", "Remove the phrase (its text stays)")
         self.remove_button.clicked.connect(self._remove_current)
@@ -261,9 +257,7 @@ class CaptionPanel(QWidget):
 
     def set_selected_count(self, count: int) -> None:
         """Say on the link button what it will do with the boxes selected on the canvas."""
-        self.link_button.setText(
-            f"Link to {count} box{'es' if count != 1 else ''}" if count else "Add phrase"
-        )
+        self.link_button.setText(f"Link to {count} box{'es' if count != 1 else ''}" if count else "Add phrase")
 
     def suggestions(self) -> list[LinkSuggestion]:
         return list(self._suggestions)
@@ -308,9 +302,7 @@ class CaptionPanel(QWidget):
             item.setData(0, _ID, phrase.id)
             item.setData(1, _ID, (phrase.start, phrase.end))
             if phrase.box_ids:
-                item.setIcon(
-                    0, qta.icon("mdi6.link-variant", color=self._box_colors.get(phrase.box_ids[0], "#888"))
-                )
+                item.setIcon(0, qta.icon("mdi6.link-variant", color=self._box_colors.get(phrase.box_ids[0], "#888")))
             else:
                 item.setIcon(0, qta.icon("mdi6.alert-circle-outline", color=UNLINKED_COLOR))
                 item.setForeground(1, QColor(UNLINKED_COLOR))

@@ -9,6 +9,7 @@ to the store and records what is needed to take it back (ids, removed phrases, l
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,30 @@ Rect = tuple[float, float, float, float]
 _NUDGE_ID = 1001
 _CAPTION_ID = 1002
 _TYPING_PAUSE_S = 2.0  # caption edits closer together than this undo as one
+
+
+class StoreCommand(QUndoCommand):
+    """An edit applied to the store. A first apply that fails (read-only project, invalid edit) leaves the
+    store unchanged, keeps the error in ``error`` and marks the command obsolete, so the stack drops it."""
+
+    image_id: int | None = None
+    error: Exception | None = None
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def revert(self) -> None:
+        raise NotImplementedError
+
+    def redo(self) -> None:
+        try:
+            self.apply()
+        except (ValueError, KeyError, RuntimeError, sqlite3.Error) as exc:
+            self.error = exc
+            self.setObsolete(True)
+
+    def undo(self) -> None:
+        self.revert()
 
 
 @dataclass(frozen=True)
@@ -45,7 +70,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-class AddBoxes(QUndoCommand):
+class AddBoxes(StoreCommand):
     """Create boxes on one image (draw, paste, duplicate); labels are created when new."""
 
     def __init__(self, project: Project, image_id: int, specs: Sequence[BoxSpec], text: str = "") -> None:
@@ -53,7 +78,7 @@ class AddBoxes(QUndoCommand):
         self.project, self.image_id, self.specs = project, image_id, list(specs)
         self.box_ids: list[int | None] = [None] * len(self.specs)
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         with self.project.transaction():
             for index, spec in enumerate(self.specs):
                 label_id = self.project.ensure_label(spec.label).id if spec.label else None
@@ -61,11 +86,11 @@ class AddBoxes(QUndoCommand):
                     self.image_id, label_id, *spec.rect, box_id=self.box_ids[index]
                 )
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.project.delete_boxes([i for i in self.box_ids if i is not None])
 
 
-class MoveBoxes(QUndoCommand):
+class MoveBoxes(StoreCommand):
     """Change the corners of boxes (move, resize, nudge); nudges of the same boxes merge into one step."""
 
     def __init__(
@@ -86,7 +111,12 @@ class MoveBoxes(QUndoCommand):
         return _NUDGE_ID if self.nudge else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, MoveBoxes) or not other.nudge or set(other.after) != set(self.after):
+        if (
+            not isinstance(other, MoveBoxes)
+            or other.error is not None
+            or not other.nudge
+            or set(other.after) != set(self.after)
+        ):
             return False
         self.after = dict(other.after)
         return True
@@ -96,14 +126,14 @@ class MoveBoxes(QUndoCommand):
             for box_id, (x1, y1, x2, y2) in rects.items():
                 self.project.update_box(box_id, x1=x1, y1=y1, x2=x2, y2=y2)
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self._apply(self.after)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self._apply(self.before)
 
 
-class RelabelBoxes(QUndoCommand):
+class RelabelBoxes(StoreCommand):
     """Give boxes another label (created when new)."""
 
     def __init__(self, project: Project, boxes: Sequence[Box], label: str | None) -> None:
@@ -112,19 +142,19 @@ class RelabelBoxes(QUndoCommand):
         self.project, self.label = project, label
         self.image_id = _one_image(boxes)
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         with self.project.transaction():
             label_id = self.project.ensure_label(self.label).id if self.label else None
             for box_id in self.before:
                 self.project.update_box(box_id, label_id=label_id)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         with self.project.transaction():
             for box_id, label_id in self.before.items():
                 self.project.update_box(box_id, label_id=label_id)
 
 
-class DeleteBoxes(QUndoCommand):
+class DeleteBoxes(StoreCommand):
     """Delete boxes; undo restores them under their ids with their phrase links."""
 
     def __init__(self, project: Project, boxes: Sequence[Box]) -> None:
@@ -140,10 +170,10 @@ class DeleteBoxes(QUndoCommand):
             if box_id in ids
         ]
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.delete_boxes([box.id for box in self.boxes])
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         with self.project.transaction():
             for box in self.boxes:
                 self.project.add_box(box.image_id, box.label_id, *box.xyxy, box_id=box.id)
@@ -151,53 +181,47 @@ class DeleteBoxes(QUndoCommand):
                 self.project.link(phrase_id, box_id)
 
 
-class AddPhrase(QUndoCommand):
+class AddPhrase(StoreCommand):
     """Mark a caption span as a phrase, linked to boxes."""
 
-    def __init__(
-        self, project: Project, image_id: int, start: int, end: int, box_ids: Iterable[int] = ()
-    ) -> None:
+    def __init__(self, project: Project, image_id: int, start: int, end: int, box_ids: Iterable[int] = ()) -> None:
         self.box_ids = tuple(box_ids)
         text = project.caption(image_id)[start:end]
         super().__init__(
-            f"Link “{text}” to {_plural(len(self.box_ids), 'box')}"
-            if self.box_ids
-            else f"Add phrase “{text}”"
+            f"Link “{text}” to {_plural(len(self.box_ids), 'box')}" if self.box_ids else f"Add phrase “{text}”"
         )
         self.project, self.image_id, self.start, self.end = project, image_id, start, end
         self.phrase_id: int | None = None
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.phrase_id = self.project.add_phrase(
             self.image_id, self.start, self.end, self.box_ids, phrase_id=self.phrase_id
         )
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         if self.phrase_id is not None:
             self.project.delete_phrase(self.phrase_id)
 
 
-class DeletePhrase(QUndoCommand):
+class DeletePhrase(StoreCommand):
     """Remove a phrase (and its links); undo restores it."""
 
     def __init__(self, project: Project, phrase: Phrase) -> None:
         super().__init__(f"Remove phrase “{phrase.text}”")
         self.project, self.phrase, self.image_id = project, phrase, phrase.image_id
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.delete_phrase(self.phrase.id)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         p = self.phrase
         self.project.add_phrase(p.image_id, p.start, p.end, p.box_ids, phrase_id=p.id)
 
 
-class LinkBoxes(QUndoCommand):
+class LinkBoxes(StoreCommand):
     """Link (or unlink) an existing phrase and boxes; only links that actually change are undone."""
 
-    def __init__(
-        self, project: Project, phrase: Phrase, box_ids: Iterable[int], *, link: bool = True
-    ) -> None:
+    def __init__(self, project: Project, phrase: Phrase, box_ids: Iterable[int], *, link: bool = True) -> None:
         ids = [b for b in box_ids if (b in phrase.box_ids) != link]
         verb = "Link" if link else "Unlink"
         super().__init__(f"{verb} “{phrase.text}” and {_plural(len(ids), 'box')}")
@@ -212,14 +236,14 @@ class LinkBoxes(QUndoCommand):
                 else:
                     self.project.unlink(self.phrase_id, box_id)
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self._set(self.link)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self._set(not self.link)
 
 
-class EditCaption(QUndoCommand):
+class EditCaption(StoreCommand):
     """Replace a caption; phrase spans shift with the text and a phrase whose text is deleted is removed.
 
     Undo and redo restore exact snapshots (text, phrase spans, links), so no information is lost either way.
@@ -240,6 +264,7 @@ class EditCaption(QUndoCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:
         if (
             not isinstance(other, EditCaption)
+            or other.error is not None
             or other.image_id != self.image_id
             or other.stamp - self.stamp > _TYPING_PAUSE_S
             or other.removed
@@ -248,7 +273,7 @@ class EditCaption(QUndoCommand):
         self.after, self.new_text, self.stamp = other.after, other.new_text, other.stamp
         return True
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         if self.after is None:
             self.removed = self.project.set_caption(self.image_id, self.new_text)
             self.after = (self.new_text, self.project.phrases(self.image_id))
@@ -258,7 +283,7 @@ class EditCaption(QUndoCommand):
         else:
             self._restore(*self.after)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self._restore(*self.before)
 
     def _restore(self, text: str, phrases: list[Phrase]) -> None:
@@ -270,78 +295,76 @@ class EditCaption(QUndoCommand):
                 self.project.add_phrase(self.image_id, p.start, p.end, p.box_ids, phrase_id=p.id)
 
 
-class AddVqa(QUndoCommand):
-    def __init__(
-        self, project: Project, image_id: int, question: str, answer: str = "", position: int | None = None
-    ):
+class AddVqa(StoreCommand):
+    def __init__(self, project: Project, image_id: int, question: str, answer: str = "", position: int | None = None):
         super().__init__(f"Add question “{question}”")
         self.project, self.image_id, self.question, self.answer = project, image_id, question, answer
         self.position = position
         self.vqa_id: int | None = None
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.vqa_id = self.project.add_vqa(
             self.image_id, self.question, self.answer, position=self.position, vqa_id=self.vqa_id
         )
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         if self.vqa_id is not None:
             self.project.delete_vqa(self.vqa_id)
 
 
-class EditVqa(QUndoCommand):
+class EditVqa(StoreCommand):
     def __init__(self, project: Project, pair: VqaPair, question: str, answer: str) -> None:
         super().__init__("Edit question" if question != pair.question else "Edit answer")
         self.project, self.pair, self.question, self.answer = project, pair, question, answer
         self.image_id = pair.image_id
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.update_vqa(self.pair.id, question=self.question, answer=self.answer)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.project.update_vqa(self.pair.id, question=self.pair.question, answer=self.pair.answer)
 
 
-class MoveVqa(QUndoCommand):
+class MoveVqa(StoreCommand):
     def __init__(self, project: Project, pair: VqaPair, position: int) -> None:
         super().__init__("Reorder questions")
         self.project, self.pair, self.position = project, pair, position
         self.image_id = pair.image_id
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.move_vqa(self.pair.id, self.position)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.project.move_vqa(self.pair.id, self.pair.position)
 
 
-class DeleteVqa(QUndoCommand):
+class DeleteVqa(StoreCommand):
     def __init__(self, project: Project, pair: VqaPair) -> None:
         super().__init__(f"Delete question “{pair.question}”")
         self.project, self.pair, self.image_id = project, pair, pair.image_id
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.delete_vqa(self.pair.id)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         p = self.pair
         self.project.add_vqa(p.image_id, p.question, p.answer, position=p.position, vqa_id=p.id)
 
 
-class SetStatus(QUndoCommand):
+class SetStatus(StoreCommand):
     def __init__(self, project: Project, image_id: int, status: str) -> None:
         super().__init__(f"Mark image {status}")
         self.project, self.image_id, self.status = project, image_id, status
         self.before = project.image(image_id).status
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.set_status(self.image_id, self.status)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.project.set_status(self.image_id, self.before)
 
 
-class RenameLabel(QUndoCommand):
+class RenameLabel(StoreCommand):
     """Rename a label project-wide (to a name not in use; use MergeLabels for an existing name)."""
 
     def __init__(self, project: Project, label: Label, new_name: str) -> None:
@@ -353,14 +376,14 @@ class RenameLabel(QUndoCommand):
             new_name.strip(),
         )
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.rename_label(self.label_id, self.new_name)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.project.rename_label(self.label_id, self.old_name)
 
 
-class MergeLabels(QUndoCommand):
+class MergeLabels(StoreCommand):
     """Move every box of the source labels to the target and delete the sources; undo recreates them."""
 
     def __init__(self, project: Project, sources: Sequence[Label], target: Label) -> None:
@@ -370,10 +393,10 @@ class MergeLabels(QUndoCommand):
         self.project, self.target_id = project, target.id
         self.box_ids = {label.id: box_ids_with_label(project, label.id) for label in self.sources}
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.merge_labels([label.id for label in self.sources], self.target_id)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         restored, box_ids = [], {}
         with self.project.transaction():
             for label in self.sources:
@@ -385,13 +408,13 @@ class MergeLabels(QUndoCommand):
         self.sources, self.box_ids = restored, box_ids
 
 
-class SetLabelColor(QUndoCommand):
+class SetLabelColor(StoreCommand):
     def __init__(self, project: Project, label: Label, color: str) -> None:
         super().__init__(f"Colour label {label.name}")
         self.project, self.label, self.color = project, label, color
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.project.set_label_color(self.label.id, self.color)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.project.set_label_color(self.label.id, self.label.color)

@@ -74,9 +74,7 @@ class LabelPicker(QFrame):
         self.edit.installEventFilter(self)
         self.list.itemClicked.connect(lambda item: self._pick(item.data(Qt.ItemDataRole.UserRole)))
 
-    def open_at(
-        self, global_pos: QPoint, labels: Sequence[Label], recent: Sequence[str], current: str = ""
-    ) -> None:
+    def open_at(self, global_pos: QPoint, labels: Sequence[Label], recent: Sequence[str], current: str = "") -> None:
         """Show the picker at ``global_pos`` with ``current`` pre-selected."""
         self._labels = {label.name: label for label in labels}
         self._recent = [n for n in recent if n in self._labels]
@@ -97,9 +95,7 @@ class LabelPicker(QFrame):
         names = rank_labels(list(self._labels), self._recent, typed)
         for name in names:
             label = self._labels[name]
-            item = QListWidgetItem(
-                color_icon(label.color), name + ("   · recent" if name in self._recent else "")
-            )
+            item = QListWidgetItem(color_icon(label.color), name + ("   · recent" if name in self._recent else ""))
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.list.addItem(item)
         typed = typed.strip()

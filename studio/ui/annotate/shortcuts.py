@@ -37,9 +37,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Navigation",
         icon="mdi6.eye-check-outline",
     ),
-    Shortcut(
-        "status_todo", ("Ctrl+Shift+T",), "Mark the image to do", "Navigation", icon="mdi6.circle-outline"
-    ),
+    Shortcut("status_todo", ("Ctrl+Shift+T",), "Mark the image to do", "Navigation", icon="mdi6.circle-outline"),
     # Boxes
     Shortcut(
         "create_mode",
@@ -72,9 +70,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "canvas",
         icon="mdi6.content-duplicate",
     ),
-    Shortcut(
-        "copy_boxes", ("Ctrl+C",), "Copy the selected boxes", "Boxes", "canvas", icon="mdi6.content-copy"
-    ),
+    Shortcut("copy_boxes", ("Ctrl+C",), "Copy the selected boxes", "Boxes", "canvas", icon="mdi6.content-copy"),
     Shortcut(
         "paste_boxes",
         ("Ctrl+V",),
@@ -91,9 +87,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Boxes",
         "gesture",
     ),
-    Shortcut(
-        "move_resize", ("Drag", "Drag a handle"), "Move the selected boxes / resize a box", "Boxes", "gesture"
-    ),
+    Shortcut("move_resize", ("Drag", "Drag a handle"), "Move the selected boxes / resize a box", "Boxes", "gesture"),
     Shortcut(
         "select",
         ("Click", "Ctrl+Click", "Drag on empty"),
@@ -103,12 +97,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     ),
     Shortcut("escape", ("Esc",), "Cancel drawing, stop drawing, clear the selection", "Boxes", "gesture"),
     # View
-    Shortcut(
-        "zoom_fit", ("F",), "Fit the image to the window", "View", "canvas", icon="mdi6.fit-to-screen-outline"
-    ),
-    Shortcut(
-        "zoom_actual", ("1",), "Actual pixels (100 %)", "View", "canvas", icon="mdi6.numeric-1-box-outline"
-    ),
+    Shortcut("zoom_fit", ("F",), "Fit the image to the window", "View", "canvas", icon="mdi6.fit-to-screen-outline"),
+    Shortcut("zoom_actual", ("1",), "Actual pixels (100 %)", "View", "canvas", icon="mdi6.numeric-1-box-outline"),
     Shortcut("zoom_in", ("Ctrl++", "="), "Zoom in", "View", "canvas", icon="mdi6.magnify-plus-outline"),
     Shortcut("zoom_out", ("Ctrl+-", "-"), "Zoom out", "View", "canvas", icon="mdi6.magnify-minus-outline"),
     Shortcut("zoom_wheel", ("Wheel",), "Zoom around the mouse", "View", "gesture"),
@@ -138,9 +128,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         icon="mdi6.text-box-edit-outline",
     ),
     # VQA
-    Shortcut(
-        "vqa_add", ("Enter in “Ask a question”",), "Add a question and edit its answer", "VQA", "gesture"
-    ),
+    Shortcut("vqa_add", ("Enter in “Ask a question”",), "Add a question and edit its answer", "VQA", "gesture"),
     Shortcut(
         "focus_question",
         ("Q",),
@@ -152,9 +140,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("vqa_move", ("Alt+Up", "Alt+Down"), "Move the selected pair up / down", "VQA", "gesture"),
     Shortcut("vqa_delete", ("Del in the list",), "Delete the selected pair", "VQA", "gesture"),
     # Edit and help
-    Shortcut(
-        "undo", ("Ctrl+Z",), "Undo (boxes, phrases, links, captions, VQA, labels, status)", "Edit", "gesture"
-    ),
+    Shortcut("undo", ("Ctrl+Z",), "Undo (boxes, phrases, links, captions, VQA, labels, status)", "Edit", "gesture"),
     Shortcut("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo", "Edit", "gesture"),
     Shortcut(
         "shortcuts_help",

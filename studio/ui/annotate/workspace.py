@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import qtawesome as qta
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QCursor, QIcon, QImageReader, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QCursor, QIcon, QImageReader, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from studio.dataset import queries
@@ -126,9 +126,7 @@ class AnnotationWorkspace(QObject):
         self.picker.picked.connect(self._label_picked)
         self.picker.cancelled.connect(self._picker_cancelled)
         cap.caption_edited.connect(self.set_caption)
-        cap.link_requested.connect(
-            lambda start, end: self.link_span(start, end, self.canvas.selected_box_ids())
-        )
+        cap.link_requested.connect(lambda start, end: self.link_span(start, end, self.canvas.selected_box_ids()))
         cap.unlink_requested.connect(self._unlink)
         cap.remove_requested.connect(self._remove_phrase)
         cap.suggestion_accepted.connect(self.accept_suggestion)
@@ -143,12 +141,17 @@ class AnnotationWorkspace(QObject):
         labels.merge_requested.connect(self.merge_labels)
         labels.color_requested.connect(self._set_label_color)
 
-    def push(self, command: QUndoCommand) -> None:
-        """Apply an edit through the undo stack; a store error becomes a status message, not a crash."""
-        try:
-            self.undo_stack.push(command)
-        except (ValueError, KeyError, RuntimeError) as exc:
-            self.status_message.emit(f"Could not {command.text().lower()}: {exc}")
+    def push(self, command: cmd.StoreCommand) -> None:
+        """Apply an edit through the undo stack; a refused edit becomes a status message, not a crash."""
+        if self.project.read_only:
+            self.status_message.emit(f"{self.project.folder.name} is open read-only: edits are not saved")
+            self.refresh()  # put back what the widgets changed on their own (typed text, moved boxes)
+            return
+        text = command.text()  # the stack may delete a merged or failed command
+        self.undo_stack.push(command)
+        if command.error is not None:
+            self.status_message.emit(f"Could not {text[:1].lower()}{text[1:]}: {command.error}")
+            self.refresh()
 
     def _undo_index_changed(self, index: int) -> None:
         """After an undo or redo of an edit on another image, ask the window to show that image."""
@@ -171,9 +174,7 @@ class AnnotationWorkspace(QObject):
         reader.setAutoTransform(True)  # EXIF orientation: scene pixels = stored (oriented) pixels
         picture = reader.read()
         if picture.isNull():
-            self.status_message.emit(
-                f"{image.name} could not be read ({reader.errorString()}); boxes shown on a blank"
-            )
+            self.status_message.emit(f"{image.name} could not be read ({reader.errorString()}); boxes shown on a blank")
         self.image_id = image_id
         self.canvas.load_image(None if picture.isNull() else picture, image.width, image.height)
         self.refresh()
@@ -314,9 +315,7 @@ class AnnotationWorkspace(QObject):
         if not kept:
             self.status_message.emit("Nothing to paste: the boxes lie outside this image")
             return
-        command = cmd.AddBoxes(
-            self.project, self.image_id, kept, f"{verb} {len(kept)} box" + "es" * (len(kept) != 1)
-        )
+        command = cmd.AddBoxes(self.project, self.image_id, kept, f"{verb} {len(kept)} box" + "es" * (len(kept) != 1))
         self.push(command)
         self.canvas.select_boxes([i for i in command.box_ids if i is not None])
 
@@ -326,9 +325,7 @@ class AnnotationWorkspace(QObject):
             return
         self._relabel_ids = [box.id for box in boxes]
         first = self._labels.get(boxes[0].label_id) if boxes[0].label_id is not None else None
-        self.picker.open_at(
-            QCursor.pos(), list(self._labels.values()), self.recent_labels, first.name if first else ""
-        )
+        self.picker.open_at(QCursor.pos(), list(self._labels.values()), self.recent_labels, first.name if first else "")
 
     # ------------------------------------------------------------------ phrases and caption
     def set_caption(self, text: str) -> None:
@@ -343,9 +340,7 @@ class AnnotationWorkspace(QObject):
         """Link ``caption[start:end]`` to boxes: an existing phrase at that span gains links."""
         if self.image_id is None:
             return
-        existing = next(
-            (p for p in self.project.phrases(self.image_id) if (p.start, p.end) == (start, end)), None
-        )
+        existing = next((p for p in self.project.phrases(self.image_id) if (p.start, p.end) == (start, end)), None)
         if existing is None:
             self.push(cmd.AddPhrase(self.project, self.image_id, start, end, box_ids))
         elif box_ids:

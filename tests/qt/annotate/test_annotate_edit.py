@@ -87,9 +87,7 @@ def test_delete_and_undo_restores_id_label_and_links(qtbot, workspace, project, 
         "dog",
     )
     assert project.phrases(image_id)[0].box_ids == (box,)
-    qtbot.keyClick(
-        canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-    )
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert project.boxes(image_id) == []
 
 
@@ -104,9 +102,7 @@ def test_duplicate_select_all_and_rubber_band(qtbot, workspace, project, images,
     assert canvas.selected_box_ids() == [b.id for b in boxes]
     qtbot.keyClick(canvas, Qt.Key.Key_Escape)
     assert canvas.selected_box_ids() == []
-    drag(
-        qtbot, canvas, view_point(canvas, 30, 30), view_point(canvas, 105, 95)
-    )  # rubber band from empty space
+    drag(qtbot, canvas, view_point(canvas, 30, 30), view_point(canvas, 105, 95))  # rubber band from empty space
     assert canvas.selected_box_ids() == [box]
 
 

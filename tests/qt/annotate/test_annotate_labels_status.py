@@ -54,9 +54,7 @@ def test_status_shortcuts_and_navigation_keys(qtbot, workspace, project, images)
     with qtbot.waitSignal(workspace.request_next, timeout=1000):
         qtbot.keyClick(canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert project.image(images["scene"]).status == "done"
-    qtbot.keyClick(
-        canvas, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-    )
+    qtbot.keyClick(canvas, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert project.image(images["scene"]).status == "review"
     workspace.undo_stack.undo()
     assert project.image(images["scene"]).status == "done"
@@ -89,9 +87,7 @@ def test_shortcut_dialog_lists_every_shortcut(qtbot, workspace):
     assert len(rows) == len(SHORTCUTS)
     assert ("Next image", "D") in rows
     dialog.filter.setText("phrase")
-    section_visible = [
-        not dialog.tree.topLevelItem(i).isHidden() for i in range(dialog.tree.topLevelItemCount())
-    ]
+    section_visible = [not dialog.tree.topLevelItem(i).isHidden() for i in range(dialog.tree.topLevelItemCount())]
     assert 0 < sum(section_visible) < len(section_visible)
 
 
@@ -126,3 +122,32 @@ def test_keyboard_only_caption_and_question(qtbot, workspace, project, images):
     qtbot.keyClick(workspace.vqa_panel.question, Qt.Key.Key_Return)
     assert project.caption(images["scene"]) == "a cat"
     assert [p.question for p in project.vqa(images["scene"])] == ["What animal?"]
+
+
+def test_a_refused_edit_leaves_no_undo_step_and_says_why(qtbot, workspace, project, images):
+    workspace.refresh()
+    with qtbot.waitSignal(workspace.status_message) as blocker:
+        workspace.link_span(0, 5, [])  # the caption is empty: the store refuses the span
+    assert "Could not add phrase" in blocker.args[0] and "outside the caption" in blocker.args[0]
+    assert workspace.undo_stack.count() == 0
+    assert project.phrases(images["scene"]) == []
+
+
+def test_read_only_project_refuses_edits(qtbot, project, images):
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QWidget
+
+    from studio.dataset.store import Project
+    from studio.ui.annotate.workspace import AnnotationWorkspace
+
+    reader = Project.open(project.folder, read_only=True)
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    workspace = AnnotationWorkspace(reader, QUndoStack(owner))
+    workspace.show_image(images["scene"])
+    with qtbot.waitSignal(workspace.status_message) as blocker:
+        workspace.add_vqa("Anything?")
+    assert "read-only" in blocker.args[0]
+    assert workspace.undo_stack.count() == 0
+    workspace.store_signals.detach()
+    reader.close()
