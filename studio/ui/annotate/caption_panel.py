@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import qtawesome as qta
 from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QKeySequence, QMouseEvent, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio.dataset.grounding import LinkSuggestion
 from studio.dataset.model import Phrase
+from studio.ui import theme
 from studio.ui.annotate.canvas import PHRASE_MIME, encode_phrase_span
 
 UNLINKED_COLOR = "#d32f2f"
@@ -166,7 +166,7 @@ class CaptionPanel(QWidget):
         self.remove_button.clicked.connect(self._remove_current)
         self.suggestion = QLabel(self)
         self.suggestion.setWordWrap(True)
-        self.suggest_button = QPushButton(qta.icon("mdi6.lightning-bolt-outline"), "Link (Ctrl+K)", self)
+        self.suggest_button = QPushButton(theme.icon("mdi6.lightning-bolt-outline"), "Link (Ctrl+K)", self)
         self.suggest_button.clicked.connect(self.accept_suggestion)
         self.phrases = PhraseList(self)
         self.phrases.currentItemChanged.connect(self._phrase_row_changed)
@@ -202,7 +202,7 @@ class CaptionPanel(QWidget):
 
     def _button(self, icon: str, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
-        button.setIcon(qta.icon(icon))
+        button.setIcon(theme.icon(icon))
         button.setText(text)
         button.setToolTip(tip)
         button.setAutoRaise(True)
@@ -302,9 +302,9 @@ class CaptionPanel(QWidget):
             item.setData(0, _ID, phrase.id)
             item.setData(1, _ID, (phrase.start, phrase.end))
             if phrase.box_ids:
-                item.setIcon(0, qta.icon("mdi6.link-variant", color=self._box_colors.get(phrase.box_ids[0], "#888")))
+                item.setIcon(0, theme.icon("mdi6.link-variant", color=self._box_colors.get(phrase.box_ids[0], "#888")))
             else:
-                item.setIcon(0, qta.icon("mdi6.alert-circle-outline", color=UNLINKED_COLOR))
+                item.setIcon(0, theme.icon("mdi6.alert-circle-outline", color=UNLINKED_COLOR))
                 item.setForeground(1, QColor(UNLINKED_COLOR))
             item.setToolTip(0, "Drag onto a box to link it")
             self.phrases.addTopLevelItem(item)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import qtawesome as qta
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from studio.dataset.model import STATUSES
 from studio.dataset.queries import ImageFilter
+from studio.ui import theme
 
 
 class FilterBar(QWidget):
@@ -20,7 +20,7 @@ class FilterBar(QWidget):
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search captions and answers")
         self.search.setClearButtonEnabled(True)
-        self.search.addAction(qta.icon("mdi6.magnify"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.addAction(theme.icon("mdi6.magnify"), QLineEdit.ActionPosition.LeadingPosition)
         self.status = QComboBox(self)
         self.status.addItem("Any status", "")
         for status in STATUSES:

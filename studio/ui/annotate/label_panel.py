@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.dataset.model import Label
+from studio.ui import theme
 from studio.ui.annotate.label_picker import color_icon
 
 _ID = Qt.ItemDataRole.UserRole
@@ -56,7 +56,7 @@ class LabelPanel(QWidget):
             ("mdi6.palette-outline", "Change the label colour", self.ask_color),
         ):
             button = QToolButton(self)
-            button.setIcon(qta.icon(icon))
+            button.setIcon(theme.icon(icon))
             button.setToolTip(tip)
             button.setAutoRaise(True)
             button.clicked.connect(slot)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.dataset.model import VqaPair
+from studio.ui import theme
 
 _ID = Qt.ItemDataRole.UserRole
 
@@ -79,7 +79,7 @@ class VqaPanel(QWidget):
             ("mdi6.delete-outline", "Delete the pair (Delete)", lambda: self._key_action("delete")),
         ):
             button = QToolButton(self)
-            button.setIcon(qta.icon(icon))
+            button.setIcon(theme.icon(icon))
             button.setToolTip(tip)
             button.setAutoRaise(True)
             button.clicked.connect(slot)
@@ -132,7 +132,7 @@ class VqaPanel(QWidget):
     def set_frequent(self, questions: Sequence[str]) -> None:
         self.frequent.clear()
         for question in questions:
-            item = QListWidgetItem(qta.icon("mdi6.plus"), question)
+            item = QListWidgetItem(theme.icon("mdi6.plus"), question)
             item.setToolTip(f"Add “{question}” to this image")
             self.frequent.addItem(item)
         self.frequent_title.setVisible(bool(questions))

@@ -8,7 +8,6 @@ undo are each one committed store transaction; the panels repaint from the store
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QCursor, QIcon, QImageReader, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QWidget
@@ -17,6 +16,7 @@ from studio.dataset import queries
 from studio.dataset.grounding import LinkSuggestion, suggest_links, unlinked_boxes
 from studio.dataset.model import Label
 from studio.dataset.store import Change, Project
+from studio.ui import theme
 from studio.ui.annotate import commands as cmd
 from studio.ui.annotate.box_item import UNLABELLED_COLOR
 from studio.ui.annotate.canvas import AnnotationCanvas
@@ -101,7 +101,7 @@ class AnnotationWorkspace(QObject):
         for entry in SHORTCUTS:
             if entry.scope == "gesture":
                 continue
-            action = QAction(qta.icon(entry.icon) if entry.icon else QIcon(), entry.text, self.canvas)
+            action = QAction(theme.icon(entry.icon) if entry.icon else QIcon(), entry.text, self.canvas)
             action.setShortcuts([QKeySequence(k) for k in entry.keys])
             action.setShortcutContext(
                 Qt.ShortcutContext.WidgetWithChildrenShortcut

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio.ui import theme
 from studio.ui.annotate.commands import BoxSpec
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 
 
-def test_workspace_screenshot(qtbot, workspace, project, images):
+def test_workspace_screenshot(qtbot, qapp, workspace, project, images):
+    theme.apply(qapp)  # the look of the main window
     image_id = images["scene"]
     project.add_box(image_id, project.ensure_label("dog").id, 38, 60, 167, 160)
     project.add_box(image_id, project.ensure_label("ball").id, 198, 110, 237, 146)
