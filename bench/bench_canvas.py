@@ -51,9 +51,7 @@ def synthetic_boxes(count: int, labels: list[Label]) -> list[Box]:
     return boxes
 
 
-def frame_ms(
-    app: QApplication, canvas: AnnotationCanvas, frames: int, step=None
-) -> tuple[float, float, float]:
+def frame_ms(app: QApplication, canvas: AnnotationCanvas, frames: int, step=None) -> tuple[float, float, float]:
     """Milliseconds to paint the whole viewport once (after ``step(i)`` changes something): median wall time,
     best wall time, and median CPU time of the GUI thread (what the paint costs when the CPU is shared)."""
     wall, cpu = [], []

@@ -39,13 +39,8 @@ while True:
 def test_sigkill_mid_edit_stream_keeps_every_returned_edit(tmp_path):
     with Project.create(tmp_path / "p") as project:
         project.add_images([NewImage("/data/a.png", 640, 480)])
-    child = subprocess.Popen(
-        [sys.executable, "-c", EDITOR, str(tmp_path / "p")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=os.getcwd(),
-    )
+    child = subprocess.Popen([sys.executable, "-c", EDITOR, str(tmp_path / "p")], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=os.getcwd())
     acknowledged = []
     deadline = time.monotonic() + 60
     while len(acknowledged) < 400 and time.monotonic() < deadline:

@@ -43,14 +43,8 @@ def test_folder_import_is_recursive_and_measures_every_format(project, image_fol
     report = import_images(project, [image_folder])
     assert len(report.added) == 6 and report.skipped == []
     sizes = {Path(i.path).name: (i.width, i.height) for i in project.images()}
-    assert sizes == {
-        "a.jpg": (40, 30),
-        "b.png": (41, 31),
-        "c.webp": (42, 32),
-        "d.bmp": (43, 33),
-        "e.tiff": (44, 34),
-        "f.gif": (45, 35),
-    }
+    assert sizes == {"a.jpg": (40, 30), "b.png": (41, 31), "c.webp": (42, 32), "d.bmp": (43, 33),
+                     "e.tiff": (44, 34), "f.gif": (45, 35)}
 
 
 def test_exif_rotated_image_is_stored_with_upright_size(project, tmp_path):

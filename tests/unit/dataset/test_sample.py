@@ -18,7 +18,7 @@ def test_scenes_are_deterministic_and_consistent():
         linked = sorted(i for phrase in scene.phrases for i in phrase.shape_indexes)
         assert linked == list(range(len(scene.shapes)))  # every shape is named by exactly one phrase
         for phrase in scene.phrases:
-            text = scene.caption[phrase.start : phrase.end]
+            text = scene.caption[phrase.start:phrase.end]
             for i in phrase.shape_indexes:
                 assert scene.shapes[i].shape in text and scene.shapes[i].colour in text
         for shape in scene.shapes:

@@ -19,19 +19,8 @@ def test_new_project_is_wal_with_foreign_keys_and_current_schema(project):
     assert project.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert schema.version(project.conn) == schema.SCHEMA_VERSION
     tables = set(project.db.table_names())
-    assert {
-        "images",
-        "labels",
-        "boxes",
-        "captions",
-        "phrases",
-        "phrase_boxes",
-        "vqa",
-        "workflows",
-        "runs",
-        "run_metrics",
-        "predictions",
-    } <= tables
+    assert {"images", "labels", "boxes", "captions", "phrases", "phrase_boxes", "vqa", "workflows", "runs",
+            "run_metrics", "predictions"} <= tables
 
 
 def test_create_refuses_an_existing_project(project):
@@ -169,10 +158,8 @@ def test_second_writer_in_another_process_is_refused(project, tmp_path):
     result = subprocess.run([sys.executable, "-c", code, str(project.folder)], capture_output=True, text=True)
     assert result.returncode == 3, result.stderr
     assert "ProjectLockedError" in result.stdout and "already open" in result.stdout
-    code_ro = (
-        "import sys; from studio.dataset.store import Project\np = Project.open(sys.argv[1], read_only=True)\n"
-        "print(p.image_count())\np.add_images([])"
-    )
+    code_ro = "import sys; from studio.dataset.store import Project\np = Project.open(sys.argv[1], read_only=True)\n" \
+              "print(p.image_count())\np.add_images([])"
     result = subprocess.run([sys.executable, "-c", code_ro, str(project.folder)], capture_output=True, text=True)
     assert result.stdout.strip() == "0"
     assert "read-only" in result.stderr
@@ -202,3 +189,4 @@ def test_newer_schema_is_refused(tmp_path):
     conn.close()
     with pytest.raises(ProjectError, match="newer VLM Studio"):
         Project.open(tmp_path / "p")
+
