@@ -24,9 +24,10 @@ from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
 from studio.ui import theme
+from studio.ui.annotate_mode import AnnotateMode
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
-from studio.ui.pages import AnnotatePage, EmptyPage
+from studio.ui.pages import EmptyPage
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
@@ -61,9 +62,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
 
         self.pages = QStackedWidget()
-        self.annotate_page = AnnotatePage()
+        self.annotate = AnnotateMode(self)
         self.mode_pages: dict[str, QWidget] = {
-            "annotate": self.annotate_page,
+            "annotate": self.annotate.page,
             "train": EmptyPage("Training", "Pick a workflow and press Train once the model adapters are in place."),
             "playground": EmptyPage("Playground", "Try prompts on any image once a model is available."),
             "evaluate": EmptyPage("Evaluate", "Scores of your training runs appear here after a run finishes."),
@@ -89,11 +90,13 @@ class MainWindow(QMainWindow):
         bar.setSizeGripEnabled(True)
         self.jobs_bar = JobsBar()
         self.position_label = QLabel()
+        self.zoom_label = QLabel()
         self.saved_label = QLabel()
         self._saved_timer = QTimer(self, singleShot=True, interval=2500)
         self._saved_timer.timeout.connect(self.saved_label.clear)
         bar.addWidget(self.jobs_bar)
         bar.addPermanentWidget(self.position_label)
+        bar.addPermanentWidget(self.zoom_label)
         bar.addPermanentWidget(self.saved_label)
 
     def _build_mode_rail(self) -> None:
@@ -136,13 +139,18 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._add(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
+        self.annotate.build_edit_menu(self.menuBar().addMenu("&Edit"))
+
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.image_dock.toggleViewAction())
+        for dock in self.annotate.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
 
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_menu.aboutToShow.connect(self._fill_model_menu)
 
         help_menu = self.menuBar().addMenu("&Help")
+        self._add(help_menu, "&Keyboard shortcuts (F1)", self.show_shortcuts, None, "mdi6.keyboard-outline")
         self._add(help_menu, "&About VLM Studio", self.show_about)
 
         self.model_button = QToolButton()
@@ -173,10 +181,18 @@ class MainWindow(QMainWindow):
         self.budget_dock.filter_requested.connect(self._filter_to_images)
         self.budget_dock.image_activated.connect(self.images.select_image)
         state = self.settings.value("mainWindow/state")
-        if state is not None:
-            self.restoreState(state)
+        if state is None or not self.restoreState(state):
+            self._default_layout()
         self.budget_dock.set_model(self.model_id)
         self.budget_dock.set_project(self.project)
+
+    def _default_layout(self) -> None:
+        """First start: a narrow image list, one right-hand column with the budget behind the labels."""
+        docks = self.annotate.docks
+        self.tabifyDockWidget(docks["labels"], self.budget_dock)
+        docks["labels"].raise_()
+        self.resizeDocks([self.image_dock, docks["caption"]], [270, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["labels"], docks["caption"], docks["vqa"]], [230, 260, 300], Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------ models
     def _fill_model_menu(self) -> None:
@@ -214,7 +230,7 @@ class MainWindow(QMainWindow):
             self.budget_dock.set_model(entry.id)
 
     def _filter_to_images(self, image_ids: list[int]) -> None:
-        self.images.model.set_filter(ids=set(image_ids))
+        self.images.apply_filter(only=set(image_ids))
         self.statusBar().showMessage(f"Showing the {count(len(image_ids), 'image')} over the token budget; "
                                      "change a filter to see all", 8000)
 
@@ -222,6 +238,7 @@ class MainWindow(QMainWindow):
     def set_mode(self, key: str) -> None:
         self.mode_actions[key].setChecked(True)
         self.pages.setCurrentWidget(self.mode_pages[key])
+        self.annotate.set_active(key == "annotate")
 
     def current_mode(self) -> str:
         return next(k for k, page in self.mode_pages.items() if page is self.pages.currentWidget())
@@ -229,7 +246,7 @@ class MainWindow(QMainWindow):
     def show_image(self, image_id: int) -> None:
         if self.project is None:
             return
-        self.annotate_page.show_image(self.project.image(image_id))
+        self.annotate.show_image(image_id)
         self._update_position()
 
     def _update_position(self) -> None:
@@ -265,8 +282,8 @@ class MainWindow(QMainWindow):
         if self.project is not None:
             self.project.close()
         self.project = project
-        self.images.model.load(project)
-        self.annotate_page.clear()
+        self.images.set_project(project)
+        self.annotate.set_project(project)
         if self.budget_dock is not None:
             self.budget_dock.set_project(project)
         if project is None:
@@ -274,6 +291,12 @@ class MainWindow(QMainWindow):
             return
         self._store_signals = StoreSignals(project, self)
         self._store_signals.changed.connect(self._store_changed)
+        workspace = self.annotate.workspace
+        workspace.request_next.connect(lambda: self.images.step(1))
+        workspace.request_previous.connect(lambda: self.images.step(-1))
+        workspace.request_image.connect(self.images.select_image)
+        workspace.status_message.connect(lambda message: self.statusBar().showMessage(message, 6000))
+        workspace.canvas.zoom_changed.connect(lambda percent: self.zoom_label.setText(f"zoom {percent:,.0f} %"))
         self._remember_recent(str(project.folder))
         suffix = " (read-only)" if project.read_only else ""
         self.setWindowTitle(f"{project.folder.name}{suffix} — VLM Studio")
@@ -285,11 +308,13 @@ class MainWindow(QMainWindow):
 
     def _show_empty_state(self) -> None:
         if self.project is None:
-            self.annotate_page.show_empty("No project open — File > New project… or File > Open project…")
+            self.annotate.show_empty("No project open — File > New project… or File > Open project…")
         elif self.images.model.total() == 0:
-            self.annotate_page.show_empty("No images yet — drop a folder here or File > Import images")
+            self.annotate.show_empty("No images yet — drop a folder here or File > Import images")
 
     def _store_changed(self, change: Change) -> None:
+        if "labels" in change.tables:
+            self.images.refresh_labels()
         if "images" in change.tables and self.project is not None:
             if change.image_ids:
                 self.images.model.refresh_images(self.project, set(change.image_ids))
@@ -299,7 +324,7 @@ class MainWindow(QMainWindow):
 
     def reload_images(self) -> None:
         current = self.images.current_image_id()
-        self.images.model.load(self.project)
+        self.images.set_project(self.project)
         if current is None or not self.images.select_image(current):
             if self.images.model.rowCount():
                 self.images.select_image(self.images.model.image_at(0).id)
@@ -414,6 +439,13 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ------------------------------------------------------------ window state
+    def show_shortcuts(self) -> None:
+        from studio.ui.annotate.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
     def show_about(self) -> None:
         QMessageBox.about(self, "About VLM Studio",
                           f"<b>VLM Studio {__version__}</b><p>Annotate images for vision-language models, "
