@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,6 +32,7 @@ from studio.inference.labelling import suggest
 from studio.inference.loading import read_meta
 from studio.inference.runs import list_runs
 from studio.ui import theme
+from studio.ui.annotate.commands import AddBoxes, AddVqa, BoxSpec
 from studio.ui.overlay import OverlayBox, OverlayView, read_image
 from studio.ui.playground.settings_panel import GenerationPanel
 from studio.ui.playground.suggestions import SuggestionsPanel
@@ -82,7 +84,8 @@ class PlaygroundPage(QWidget):
         self.prediction: Any = None
         self.job: Job | None = None
         self.start_job = lambda job: job.start()  # the main window shows jobs in its status bar
-        self._undo: tuple[str, list[int]] | None = None
+        self.undo_stack = QUndoStack(self)  # the main window shares the annotation undo stack
+        self._added: QUndoCommand | None = None
         self._loading = ""
         self._then: Any = None
         self._alive: list[Job] = []  # jobs are kept referenced until their thread has ended
@@ -411,32 +414,35 @@ class PlaygroundPage(QWidget):
 
     # ---------------------------------------------------------------- annotations
     def add_to_annotations(self) -> None:
-        """Predicted boxes become boxes of their labels; a VQA answer becomes a question/answer pair."""
+        """Predicted boxes become boxes of their labels, a VQA answer a question/answer pair: one undoable command
+        on the annotation undo stack (Ctrl+Z in Annotate, or Undo add here)."""
         p, project, image_id = self.prediction, self.project, self.image_id
         if p is None or project is None or image_id is None:
             return
         if self.task.currentData() == "vqa":
-            self._undo = ("vqa", [project.add_vqa(image_id, self.prompt.text().strip(), p.text.strip())])
+            command = AddVqa(project, image_id, self.prompt.text().strip(), p.text.strip())
         else:
-            with project.transaction({"boxes", "labels"}, {image_id}):
-                ids = [project.add_box(image_id, project.ensure_label(b.label).id if b.label else None, *b.box)
-                       for b in p.boxes]
-            self._undo = ("boxes", ids)
+            command = AddBoxes(project, image_id, [BoxSpec(b.label or None, b.box) for b in p.boxes],
+                               "Add predicted boxes")
+        self.undo_stack.push(command)
+        if command.error is not None:
+            self.stats.setText(f"Could not add: {command.error}")
+            return
+        self._added = command
         self.add_button.setEnabled(False)
         self.undo_button.setVisible(True)
-        self.stats.setText(f"Added {len(self._undo[1]) if self._undo[0] == 'boxes' else 1} to the annotations")
+        self.stats.setText(f"{command.text()} — added to the annotations")
         self.annotations_added.emit(image_id)
         self._draw()
 
     def undo_add(self) -> None:
-        if self._undo is None or self.project is None:
+        """Undo the last add, when it is still the newest edit on the undo stack."""
+        stack = self.undo_stack
+        if self._added is None or stack.index() == 0 or stack.command(stack.index() - 1) is not self._added:
+            self.stats.setText("Other edits came after it; use Edit > Undo")
             return
-        kind, ids = self._undo
-        if kind == "vqa":
-            self.project.delete_vqa(ids[0])
-        else:
-            self.project.delete_boxes(ids)
-        self._undo = None
+        stack.undo()
+        self._added = None
         self.undo_button.setVisible(False)
         self.add_button.setEnabled(self.prediction is not None)
         self.stats.setText("Removed again")
