@@ -29,6 +29,7 @@ from studio.evaluation.run_eval import SampleResult, evaluate_run, load_details
 from studio.inference.runs import Run, list_runs
 from studio.ui import theme
 from studio.ui.evaluate.chart import ScoreChart
+from studio.ui.evaluate.export_dialog import ExportDialog
 from studio.ui.overlay import OverlayBox, overlay_pixmap, read_image
 from studio.workers.generation import in_project
 from studio.workers.job import Job
@@ -76,6 +77,9 @@ class EvaluatePage(QWidget):
         self.evaluate_button = QPushButton(theme.icon("mdi6.play", color="white"), "Evaluate")
         self.evaluate_button.setProperty("primary", True)
         self.evaluate_button.clicked.connect(self.evaluate)
+        self.export_button = QPushButton(theme.icon("mdi6.export"), "Export model…")
+        self.export_button.setToolTip("A peft adapter or merged model, with a ready vLLM command")
+        self.export_button.clicked.connect(self.open_export)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -84,7 +88,8 @@ class EvaluatePage(QWidget):
         self.message = QLabel()
         top = QHBoxLayout()
         for widget in (QLabel("Run"), self.run_box, QLabel("Split"), self.split_box, QLabel("Checkpoint"),
-                       self.checkpoint_box, self.evaluate_button, self.cancel_button, self.progress):
+                       self.checkpoint_box, self.evaluate_button, self.cancel_button, self.progress,
+                       self.export_button):
             top.addWidget(widget)
         top.addWidget(self.message, 1)
 
@@ -165,6 +170,7 @@ class EvaluatePage(QWidget):
         self._fill_checkpoints()
         self.evaluate_button.setEnabled(bool(self.runs) and self.project is not None
                                         and not self.project.read_only and self.job is None)
+        self.export_button.setEnabled(bool(self.runs))
         evaluated = [run for run in self.runs if self.split() in run.summary.get("evaluation", {})]
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(evaluated))
@@ -202,6 +208,13 @@ class EvaluatePage(QWidget):
         self.progress.setRange(0, 0)
         self.message.setText("")
         self.start_job(job)
+
+    def open_export(self) -> ExportDialog | None:
+        if self.project is None or not self.run_box.currentText():
+            return None
+        dialog = ExportDialog(self.project, self.run_box.currentText(), self.checkpoint_box.currentText(), self)
+        dialog.show()
+        return dialog
 
     def cancel(self) -> None:
         if self.job is not None:

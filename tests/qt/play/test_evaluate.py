@@ -61,3 +61,19 @@ def test_cancel_stops_the_evaluation(qtbot, page):
     qtbot.waitUntil(lambda: page.job is None, timeout=120000)
     assert page.message.text() == "Evaluation cancelled"
     assert page.table.rowCount() == 0
+
+
+def test_export_dialog_writes_the_adapter_and_shows_the_vllm_command(qtbot, page, tmp_path):
+    page.run_box.setCurrentText("lora-run")
+    dialog = page.open_export()
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path / "exported"))
+    dialog.export()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=60000)
+    assert (tmp_path / "exported" / "adapter_config.json").is_file()
+    assert "--lora-modules lora-run=" in dialog.output.toPlainText()
+    assert '"role": "system"' in dialog.output.toPlainText()
+    save_shot(dialog, "export_dialog.png")
+    dialog.export()  # the folder is not empty now: a sentence, not a crash
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=60000)
+    assert "not empty" in dialog.status.text()
