@@ -97,6 +97,15 @@ class Predictor:
         """The system prompt the run was trained with for ``task``, else the default one."""
         return (self.meta.get("system_prompts") or {}).get(task) or prompts.system_prompt(task)
 
+    def warm_up(self) -> None:
+        """One short generation on a blank image, so that the first real prompt's time to first token is not
+        mostly one-off start-up work (kernel selection, lazy initialisation)."""
+        from PIL import Image
+
+        self(Image.new("RGB", (64, 64), "grey"), "Hi", generation=GenerationSettings(max_new_tokens=1))
+        if self.cache is not None:
+            self.cache.clear()
+
     # ---------------------------------------------------------------- one prompt
     def __call__(
         self,

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         for page in (self.playground_page, self.evaluate_page):
             page.start_job = self.start_job
         self.playground_page.undo_stack = self.annotate.undo_stack
+        self.playground_page.selected_images = self.images.selected_image_ids
         self.evaluate_page.open_image.connect(self.annotate_image)
         for page in self.mode_pages.values():
             self.pages.addWidget(page)

@@ -31,8 +31,11 @@ def load_predictor(source: str, *, progress: Any, cancel: Any) -> Any:
 
     progress(0, 0, "loading the model")
     if source.startswith("model:"):
-        return Predictor.from_model(source.removeprefix("model:"))
-    return Predictor.from_checkpoint(source)
+        predictor = Predictor.from_model(source.removeprefix("model:"))
+    else:
+        predictor = Predictor.from_checkpoint(source)
+    predictor.warm_up()
+    return predictor
 
 
 def in_project(folder: str | Path, fn: Callable[..., Any], *args: Any, progress: Any, cancel: Any,

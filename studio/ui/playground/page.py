@@ -84,6 +84,7 @@ class PlaygroundPage(QWidget):
         self.prediction: Any = None
         self.job: Job | None = None
         self.start_job = lambda job: job.start()  # the main window shows jobs in its status bar
+        self.selected_images: Any = lambda: []  # the main window answers with the image list's selection
         self.undo_stack = QUndoStack(self)  # the main window shares the annotation undo stack
         self._added: QUndoCommand | None = None
         self._loading = ""
@@ -379,14 +380,17 @@ class PlaygroundPage(QWidget):
 
     # ---------------------------------------------------------------- model-assisted labelling
     def suggest(self, scope: str) -> None:
-        """Run the chosen model over this image, the images without boxes, or all images."""
+        """Run the chosen model over this image, the selected images, the images without boxes, or all images."""
         if self.project is None or self.job is not None:
             return
         if scope == "image" and self.image_id is None:
             self.suggestions.status.setText("Choose a project image first")
             return
-        ids = {"image": [self.image_id], "unannotated": None,
-               "all": [image.id for image in self.project.images()]}[scope]
+        ids = {"image": [self.image_id], "unannotated": None, "selected": list(self.selected_images()),
+               "all": [image.id for image in self.project.images()]}.get(scope)
+        if scope == "selected" and not ids:
+            self.suggestions.status.setText("Select images in the image list first")
+            return
         run_id = self.source.currentData(RUN_ROLE)
 
         def start(predictor: Any) -> None:

@@ -1,5 +1,5 @@
-"""The playground's suggestions tab: let the chosen model suggest boxes and answers (this image, the unannotated
-images, or all), then accept or reject them one by one or all at once."""
+"""The playground's suggestions tab: let the chosen model suggest boxes and answers (this image, the images selected
+in the image list, the unannotated images, or all), then accept or reject them one by one or all at once."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from studio.dataset.predictions import Suggestion, accept, reject, suggestions
 from studio.dataset.store import Project
 from studio.ui import theme
 
-SCOPES = (("This image", "image"), ("Images without boxes", "unannotated"), ("All images", "all"))
+SCOPES = (("This image", "image"), ("Selected images", "selected"), ("Images without boxes", "unannotated"),
+          ("All images", "all"))
 
 
 class SuggestionsPanel(QWidget):

@@ -23,6 +23,10 @@ def test_pages_follow_the_window(qtbot, window, sample_project):
     assert window.current_mode() == "annotate" and window.images.current_image_id() == other.id
     window.set_mode("playground")
     save_shot(window, "main_window_playground.png")
+    window.images.select_image(image.id)
+    assert window.playground_page.selected_images() == [image.id]
+    window.playground_page.suggestions.scope.setCurrentIndex(1)
+    assert window.playground_page.suggestions.scope.currentData() == "selected"
 
 
 def test_added_predictions_undo_with_the_annotation_stack(qtbot, window, sample_project):
