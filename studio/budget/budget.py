@@ -60,6 +60,18 @@ class Budget:
         """Ids of the images whose longest sample does not fit."""
         return self.image_ids[self.totals > self.limit]
 
+    def refusal(self, names: dict[int, str], shown: int = 10) -> str:
+        """The message a training run gives when it refuses the images over budget ('' when all fit): their image
+        tokens would be cut by truncation."""
+        over = self.image_ids[self.totals > self.limit]
+        if not len(over):
+            return ""
+        tokens = dict(zip(self.image_ids.tolist(), self.totals.tolist(), strict=True))
+        listed = ", ".join(f"{names.get(int(i), f'image {i}')} ({tokens[int(i)]:,} tokens)" for i in over[:shown])
+        more = f" and {len(over) - shown:,} more" if len(over) > shown else ""
+        return (f"{len(over):,} image{'s' if len(over) != 1 else ''} would be cut at the {self.limit:,}-token limit "
+                f"and are left out of training: {listed}{more}. " + " ".join(self.advice[1:]))
+
     def summary(self) -> dict:
         n = len(self.totals)
         return {

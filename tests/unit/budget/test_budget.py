@@ -50,6 +50,11 @@ def test_summary_flags_estimates_and_counts_over_budget(sample_project, tiny_cou
     assert found, tight.advice
     fitting = int(found.group(1).replace(",", ""))
     assert len(compute_budget(adapter, table, adapter.settings(max_pixels=fitting), tight.max_seq_len).over) == 0
+    names = {a.image.id: a.image.name for a in annotations}
+    message = tight.refusal(names, shown=2)
+    assert message.startswith(f"{len(tight.over)} images would be cut at the {tight.limit:,}-token limit")
+    assert names[int(tight.over[0])] in message and "more" in message and "max pixels" in message
+    assert budget.refusal(names) == ""
 
 
 def test_tiled_models_advise_fewer_tiles(sample_project):
