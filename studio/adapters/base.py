@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.adapters import prompts
-from studio.adapters.boxes import BoxMap, ParseResult
+from studio.adapters.boxes import BoxMap, ParseResult, RefBoxTags, parse_ref_boxes, write_ref_boxes
 from studio.adapters.catalog import CatalogEntry
 from studio.adapters.loading import ModelNotAvailable, quantization_config, resolve_checkpoint
 from studio.adapters.samples import Sample
@@ -274,11 +274,30 @@ class RemoteCodeConsentRequired(RuntimeError):
     """A model needs its own remote code and the user has not agreed to run it."""
 
 
-class Relative1000Boxes:
-    """Box coordinates relative to the image, 0-1000 on both axes (Qwen3-VL, Qwen3.5, InternVL, NVILA)."""
+class RelativeBoxes:
+    """Box coordinates relative to the image, 0-``box_scale`` on both axes (1000: Qwen3-VL, Qwen3.5, InternVL,
+    NVILA; 999: DeepSeek-OCR)."""
+
+    box_scale = 1000
 
     def box_map(self, width: int, height: int, settings: VisionSettings | None = None) -> BoxMap:
-        return BoxMap(1000 / width, 1000 / height, 1000, 1000)
+        return BoxMap(self.box_scale / width, self.box_scale / height, self.box_scale, self.box_scale)
+
+
+class RefBoxText:
+    """Boxes written ``<ref>label</ref><box>[[x1, y1, x2, y2]]</box>`` with the family's ``box_tags``."""
+
+    box_tags: RefBoxTags
+
+    def write_boxes(self, phrases, width, height, settings=None) -> str:
+        box_map = self.box_map(width, height, settings)
+        items = [(name, [box_map.to_model_int(b) for b in boxes]) for name, boxes in phrases]
+        return write_ref_boxes(items, self.box_tags)
+
+    def parse_boxes(
+        self, text: str, width: int, height: int, settings: VisionSettings | None = None
+    ) -> ParseResult:
+        return parse_ref_boxes(text, self.box_map(width, height, settings), self.box_tags)
 
 
 def _escape(prefix: str) -> str:
