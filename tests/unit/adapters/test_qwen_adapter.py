@@ -118,3 +118,21 @@ def test_quantisation_without_bitsandbytes_or_cuda_is_refused_clearly(tiny_adapt
     else:
         with pytest.raises(QuantizationUnavailable, match=r"bitsandbytes|CUDA"):
             tiny_adapter.load_model(quantization=4)
+
+
+@pytest.mark.parametrize("bits", [4, 8])
+def test_quantisation_settings_keep_vision_and_head_unquantised(monkeypatch, bits):
+    import torch
+
+    from studio.adapters import loading
+
+    monkeypatch.setattr(loading, "check_quantization_available", lambda: None)
+    config = loading.quantization_config(bits, list(get_adapter("qwen3-vl-8b").unquantised_modules))
+    assert config.llm_int8_skip_modules == ["visual", "lm_head"]
+    if bits == 4:
+        assert config.load_in_4bit and config.bnb_4bit_quant_type == "nf4" and config.bnb_4bit_use_double_quant
+        assert config.bnb_4bit_compute_dtype == torch.bfloat16
+    else:
+        assert config.load_in_8bit and not config.load_in_4bit
+    with pytest.raises(ValueError, match="4 or 8 bits"):
+        loading.quantization_config(3, [])
