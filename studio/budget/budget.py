@@ -228,10 +228,11 @@ def project_annotations(project) -> list[Annotation]:
 
 
 def project_text_table(
-    folder, model_id: str, *, task_mix: TaskMix | None = None, progress: Progress = no_progress,
-    cancel: CancelToken | None = None,
+    folder, model_id: str, *, image_ids: Iterable[int] | None = None, task_mix: TaskMix | None = None,
+    progress: Progress = no_progress, cancel: CancelToken | None = None,
 ) -> TextTable:
-    """`text_table` for a project folder, read through its own read-only connection (safe in a worker thread)."""
+    """`text_table` for a project folder (all images, or only ``image_ids``: those deleted meanwhile are skipped),
+    read through its own read-only connection, so it is safe in a worker thread."""
     from studio.adapters import get_adapter
     from studio.budget.text import cached_text_counter
     from studio.dataset.store import Project
@@ -239,6 +240,23 @@ def project_text_table(
     adapter = get_adapter(model_id)
     progress(0, 1, "reading annotations")
     with Project.open(folder, read_only=True) as project:
-        annotations = project_annotations(project)
+        if image_ids is None:
+            annotations = project_annotations(project)
+        else:
+            known = {image.id for image in project.images()}
+            annotations = [project.annotation(i) for i in image_ids if i in known]
     return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, progress=progress,
                       cancel=cancel)
+
+
+def merge_tables(base: TextTable, update: TextTable) -> TextTable:
+    """``base`` with the rows of the images in ``update`` replaced (images not in ``base`` are ignored)."""
+    position = {int(image_id): row for row, image_id in enumerate(base.image_ids)}
+    rows = np.asarray([position.get(int(i), -1) for i in update.image_ids], dtype=np.int64)
+    keep = rows >= 0
+    merged = {}
+    for name in ("image_ids", "widths", "heights", "longest", "total", "samples"):
+        values = getattr(base, name).copy()
+        values[rows[keep]] = getattr(update, name)[keep]
+        merged[name] = values
+    return TextTable(**merged, exact=base.exact)

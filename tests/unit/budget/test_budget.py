@@ -70,3 +70,19 @@ def test_estimate_is_close_to_the_tiny_tokenizer_and_never_far_below(tiny_counte
     for text in texts:
         exact = tiny_counter.count(text)
         assert exact * 0.8 <= estimate_tokens(text) <= exact * 2.5, text
+
+
+def test_partial_recount_merges_into_the_table(tmp_path):
+    from studio.budget.budget import merge_tables, project_text_table
+
+    sample_project = create_sample_project(tmp_path / "own", count=5)
+    full = project_text_table(sample_project.folder, "tiny")
+    image_id = int(full.image_ids[3])
+    sample_project.set_caption(image_id, "")
+    part = project_text_table(sample_project.folder, "tiny", image_ids=[image_id, 999])
+    assert part.image_ids.tolist() == [image_id]
+    merged = merge_tables(full, part)
+    again = project_text_table(sample_project.folder, "tiny")
+    assert merged.longest.tolist() == again.longest.tolist() and merged.samples.tolist() == again.samples.tolist()
+    assert merged.samples[3] < full.samples[3]
+    sample_project.close()
