@@ -136,3 +136,26 @@ def test_quantisation_settings_keep_vision_and_head_unquantised(monkeypatch, bit
         assert config.load_in_8bit and not config.load_in_4bit
     with pytest.raises(ValueError, match="4 or 8 bits"):
         loading.quantization_config(3, [])
+
+
+def test_hybrid_thinking_templates_learn_the_answer_without_a_think_block(tiny_adapter, grounding_sample):
+    """Qwen3.5-style templates add an empty think block to the assistant turn; the adapter asks for it in the
+    prompt (enable_thinking=False), so the learned target is still just the answer."""
+    from studio.adapters.tiny import CHAT_TEMPLATE
+
+    processor = tiny_adapter.load_processor()
+    think = "{{- '<think>\\n\\n</think>\\n\\n' -}}"
+    template = CHAT_TEMPLATE.replace(
+        "{%- if message['content'] is string -%}",
+        "{%- if message['role'] == 'assistant' -%}" + think + "{%- endif -%}{%- if message['content'] is string -%}",
+    ).replace(
+        "{{- '<|im_start|>assistant\\n' -}}",
+        "{{- '<|im_start|>assistant\\n' -}}{%- if enable_thinking is defined and not enable_thinking -%}"
+        + think + "{%- endif -%}",
+    )
+    processor.chat_template = template
+    text = tiny_adapter.training_text(grounding_sample, processor)
+    assert text.prompt.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert text.target.startswith('[{"bbox_2d"') and "<think>" not in text.target
+    example = tiny_adapter.supervised_example(grounding_sample, processor)
+    assert processor.tokenizer.decode(example["labels"][example["labels"] != -100]) == text.target.rstrip("\n")
