@@ -116,11 +116,13 @@ def text_table(
     annotations: Iterable[Annotation],
     *,
     task_mix: TaskMix | None = None,
+    labels: dict[int, str] | None = None,
     system_prompts: dict[str, str] | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> TextTable:
-    """Format and count every sample's text (the answer's box text depends on the model family)."""
+    """Format and count every sample's text (the answer's box text depends on the model family); ``labels``
+    names boxes for detection samples."""
     items = list(annotations)
     ids, widths, heights, owners, texts = [], [], [], [], []
     for index, annotation in enumerate(items):
@@ -131,7 +133,7 @@ def text_table(
         ids.append(image.id)
         widths.append(image.width)
         heights.append(image.height)
-        for sample in samples_from_annotation(annotation, task_mix):
+        for sample in samples_from_annotation(annotation, task_mix, labels):
             owners.append(index)
             texts.extend(sample_texts(adapter, sample, system_prompts))
     unique = list(dict.fromkeys(texts))  # system prompts and many prompts repeat: count each text once
@@ -240,13 +242,14 @@ def project_text_table(
     adapter = get_adapter(model_id)
     progress(0, 1, "reading annotations")
     with Project.open(folder, read_only=True) as project:
+        labels = {label.id: label.name for label in project.labels()}
         if image_ids is None:
             annotations = project_annotations(project)
         else:
             known = {image.id for image in project.images()}
             annotations = [project.annotation(i) for i in image_ids if i in known]
-    return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, progress=progress,
-                      cancel=cancel)
+    return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, labels=labels,
+                      progress=progress, cancel=cancel)
 
 
 def merge_tables(base: TextTable, update: TextTable) -> TextTable:
