@@ -24,13 +24,15 @@ from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
 from studio.ui import theme
+from studio.ui.annotate_mode import AnnotateMode
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
-from studio.ui.pages import AnnotatePage, EmptyPage
+from studio.ui.pages import EmptyPage
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
 MAX_RECENT = 10
+DEFAULT_MODEL = "tiny"
 MODES = (
     ("annotate", "Annotate", "mdi6.vector-square-edit"),
     ("train", "Train", "mdi6.school-outline"),
@@ -47,6 +49,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.project: Project | None = None
         self._store_signals: StoreSignals | None = None
+        self.budget_dock = None  # added after the first paint (pyqtgraph takes a while to import)
         self._jobs: list[Job] = []
         self.setWindowTitle("VLM Studio")
         self.setAcceptDrops(True)
@@ -59,9 +62,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
 
         self.pages = QStackedWidget()
-        self.annotate_page = AnnotatePage()
+        self.annotate = AnnotateMode(self)
         self.mode_pages: dict[str, QWidget] = {
-            "annotate": self.annotate_page,
+            "annotate": self.annotate.page,
             "train": EmptyPage("Training", "Pick a workflow and press Train once the model adapters are in place."),
             "playground": EmptyPage("Playground", "Try prompts on any image once a model is available."),
             "evaluate": EmptyPage("Evaluate", "Scores of your training runs appear here after a run finishes."),
@@ -77,6 +80,9 @@ class MainWindow(QMainWindow):
         self.images.model.modelReset.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
+        self._late_timer = QTimer(self, singleShot=True, interval=100)  # after the first paint
+        self._late_timer.timeout.connect(self._add_late_docks)
+        self._late_timer.start()
 
     # ------------------------------------------------------------ construction
     def _build_status_bar(self) -> None:
@@ -84,11 +90,13 @@ class MainWindow(QMainWindow):
         bar.setSizeGripEnabled(True)
         self.jobs_bar = JobsBar()
         self.position_label = QLabel()
+        self.zoom_label = QLabel()
         self.saved_label = QLabel()
         self._saved_timer = QTimer(self, singleShot=True, interval=2500)
         self._saved_timer.timeout.connect(self.saved_label.clear)
         bar.addWidget(self.jobs_bar)
         bar.addPermanentWidget(self.position_label)
+        bar.addPermanentWidget(self.zoom_label)
         bar.addPermanentWidget(self.saved_label)
 
     def _build_mode_rail(self) -> None:
@@ -122,22 +130,40 @@ class MainWindow(QMainWindow):
                                        "mdi6.image-plus")
         self.import_folder_action = self._add(menu, "Import image &folder…", self.import_folder_dialog,
                                               "Ctrl+Shift+I", "mdi6.folder-image")
+        self.import_dataset_action = self._add(menu, "Import &dataset…", self.import_dataset_dialog, None,
+                                               "mdi6.database-import")
+        self.export_dataset_action = self._add(menu, "&Export dataset…", self.export_dataset_dialog, "Ctrl+E",
+                                               "mdi6.database-export")
         menu.addSeparator()
         self._add(menu, "&Save", self.show_saved, QKeySequence.StandardKey.Save)
         menu.addSeparator()
         self._add(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
+        self.annotate.build_edit_menu(self.menuBar().addMenu("&Edit"))
+
+        project_menu = self.menuBar().addMenu("&Project")
+        self.relink_action = self._add(project_menu, "&Re-link moved images…", self.relink_dialog, None,
+                                       "mdi6.link-variant")
+
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.image_dock.toggleViewAction())
+        for dock in self.annotate.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+
+        self.model_menu = self.menuBar().addMenu("&Model")
+        self.model_menu.aboutToShow.connect(self._fill_model_menu)
 
         help_menu = self.menuBar().addMenu("&Help")
+        self._add(help_menu, "&Keyboard shortcuts (F1)", self.show_shortcuts, None, "mdi6.keyboard-outline")
         self._add(help_menu, "&About VLM Studio", self.show_about)
 
         self.model_button = QToolButton()
         self.model_button.setAutoRaise(True)
-        self.model_button.setText("model: tiny (built-in)")
-        self.model_button.setToolTip("The model used by the token budget, training and the playground")
+        self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.model_button.setMenu(self.model_menu)
+        self.model_button.setToolTip("The model whose token budget is shown; workflows choose their own")
         self.menuBar().setCornerWidget(self.model_button, Qt.Corner.TopRightCorner)
+        self.set_model(str(self.settings.value("model", DEFAULT_MODEL)))
 
     def _add(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self)
@@ -149,10 +175,74 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def _add_late_docks(self) -> None:
+        """Docks with heavy imports (pyqtgraph) are added after the window has painted."""
+        from studio.ui.budget_dock import BudgetDock
+
+        self.budget_dock = BudgetDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.budget_dock)
+        self.view_menu.addAction(self.budget_dock.toggleViewAction())
+        self.budget_dock.filter_requested.connect(self._filter_to_images)
+        self.budget_dock.image_activated.connect(self.images.select_image)
+        state = self.settings.value("mainWindow/state")
+        if state is None or not self.restoreState(state):
+            self._default_layout()
+        self.budget_dock.set_model(self.model_id)
+        self.budget_dock.set_project(self.project)
+
+    def _default_layout(self) -> None:
+        """First start: a narrow image list, one right-hand column with the budget behind the labels."""
+        docks = self.annotate.docks
+        self.tabifyDockWidget(docks["labels"], self.budget_dock)
+        docks["labels"].raise_()
+        self.resizeDocks([self.image_dock, docks["caption"]], [270, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["labels"], docks["caption"], docks["vqa"]], [230, 260, 300], Qt.Orientation.Vertical)
+
+    # ------------------------------------------------------------ models
+    def _fill_model_menu(self) -> None:
+        from studio.adapters.catalog import CatalogError, load_catalog
+
+        self.model_menu.clear()
+        try:
+            catalog = load_catalog()
+        except CatalogError as exc:
+            self.model_menu.addAction(str(exc)).setEnabled(False)
+            return
+        group = QActionGroup(self.model_menu)
+        for entry in sorted(catalog.values(), key=lambda e: (e.id != DEFAULT_MODEL, e.family, e.params_b)):
+            text = entry.name if entry.available else f"{entry.name} (coming soon)"
+            action = self.model_menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(entry.id == self.model_id)
+            action.setEnabled(entry.available)
+            action.setToolTip(entry.notes)
+            action.triggered.connect(lambda _checked=False, model_id=entry.id: self.set_model(model_id))
+            group.addAction(action)
+
+    def set_model(self, model_id: str) -> None:
+        """Choose the model whose token budget is shown (remembered across restarts)."""
+        from studio.adapters.catalog import CatalogError, get_entry
+
+        try:
+            entry = get_entry(model_id)
+        except (CatalogError, KeyError, ValueError):
+            entry = get_entry(DEFAULT_MODEL)
+        self.model_id = entry.id
+        self.model_button.setText(f"model: {entry.name}")
+        self.settings.setValue("model", entry.id)
+        if self.budget_dock is not None:
+            self.budget_dock.set_model(entry.id)
+
+    def _filter_to_images(self, image_ids: list[int]) -> None:
+        self.images.apply_filter(only=set(image_ids))
+        self.statusBar().showMessage(f"Showing the {count(len(image_ids), 'image')} over the token budget; "
+                                     "change a filter to see all", 8000)
+
     # ------------------------------------------------------------ modes and images
     def set_mode(self, key: str) -> None:
         self.mode_actions[key].setChecked(True)
         self.pages.setCurrentWidget(self.mode_pages[key])
+        self.annotate.set_active(key == "annotate")
 
     def current_mode(self) -> str:
         return next(k for k, page in self.mode_pages.items() if page is self.pages.currentWidget())
@@ -160,7 +250,7 @@ class MainWindow(QMainWindow):
     def show_image(self, image_id: int) -> None:
         if self.project is None:
             return
-        self.annotate_page.show_image(self.project.image(image_id))
+        self.annotate.show_image(image_id)
         self._update_position()
 
     def _update_position(self) -> None:
@@ -196,29 +286,76 @@ class MainWindow(QMainWindow):
         if self.project is not None:
             self.project.close()
         self.project = project
-        self.images.model.load(project)
-        self.annotate_page.clear()
+        self.images.set_project(project)
+        self.annotate.set_project(project)
+        if self.budget_dock is not None:
+            self.budget_dock.set_project(project)
         if project is None:
             self._show_empty_state()
             return
         self._store_signals = StoreSignals(project, self)
         self._store_signals.changed.connect(self._store_changed)
+        workspace = self.annotate.workspace
+        workspace.request_next.connect(lambda: self.images.step(1))
+        workspace.request_previous.connect(lambda: self.images.step(-1))
+        workspace.request_image.connect(self.images.select_image)
+        workspace.status_message.connect(lambda message: self.statusBar().showMessage(message, 6000))
+        workspace.canvas.zoom_changed.connect(lambda percent: self.zoom_label.setText(f"zoom {percent:,.0f} %"))
         self._remember_recent(str(project.folder))
         suffix = " (read-only)" if project.read_only else ""
         self.setWindowTitle(f"{project.folder.name}{suffix} — VLM Studio")
-        self.import_action.setEnabled(not project.read_only)
-        self.import_folder_action.setEnabled(not project.read_only)
+        for action in (self.import_action, self.import_folder_action, self.import_dataset_action):
+            action.setEnabled(not project.read_only)
         self._show_empty_state()
         if self.images.model.rowCount():
             self.images.select_image(self.images.model.image_at(0).id)
+            self._check_missing_images()
+
+    def _check_missing_images(self) -> None:
+        """Look for moved or deleted image files in a worker; offer Project > Re-link when some are gone."""
+        from studio.dataset.relink import missing_folder_at
+
+        def report(result: tuple[int, str | None]) -> None:
+            missing, folder = result
+            if missing:
+                self.statusBar().showMessage(
+                    f"{count(missing, 'image')} not found (were in {folder}) — Project > Re-link moved images…", 15000)
+
+        job = Job("Checking image files", missing_folder_at, self.project.folder)
+        job.finished.connect(report)
+        self.start_job(job)
+
+    def relink_dialog(self) -> None:
+        from studio.dataset.relink import missing_folder, relink_folder
+
+        if self.project is None or self.project.read_only:
+            return
+        old = missing_folder(self.project)
+        if old is None:
+            QMessageBox.information(self, "Re-link moved images", "Every image file is where the project expects it.")
+            return
+        new = QFileDialog.getExistingDirectory(self, f"Where is the folder that was at {old} now?")
+        if not new:
+            return
+        try:
+            report = relink_folder(self.project, old, new)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Re-link moved images", str(exc))
+            return
+        self.reload_images()
+        self.statusBar().showMessage(
+            f"Re-linked {count(report.relinked, 'image')}, {report.found:,} found; "
+            f"{report.still_missing:,} still missing", 10000)
 
     def _show_empty_state(self) -> None:
         if self.project is None:
-            self.annotate_page.show_empty("No project open — File > New project… or File > Open project…")
+            self.annotate.show_empty("No project open — File > New project… or File > Open project…")
         elif self.images.model.total() == 0:
-            self.annotate_page.show_empty("No images yet — drop a folder here or File > Import images")
+            self.annotate.show_empty("No images yet — drop a folder here or File > Import images")
 
     def _store_changed(self, change: Change) -> None:
+        if "labels" in change.tables:
+            self.images.refresh_labels()
         if "images" in change.tables and self.project is not None:
             if change.image_ids:
                 self.images.model.refresh_images(self.project, set(change.image_ids))
@@ -228,7 +365,7 @@ class MainWindow(QMainWindow):
 
     def reload_images(self) -> None:
         current = self.images.current_image_id()
-        self.images.model.load(self.project)
+        self.images.set_project(self.project)
         if current is None or not self.images.select_image(current):
             if self.images.model.rowCount():
                 self.images.select_image(self.images.model.image_at(0).id)
@@ -300,6 +437,28 @@ class MainWindow(QMainWindow):
             message += f"; +{len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ")"
         self.statusBar().showMessage(message, 10000)
 
+    def import_dataset_dialog(self) -> None:
+        """COCO, YOLO, VOC, labelme, ODVG, LLaVA, LLaMA-Factory or ms-swift: preview, then import in one go."""
+        if self.project is None or self.project.read_only:
+            self.statusBar().showMessage("Open a writable project first (File > New project…)", 5000)
+            return
+        from studio.ui.dataset_dialogs import ImportDatasetDialog
+
+        dialog = ImportDatasetDialog(self.project, self)
+        dialog.imported.connect(lambda _report: self.reload_images())
+        dialog.exec()
+
+    def export_dataset_dialog(self) -> None:
+        if self.project is None:
+            self.statusBar().showMessage("Open a project first", 5000)
+            return
+        from studio.ui.dataset_dialogs import ExportDatasetDialog
+
+        dialog = ExportDatasetDialog(self.project, self)
+        dialog.exported.connect(
+            lambda report: self.statusBar().showMessage(f"Exported {report.images:,} images to {report.target}", 10000))
+        dialog.exec()
+
     def start_job(self, job: Job) -> Job:
         """Run ``job`` in its thread, showing it in the status bar; failures become a status message."""
         self._jobs.append(job)
@@ -321,6 +480,13 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ------------------------------------------------------------ window state
+    def show_shortcuts(self) -> None:
+        from studio.ui.annotate.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
     def show_about(self) -> None:
         QMessageBox.about(self, "About VLM Studio",
                           f"<b>VLM Studio {__version__}</b><p>Annotate images for vision-language models, "

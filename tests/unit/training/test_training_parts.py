@@ -1,0 +1,65 @@
+"""Batching, schedules, scene samples and the IoU matching used by training."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from studio.training.batching import IGNORE_INDEX, collate
+from studio.training.box_check import box_iou, matched_ious
+from studio.training.scenes import scene_samples
+from studio.training.schedule import LrFactor
+
+
+def _example(n: int, fill: int) -> dict:
+    return {
+        "input_ids": torch.full((n,), fill),
+        "attention_mask": torch.ones(n, dtype=torch.long),
+        "labels": torch.full((n,), fill),
+        "mm_token_type_ids": torch.zeros(n, dtype=torch.long),
+        "pixel_values": torch.zeros(4, 3),
+        "image_grid_thw": torch.tensor([[1, 2, 2]]),
+    }
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_collate_pads_on_the_chosen_side(side):
+    batch = collate([_example(3, 7), _example(5, 8)], pad_id=0, padding_side=side)
+    assert batch["input_ids"].shape == (2, 5)
+    row = batch["input_ids"][0].tolist()
+    assert row == ([7, 7, 7, 0, 0] if side == "right" else [0, 0, 7, 7, 7])
+    assert batch["labels"][0].tolist().count(IGNORE_INDEX) == 2
+    assert batch["attention_mask"][0].sum() == 3
+    assert batch["pixel_values"].shape == (8, 3) and batch["image_grid_thw"].shape == (2, 3)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_the_floor():
+    factor = LrFactor(total=100, warmup=10, kind="cosine", floor=0.05)
+    assert factor(0) < factor(5) < factor(9) <= 1.0
+    assert factor(10) == pytest.approx(1.0)
+    assert factor(55) == pytest.approx(0.525)
+    assert factor(100) == pytest.approx(0.05) and factor(500) == pytest.approx(0.05)
+    assert LrFactor(100, 0, "linear", 0.0)(50) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        LrFactor(10, 0, "step")
+
+
+def test_iou_matching_is_one_to_one():
+    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)
+    assert box_iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
+    # one prediction cannot serve two true boxes
+    assert sorted(matched_ious([(0, 0, 10, 10)], [(0, 0, 10, 10), (0, 0, 10, 10)])) == [0.0, 1.0]
+    assert matched_ious([], [(0, 0, 1, 1)]) == [0.0]
+
+
+def test_scene_samples_are_the_adapter_samples_and_refuse_the_sample_stream():
+    items = scene_samples(5, 3, vqa_per_scene=1)
+    tasks = [s.task for s, _ in items]
+    assert tasks.count("vqa") == 1 and tasks[0] == "grounding"
+    assert items[0][0].prompt.startswith("Locate every phrase of this caption")
+    sample, image = items[0]
+    assert image.size == (sample.width, sample.height)
+    assert scene_samples(5, 3, vqa_per_scene=1)[0][0] == sample  # deterministic
+    with pytest.raises(ValueError, match="sample project"):
+        scene_samples(0, 1)
