@@ -150,6 +150,10 @@ class MainWindow(QMainWindow):
 
         self.annotate.build_edit_menu(self.menuBar().addMenu("&Edit"))
 
+        project_menu = self.menuBar().addMenu("&Project")
+        self.relink_action = self._add(project_menu, "&Re-link moved images…", self.relink_dialog, None,
+                                       "mdi6.link-variant")
+
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.image_dock.toggleViewAction())
         for dock in self.annotate.docks.values():
@@ -323,6 +327,43 @@ class MainWindow(QMainWindow):
         self._show_empty_state()
         if self.images.model.rowCount():
             self.images.select_image(self.images.model.image_at(0).id)
+            self._check_missing_images()
+
+    def _check_missing_images(self) -> None:
+        """Look for moved or deleted image files in a worker; offer Project > Re-link when some are gone."""
+        from studio.dataset.relink import missing_folder_at
+
+        def report(result: tuple[int, str | None]) -> None:
+            missing, folder = result
+            if missing:
+                self.statusBar().showMessage(
+                    f"{count(missing, 'image')} not found (were in {folder}) — Project > Re-link moved images…", 15000)
+
+        job = Job("Checking image files", missing_folder_at, self.project.folder)
+        job.finished.connect(report)
+        self.start_job(job)
+
+    def relink_dialog(self) -> None:
+        from studio.dataset.relink import missing_folder, relink_folder
+
+        if self.project is None or self.project.read_only:
+            return
+        old = missing_folder(self.project)
+        if old is None:
+            QMessageBox.information(self, "Re-link moved images", "Every image file is where the project expects it.")
+            return
+        new = QFileDialog.getExistingDirectory(self, f"Where is the folder that was at {old} now?")
+        if not new:
+            return
+        try:
+            report = relink_folder(self.project, old, new)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Re-link moved images", str(exc))
+            return
+        self.reload_images()
+        self.statusBar().showMessage(
+            f"Re-linked {count(report.relinked, 'image')}, {report.found:,} found; "
+            f"{report.still_missing:,} still missing", 10000)
 
     def _show_empty_state(self) -> None:
         if self.project is None:

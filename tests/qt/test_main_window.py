@@ -136,3 +136,23 @@ def test_model_menu_sets_the_budget_model_and_the_dock_follows(window, tmp_path,
     assert window.model_id == "qwen2.5-vl-7b" and "Qwen2.5-VL 7B" in window.model_button.text()
     assert window.budget_dock._model_id == "qwen2.5-vl-7b"
     assert window.settings.value("model") == "qwen2.5-vl-7b"
+
+
+def test_moved_images_are_reported_and_relinked_from_the_project_menu(window, tmp_path, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.dataset.importer import import_images
+
+    (tmp_path / "pics").mkdir()
+    for i in range(3):
+        Image.new("RGB", (20, 20)).save(tmp_path / "pics" / f"{i}.png")
+    with Project.create(tmp_path / "p") as project:
+        import_images(project, [tmp_path / "pics"])
+    (tmp_path / "pics").rename(tmp_path / "moved")
+    window.open_project(tmp_path / "p")
+    qtbot.waitUntil(lambda: "images not found" in window.statusBar().currentMessage(), timeout=5000)
+    assert "3 images not found" in window.statusBar().currentMessage()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "moved"))
+    window.relink_action.trigger()
+    assert "Re-linked 3 images, 3 found; 0 still missing" in window.statusBar().currentMessage()
+    assert window.project.missing_images() == []
