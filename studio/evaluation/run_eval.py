@@ -73,6 +73,31 @@ def score_answers(
     return metrics, results
 
 
+def generate_all(
+    predictor: Predictor,
+    samples: list[Sample],
+    *,
+    batch_size: int,
+    max_new_tokens: int,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+    message: str = "",
+) -> list[BatchAnswer]:
+    """Greedy answers for every sample, in batches of similar samples (short VQA answers do not wait for long
+    box lists), returned in the samples' order."""
+    order = sorted(range(len(samples)), key=lambda i: (samples[i].task, len(samples[i].phrases), i))
+    answers: dict[int, BatchAnswer] = {}
+    for start in range(0, len(order), batch_size):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunk = order[start:start + batch_size]
+        images = [load_image(samples[i].image_path) for i in chunk]
+        batch = predictor.generate_batch([samples[i] for i in chunk], images, max_new_tokens=max_new_tokens)
+        answers.update(zip(chunk, batch, strict=True))
+        progress(len(answers), len(samples), message)
+    return [answers[i] for i in range(len(samples))]
+
+
 def evaluate_run(
     project: Project,
     run: str | int,
@@ -93,14 +118,8 @@ def evaluate_run(
     samples = project_samples(project, split)[:limit]
     progress(0, len(samples), "loading the model")
     predictor = predictor or Predictor.from_checkpoint(folder)
-    answers: list[BatchAnswer] = []
-    for start in range(0, len(samples), batch_size):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        chunk = samples[start:start + batch_size]
-        images = [load_image(s.image_path) for s in chunk]
-        answers += predictor.generate_batch(chunk, images, max_new_tokens=max_new_tokens)
-        progress(len(answers), len(samples), f"evaluating on {split}")
+    answers = generate_all(predictor, samples, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                           progress=progress, cancel=cancel, message=f"evaluating on {split}")
     metrics, results = score_answers(predictor, samples, [a.text for a in answers], [a.confidence for a in answers])
     details = record.folder / EVALUATION_DIR / f"{split}-{folder.name}.json"
     details.parent.mkdir(parents=True, exist_ok=True)
