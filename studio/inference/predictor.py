@@ -210,19 +210,22 @@ def _answer_length(tokens: list[int], end_ids: set[int]) -> int:
     return len(tokens)
 
 
+SEQUENCE_KEYS = ("input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids")
+
+
 def collate_left(encoded: Sequence[Any], pad_id: int) -> Any:
-    """One batch from single-prompt processor outputs: token rows padded on the left, images concatenated."""
+    """One batch from single-prompt processor outputs: token rows padded on the left, everything else (pixels,
+    image grids) concatenated."""
     import torch
     from transformers import BatchFeature
 
     width = max(e["input_ids"].shape[1] for e in encoded)
-
-    def pad(key: str, value: int) -> Any:
-        rows = [torch.nn.functional.pad(e[key], (width - e[key].shape[1], 0), value=value) for e in encoded]
-        return torch.cat(rows)
-
-    data = {"input_ids": pad("input_ids", pad_id), "attention_mask": pad("attention_mask", 0),
-            "mm_token_type_ids": pad("mm_token_type_ids", 0)}
-    for key in ("pixel_values", "image_grid_thw"):
-        data[key] = torch.cat([e[key] for e in encoded])
+    data = {}
+    for key in encoded[0]:
+        values = [e[key] for e in encoded]
+        if key in SEQUENCE_KEYS:
+            fill = pad_id if key == "input_ids" else 0
+            data[key] = torch.cat([torch.nn.functional.pad(v, (width - v.shape[1], 0), value=fill) for v in values])
+        else:
+            data[key] = torch.cat(values)
     return BatchFeature(data)
