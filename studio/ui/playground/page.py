@@ -131,6 +131,8 @@ class PlaygroundPage(QWidget):
         self.stop_button = QPushButton(theme.icon("mdi6.stop"), "Stop")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setShortcut("Esc")
+        self.stop_button.setToolTip("Stop generating (Esc)")
         ask = QHBoxLayout()
         ask.addWidget(self.send_button)
         ask.addWidget(self.stop_button)
@@ -192,6 +194,7 @@ class PlaygroundPage(QWidget):
     def set_project(self, project: Project | None) -> None:
         self.project = project
         self.image_id = None
+        self.predictors = {}
         self.suggestions.set_image(project, None)
         self.source.clear()  # a new project starts from its newest run
         self.refresh_sources()
@@ -288,7 +291,7 @@ class PlaygroundPage(QWidget):
         self._start(job, "Loading the model…")
 
     def _loaded(self, predictor: Any) -> None:
-        self.predictors[self._loading] = predictor
+        self.predictors = {self._loading: predictor}  # one model in memory at a time
         self.job = None
         self._then(predictor)
 
