@@ -187,10 +187,18 @@ class MainWindow(QMainWindow):
     def _add_late_docks(self) -> None:
         """Docks with heavy imports (pyqtgraph) are added after the window has painted."""
         from studio.ui.budget_dock import BudgetDock
+        from studio.ui.training_preview import TrainingPreview
 
         self.budget_dock = BudgetDock(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.budget_dock)
         self.view_menu.addAction(self.budget_dock.toggleViewAction())
+        self.training_preview = TrainingPreview()
+        self.preview_dock = QDockWidget("Training text", self)
+        self.preview_dock.setObjectName("trainingTextDock")
+        self.preview_dock.setWidget(self.training_preview)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
+        self.view_menu.addAction(self.preview_dock.toggleViewAction())
+        self.preview_dock.visibilityChanged.connect(self._preview_visible)
         self.budget_dock.filter_requested.connect(self._filter_to_images)
         self.budget_dock.image_activated.connect(self.images.select_image)
         state = self.settings.value("mainWindow/state")
@@ -198,12 +206,24 @@ class MainWindow(QMainWindow):
             self._default_layout()
         self.budget_dock.set_model(self.model_id)
         self.budget_dock.set_project(self.project)
+        self.training_preview.set_model(self.model_id)
+        self.training_preview.set_project(self.project)
+        current = self.images.current_image_id()
+        if current is not None:
+            self.training_preview.show_image(current)
+
+    def _preview_visible(self, visible: bool) -> None:
+        current = self.images.current_image_id()
+        if visible and current is not None:
+            self.training_preview.show_image(current)
 
     def _default_layout(self) -> None:
         """First start: a narrow image list, one right-hand column with the budget behind the labels."""
         docks = self.annotate.docks
         self.tabifyDockWidget(docks["labels"], self.budget_dock)
+        self.tabifyDockWidget(docks["vqa"], self.preview_dock)
         docks["labels"].raise_()
+        docks["vqa"].raise_()
         self.resizeDocks([self.image_dock, docks["caption"]], [270, 400], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["labels"], docks["caption"], docks["vqa"]], [230, 260, 300], Qt.Orientation.Vertical)
 
@@ -241,6 +261,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("model", entry.id)
         if self.budget_dock is not None:
             self.budget_dock.set_model(entry.id)
+            self.training_preview.set_model(entry.id)
 
     def _filter_to_images(self, image_ids: list[int]) -> None:
         self.images.apply_filter(only=set(image_ids))
@@ -260,6 +281,8 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return
         self.annotate.show_image(image_id)
+        if self.budget_dock is not None and self.preview_dock.isVisible():
+            self.training_preview.show_image(image_id)
         self.playground_page.show_image(image_id)
         self._update_position()
 
@@ -306,6 +329,7 @@ class MainWindow(QMainWindow):
         self.annotate.set_project(project)
         if self.budget_dock is not None:
             self.budget_dock.set_project(project)
+            self.training_preview.set_project(project)
         self.playground_page.set_project(project)
         self.evaluate_page.set_project(project)
         if project is None:

@@ -1,16 +1,14 @@
 """One background job at a time for a widget that recomputes something (a budget, a preview).
 
-Results and failures of a job that was stopped or replaced are dropped. The job's thread is told to quit through
-the GUI thread's event queue, so nothing here blocks the GUI thread waiting for it: the slot polls until the
-thread has ended, and `stop()` processes events while it waits.
+Results and failures of a job that was stopped or replaced are dropped. The slot is idle again once the job's
+thread has ended, a moment after the job's ``done``: it looks again shortly rather than block the GUI thread.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.workers.job import Job
 
@@ -46,9 +44,7 @@ class JobSlot(QObject):
         if job is None:
             return
         job.cancel()
-        deadline = time.monotonic() + timeout_s
-        while not job.wait(20) and time.monotonic() < deadline:
-            QCoreApplication.processEvents()  # runs the thread's queued quit()
+        job.wait(int(timeout_s * 1000))
 
     def _finished(self, value: Any) -> None:
         if self.sender() is self._job:
@@ -65,8 +61,7 @@ class JobSlot(QObject):
         self._retire(job)
 
     def _retire(self, job: Job) -> None:
-        # The thread's quit() waits in this (GUI) thread's event queue: never block on it, look again later.
-        if not job.wait(0):
+        if not job.wait(0):  # the thread is still finishing: look again shortly
             QTimer.singleShot(10, lambda: self._retire(job))
             return
         if job is self._job:

@@ -156,3 +156,16 @@ def test_moved_images_are_reported_and_relinked_from_the_project_menu(window, tm
     window.relink_action.trigger()
     assert "Re-linked 3 images, 3 found; 0 still missing" in window.statusBar().currentMessage()
     assert window.project.missing_images() == []
+
+
+def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    qtbot.waitUntil(lambda: window.budget_dock is not None, timeout=5000)
+    window.preview_dock.show()
+    window.preview_dock.raise_()
+    window.images.select_image(2)
+    with qtbot.waitSignal(window.training_preview.preview_ready, timeout=20000):
+        pass
+    text = window.training_preview.text.toPlainText()
+    assert "Locate" in text or "<|im_start|>" in text
