@@ -1,6 +1,8 @@
 """Run one core function in a QThread, turning its progress, result and errors into Qt signals.
 
 A worker holds no logic of its own: it calls ``fn(*args, progress=..., cancel=..., **kwargs)`` and reports.
+The `Job` object stays in the thread that created it (the GUI thread); a private runner lives in the worker
+thread and relays to it, so every slot connected to a job's signals, lambdas included, runs in the GUI thread.
 """
 
 from __future__ import annotations
@@ -19,14 +21,42 @@ log = logging.getLogger(__name__)
 _running: set[Job] = set()  # jobs whose thread has not finished: kept alive until it has
 
 
-class Job(QObject):
-    """A long job: ``progress(done, total, message)``, then exactly one of ``finished``/``failed``/``cancelled``."""
-
+class _Signals(QObject):
     progress = Signal(int, int, str)
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
     done = Signal()  # after any of the three above
+
+
+class _Runner(_Signals):
+    """Lives in the worker thread and calls the job's function there."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+
+    def run(self) -> None:
+        job = self.job
+        job.started_at = time.monotonic()
+        try:
+            result = job._fn(*job._args, progress=self._report, cancel=job.token, **job._kwargs)
+        except Cancelled:
+            self.cancelled.emit()
+        except Exception as exc:  # every failure becomes a sentence for the person, never a crash
+            log.error("%s failed:\n%s", job.title, traceback.format_exc())
+            self.failed.emit(f"{job.title} failed: {exc}")
+        else:
+            self.finished.emit(result)
+        self.done.emit()
+
+    def _report(self, done: int, total: int, message: str = "") -> None:
+        self.progress.emit(int(done), int(total), message)
+
+
+class Job(_Signals):
+    """A long job: ``progress(done, total, message)``, then exactly one of ``finished``/``failed``/``cancelled``,
+    then ``done``; all delivered in the thread that created the job."""
 
     def __init__(self, title: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -35,35 +65,23 @@ class Job(QObject):
         self.token = CancelToken()
         self.started_at = 0.0
         self._thread: QThread | None = None
-
-    def _report(self, done: int, total: int, message: str = "") -> None:
-        self.progress.emit(int(done), int(total), message)
-
-    def run(self) -> None:
-        """The body, run in the worker thread."""
-        self.started_at = time.monotonic()
-        try:
-            result = self._fn(*self._args, progress=self._report, cancel=self.token, **self._kwargs)
-        except Cancelled:
-            self.cancelled.emit()
-        except Exception as exc:  # every failure becomes a sentence for the person, never a crash
-            log.error("%s failed:\n%s", self.title, traceback.format_exc())
-            self.failed.emit(f"{self.title} failed: {exc}")
-        else:
-            self.finished.emit(result)
-        self.done.emit()
+        self._runner: _Runner | None = None
 
     def start(self) -> None:
-        """Move to a fresh QThread and run there; the thread quits and is cleaned up when the job ends."""
+        """Run in a fresh QThread; the thread quits and is cleaned up when the job ends."""
         thread = QThread()
         thread.setObjectName(self.title)
-        self.moveToThread(thread)
-        thread.started.connect(self.run)
-        # Quit from the worker thread itself, so that wait() on the GUI thread returns as soon as the job ended.
-        self.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        runner = _Runner(self)
+        runner.moveToThread(thread)
+        for name in ("progress", "finished", "failed", "cancelled", "done"):
+            getattr(runner, name).connect(getattr(self, name))  # queued: re-emitted in this thread
+        thread.started.connect(runner.run)
+        # Quit from the worker thread itself, so that wait() here returns as soon as the job ended.
+        runner.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(lambda: _running.discard(self))
+        thread.finished.connect(runner.deleteLater)
         thread.finished.connect(thread.deleteLater)
-        self._thread = thread
+        self._thread, self._runner = thread, runner
         _running.add(self)
         thread.start()
 

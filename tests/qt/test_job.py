@@ -49,3 +49,17 @@ def test_cancel_ends_with_cancelled(qtbot):
     with qtbot.waitSignal(job.cancelled, timeout=5000):
         job.start()
         job.cancel()
+
+
+def test_lambdas_connected_to_a_job_run_in_the_gui_thread(qtbot):
+    from PySide6.QtCore import QThread
+
+    gui = QThread.currentThread()
+    threads = []
+    job = Job("counting", _count, 3)
+    job.progress.connect(lambda *args: threads.append(QThread.currentThread()))
+    job.finished.connect(lambda value: threads.append(QThread.currentThread()))
+    with qtbot.waitSignal(job.done, timeout=5000):
+        job.start()
+    qtbot.waitUntil(lambda: len(threads) == 4)
+    assert all(thread is gui for thread in threads)
