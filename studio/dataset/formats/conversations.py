@@ -94,8 +94,9 @@ def model_for(path: Path, model: str | None) -> str | None:
 
 def single_image(images: list) -> str | None:
     """The one image file a record names (repeats of the same file count once), else None."""
-    files = set(images)
-    return images[0] if len(files) == 1 and isinstance(images[0], str) else None
+    if not images or not all(isinstance(image, str) for image in images):
+        return None
+    return images[0] if len(set(images)) == 1 else None
 
 
 def strip_image_tokens(text: str) -> str:

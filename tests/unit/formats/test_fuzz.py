@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,11 @@ from studio.dataset.formats.base import FormatError
 from studio.dataset.formats.importing import import_dataset
 from tests.unit.formats.formats_helpers import make_png
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),  # raise it for a longer hunt
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
@@ -139,3 +144,12 @@ def test_binary_garbage(project, tmp_path, data):
         path = tmp_path / name
         path.write_bytes(data)
         _check(project, fmt, path)
+
+
+def test_image_lists_with_non_text_entries_name_no_single_image():
+    from studio.dataset.formats.conversations import single_image
+
+    assert single_image([["a.png"]]) is None
+    assert single_image(["a.png", {"path": "a.png"}]) is None
+    assert single_image(["a.png", "a.png"]) == "a.png"
+    assert single_image([]) is None
