@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QStackedWidget,
     QToolBar,
-    QToolButton,
     QWidget,
 )
 
@@ -25,16 +24,14 @@ from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
 from studio.ui import theme
 from studio.ui.annotate_mode import AnnotateMode
-from studio.ui.evaluate import EvaluatePage
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
+from studio.ui.model_panels import ModelPanels
 from studio.ui.pages import EmptyPage
-from studio.ui.playground import PlaygroundPage
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
 MAX_RECENT = 10
-DEFAULT_MODEL = "tiny"
 MODES = (
     ("annotate", "Annotate", "mdi6.vector-square-edit"),
     ("train", "Train", "mdi6.school-outline"),
@@ -51,7 +48,6 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.project: Project | None = None
         self._store_signals: StoreSignals | None = None
-        self.budget_dock = None  # added after the first paint (pyqtgraph takes a while to import)
         self._jobs: list[Job] = []
         self.setWindowTitle("VLM Studio")
         self.setAcceptDrops(True)
@@ -65,22 +61,17 @@ class MainWindow(QMainWindow):
 
         self.pages = QStackedWidget()
         self.annotate = AnnotateMode(self)
-        self.mode_pages: dict[str, QWidget] = {
-            "annotate": self.annotate.page,
-            "train": EmptyPage("Training", "Pick a workflow and press Train once the model adapters are in place."),
-            "playground": PlaygroundPage(),
-            "evaluate": EvaluatePage(),
-        }
-        self.playground_page: PlaygroundPage = self.mode_pages["playground"]
-        self.evaluate_page: EvaluatePage = self.mode_pages["evaluate"]
-        for page in (self.playground_page, self.evaluate_page):
-            page.start_job = self.start_job
-        self.playground_page.undo_stack = self.annotate.undo_stack
-        self.playground_page.selected_images = self.images.selected_image_ids
-        self.evaluate_page.open_image.connect(self.annotate_image)
+        self.mode_pages: dict[str, QWidget] = {"annotate": self.annotate.page}
+        for key, title, _icon in MODES[1:]:
+            self.mode_pages[key] = EmptyPage(title, "Loading…")
+        self.playground_page = None  # built after the first paint (heavy imports)
+        self.evaluate_page = None
         for page in self.mode_pages.values():
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
+        self._heavy_timer = QTimer(self, singleShot=True, interval=150)  # after the first paint
+        self._heavy_timer.timeout.connect(self._build_mode_pages)
+        self._heavy_timer.start()
 
         self._build_status_bar()
         self._build_mode_rail()
@@ -89,9 +80,6 @@ class MainWindow(QMainWindow):
         self.images.model.modelReset.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
-        self._late_timer = QTimer(self, singleShot=True, interval=100)  # after the first paint
-        self._late_timer.timeout.connect(self._add_late_docks)
-        self._late_timer.start()
 
     # ------------------------------------------------------------ construction
     def _build_status_bar(self) -> None:
@@ -159,20 +147,16 @@ class MainWindow(QMainWindow):
         for dock in self.annotate.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
 
-        self.model_menu = self.menuBar().addMenu("&Model")
-        self.model_menu.aboutToShow.connect(self._fill_model_menu)
+        model_menu = self.menuBar().addMenu("&Model")
 
         help_menu = self.menuBar().addMenu("&Help")
         self._add(help_menu, "&Keyboard shortcuts (F1)", self.show_shortcuts, None, "mdi6.keyboard-outline")
         self._add(help_menu, "&About VLM Studio", self.show_about)
 
-        self.model_button = QToolButton()
-        self.model_button.setAutoRaise(True)
-        self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.model_button.setMenu(self.model_menu)
-        self.model_button.setToolTip("The model whose token budget is shown; workflows choose their own")
-        self.menuBar().setCornerWidget(self.model_button, Qt.Corner.TopRightCorner)
-        self.set_model(str(self.settings.value("model", DEFAULT_MODEL)))
+        self.models = ModelPanels(self, model_menu, self.view_menu, self.settings)
+        self.models.filter_requested.connect(self._filter_to_images)
+        self.models.image_activated.connect(self.images.select_image)
+        self.models.docks_added.connect(self._restore_dock_state)
 
     def _add(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self)
@@ -184,84 +168,19 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
-    def _add_late_docks(self) -> None:
-        """Docks with heavy imports (pyqtgraph) are added after the window has painted."""
-        from studio.ui.budget_dock import BudgetDock
-        from studio.ui.training_preview import TrainingPreview
-
-        self.budget_dock = BudgetDock(self)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.budget_dock)
-        self.view_menu.addAction(self.budget_dock.toggleViewAction())
-        self.training_preview = TrainingPreview()
-        self.preview_dock = QDockWidget("Training text", self)
-        self.preview_dock.setObjectName("trainingTextDock")
-        self.preview_dock.setWidget(self.training_preview)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
-        self.view_menu.addAction(self.preview_dock.toggleViewAction())
-        self.preview_dock.visibilityChanged.connect(self._preview_visible)
-        self.budget_dock.filter_requested.connect(self._filter_to_images)
-        self.budget_dock.image_activated.connect(self.images.select_image)
+    def _restore_dock_state(self) -> None:
+        """Once every dock exists: the saved layout, or on first start a narrow image list and one right-hand
+        column with the budget behind the labels and the training text behind the questions."""
         state = self.settings.value("mainWindow/state")
-        if state is None or not self.restoreState(state):
-            self._default_layout()
-        self.budget_dock.set_model(self.model_id)
-        self.budget_dock.set_project(self.project)
-        self.training_preview.set_model(self.model_id)
-        self.training_preview.set_project(self.project)
-        current = self.images.current_image_id()
-        if current is not None:
-            self.training_preview.show_image(current)
-
-    def _preview_visible(self, visible: bool) -> None:
-        current = self.images.current_image_id()
-        if visible and current is not None:
-            self.training_preview.show_image(current)
-
-    def _default_layout(self) -> None:
-        """First start: a narrow image list, one right-hand column with the budget behind the labels."""
+        if state is not None and self.restoreState(state):
+            return
         docks = self.annotate.docks
-        self.tabifyDockWidget(docks["labels"], self.budget_dock)
-        self.tabifyDockWidget(docks["vqa"], self.preview_dock)
+        self.tabifyDockWidget(docks["labels"], self.models.budget_dock)
+        self.tabifyDockWidget(docks["vqa"], self.models.preview_dock)
         docks["labels"].raise_()
         docks["vqa"].raise_()
         self.resizeDocks([self.image_dock, docks["caption"]], [270, 400], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["labels"], docks["caption"], docks["vqa"]], [230, 260, 300], Qt.Orientation.Vertical)
-
-    # ------------------------------------------------------------ models
-    def _fill_model_menu(self) -> None:
-        from studio.adapters.catalog import CatalogError, load_catalog
-
-        self.model_menu.clear()
-        try:
-            catalog = load_catalog()
-        except CatalogError as exc:
-            self.model_menu.addAction(str(exc)).setEnabled(False)
-            return
-        group = QActionGroup(self.model_menu)
-        for entry in sorted(catalog.values(), key=lambda e: (e.id != DEFAULT_MODEL, e.family, e.params_b)):
-            text = entry.name if entry.available else f"{entry.name} (coming soon)"
-            action = self.model_menu.addAction(text)
-            action.setCheckable(True)
-            action.setChecked(entry.id == self.model_id)
-            action.setEnabled(entry.available)
-            action.setToolTip(entry.notes)
-            action.triggered.connect(lambda _checked=False, model_id=entry.id: self.set_model(model_id))
-            group.addAction(action)
-
-    def set_model(self, model_id: str) -> None:
-        """Choose the model whose token budget is shown (remembered across restarts)."""
-        from studio.adapters.catalog import CatalogError, get_entry
-
-        try:
-            entry = get_entry(model_id)
-        except (CatalogError, KeyError, ValueError):
-            entry = get_entry(DEFAULT_MODEL)
-        self.model_id = entry.id
-        self.model_button.setText(f"model: {entry.name}")
-        self.settings.setValue("model", entry.id)
-        if self.budget_dock is not None:
-            self.budget_dock.set_model(entry.id)
-            self.training_preview.set_model(entry.id)
 
     def _filter_to_images(self, image_ids: list[int]) -> None:
         self.images.apply_filter(only=set(image_ids))
@@ -274,6 +193,36 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.mode_pages[key])
         self.annotate.set_active(key == "annotate")
 
+    def _build_mode_pages(self) -> None:
+        """Train, Playground and Evaluate import torch-side modules and pyqtgraph: build them once painted."""
+        from studio.ui.evaluate import EvaluatePage
+        from studio.ui.playground import PlaygroundPage
+
+        self.playground_page, self.evaluate_page = PlaygroundPage(), EvaluatePage()
+        for page in (self.playground_page, self.evaluate_page):
+            page.start_job = self.start_job
+        self.playground_page.undo_stack = self.annotate.undo_stack
+        self.playground_page.selected_images = self.images.selected_image_ids
+        self.evaluate_page.open_image.connect(self.annotate_image)
+        self._replace_page("playground", self.playground_page)
+        self._replace_page("evaluate", self.evaluate_page)
+        if self.project is not None:
+            self.playground_page.set_project(self.project)
+            self.evaluate_page.set_project(self.project)
+            current = self.images.current_image_id()
+            if current is not None:
+                self.playground_page.show_image(current)
+
+    def _replace_page(self, key: str, page: QWidget) -> None:
+        old = self.mode_pages[key]
+        showing = self.pages.currentWidget() is old
+        self.pages.insertWidget(self.pages.indexOf(old), page)
+        self.pages.removeWidget(old)
+        old.deleteLater()
+        self.mode_pages[key] = page
+        if showing:
+            self.pages.setCurrentWidget(page)
+
     def current_mode(self) -> str:
         return next(k for k, page in self.mode_pages.items() if page is self.pages.currentWidget())
 
@@ -281,9 +230,9 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return
         self.annotate.show_image(image_id)
-        if self.budget_dock is not None and self.preview_dock.isVisible():
-            self.training_preview.show_image(image_id)
-        self.playground_page.show_image(image_id)
+        self.models.show_image(image_id)
+        if self.playground_page is not None:
+            self.playground_page.show_image(image_id)
         self._update_position()
 
     def annotate_image(self, image_id: int) -> None:
@@ -327,11 +276,10 @@ class MainWindow(QMainWindow):
         self.project = project
         self.images.set_project(project)
         self.annotate.set_project(project)
-        if self.budget_dock is not None:
-            self.budget_dock.set_project(project)
-            self.training_preview.set_project(project)
-        self.playground_page.set_project(project)
-        self.evaluate_page.set_project(project)
+        self.models.set_project(project)
+        if self.playground_page is not None:
+            self.playground_page.set_project(project)
+            self.evaluate_page.set_project(project)
         if project is None:
             self._show_empty_state()
             return
@@ -398,7 +346,7 @@ class MainWindow(QMainWindow):
     def _store_changed(self, change: Change) -> None:
         if "labels" in change.tables:
             self.images.refresh_labels()
-        if "runs" in change.tables:
+        if "runs" in change.tables and self.playground_page is not None:
             self.playground_page.refresh_sources()
             self.evaluate_page.refresh()
         if "images" in change.tables and self.project is not None:

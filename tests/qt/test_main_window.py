@@ -127,14 +127,14 @@ def test_file_menu_offers_dataset_import_and_export(window, tmp_path, monkeypatc
 def test_model_menu_sets_the_budget_model_and_the_dock_follows(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=10).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.budget_dock is not None, timeout=5000)
-    window.model_menu.aboutToShow.emit()
-    names = [action.text() for action in window.model_menu.actions()]
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=5000)
+    window.models.menu.aboutToShow.emit()
+    names = [action.text() for action in window.models.menu.actions()]
     assert names[0].startswith("Tiny built-in") and any("coming soon" in name for name in names)
-    qwen = next(a for a in window.model_menu.actions() if a.text().startswith("Qwen2.5-VL 7B"))
+    qwen = next(a for a in window.models.menu.actions() if a.text().startswith("Qwen2.5-VL 7B"))
     qwen.trigger()
-    assert window.model_id == "qwen2.5-vl-7b" and "Qwen2.5-VL 7B" in window.model_button.text()
-    assert window.budget_dock._model_id == "qwen2.5-vl-7b"
+    assert window.models.model_id == "qwen2.5-vl-7b" and "Qwen2.5-VL 7B" in window.models.button.text()
+    assert window.models.budget_dock._model_id == "qwen2.5-vl-7b"
     assert window.settings.value("model") == "qwen2.5-vl-7b"
 
 
@@ -161,11 +161,11 @@ def test_moved_images_are_reported_and_relinked_from_the_project_menu(window, tm
 def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.budget_dock is not None, timeout=5000)
-    window.preview_dock.show()
-    window.preview_dock.raise_()
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=5000)
+    window.models.preview_dock.show()
+    window.models.preview_dock.raise_()
     window.images.select_image(2)
-    with qtbot.waitSignal(window.training_preview.preview_ready, timeout=20000):
+    with qtbot.waitSignal(window.models.training_preview.preview_ready, timeout=20000):
         pass
-    text = window.training_preview.text.toPlainText()
+    text = window.models.training_preview.text.toPlainText()
     assert "Locate" in text or "<|im_start|>" in text

@@ -1,0 +1,118 @@
+"""The model side of the window: the Model menu (with its corner button), the token-budget dock and the
+training-text dock. The docks import pyqtgraph and the adapters, so they are added after the first paint."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolButton
+
+from studio.dataset.store import Project
+
+DEFAULT_MODEL = "tiny"
+
+
+class ModelPanels(QObject):
+    """``filter_requested(list[int])``: show only these images; ``image_activated(int)``: go to one image;
+    ``docks_added()``: the late docks exist (restore the window state now)."""
+
+    filter_requested = Signal(list)
+    image_activated = Signal(int)
+    docks_added = Signal()
+
+    def __init__(self, window: QMainWindow, menu: QMenu, view_menu: QMenu, settings) -> None:
+        super().__init__(window)
+        self.window, self.menu, self.view_menu, self.settings = window, menu, view_menu, settings
+        self.project: Project | None = None
+        self.image_id: int | None = None
+        self.budget_dock = None
+        self.preview_dock: QDockWidget | None = None
+        self.training_preview = None
+        menu.aboutToShow.connect(self._fill_menu)
+        self.button = QToolButton()
+        self.button.setAutoRaise(True)
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.button.setMenu(menu)
+        self.button.setToolTip("The model whose token budget is shown; workflows choose their own")
+        window.menuBar().setCornerWidget(self.button, Qt.Corner.TopRightCorner)
+        self.set_model(str(settings.value("model", DEFAULT_MODEL)))
+        self._late = QTimer(self, singleShot=True, interval=100)  # after the first paint
+        self._late.timeout.connect(self._add_docks)
+        self._late.start()
+
+    # ------------------------------------------------------------ docks
+    def _add_docks(self) -> None:
+        from studio.ui.budget_dock import BudgetDock
+        from studio.ui.training_preview import TrainingPreview
+
+        window = self.window
+        self.budget_dock = BudgetDock(window)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.budget_dock)
+        self.training_preview = TrainingPreview()
+        self.preview_dock = QDockWidget("Training text", window)
+        self.preview_dock.setObjectName("trainingTextDock")
+        self.preview_dock.setWidget(self.training_preview)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
+        for dock in (self.budget_dock, self.preview_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.preview_dock.visibilityChanged.connect(self._preview_visible)
+        self.budget_dock.filter_requested.connect(self.filter_requested)
+        self.budget_dock.image_activated.connect(self.image_activated)
+        self.budget_dock.set_model(self.model_id)
+        self.training_preview.set_model(self.model_id)
+        self.set_project(self.project)
+        self.docks_added.emit()
+
+    def set_project(self, project: Project | None) -> None:
+        self.project = project
+        if self.budget_dock is not None:
+            self.budget_dock.set_project(project)
+            self.training_preview.set_project(project)
+            if self.image_id is not None and project is not None:
+                self.show_image(self.image_id)
+
+    def show_image(self, image_id: int) -> None:
+        """Follow the current image (the preview is only rebuilt while it can be seen)."""
+        self.image_id = image_id
+        if self.preview_dock is not None and self.preview_dock.isVisible():
+            self.training_preview.show_image(image_id)
+
+    def _preview_visible(self, visible: bool) -> None:
+        if visible and self.image_id is not None:
+            self.training_preview.show_image(self.image_id)
+
+    # ------------------------------------------------------------ the model
+    def _fill_menu(self) -> None:
+        from studio.adapters.catalog import CatalogError, load_catalog
+
+        self.menu.clear()
+        try:
+            catalog = load_catalog()
+        except CatalogError as exc:
+            self.menu.addAction(str(exc)).setEnabled(False)
+            return
+        group = QActionGroup(self.menu)
+        for entry in sorted(catalog.values(), key=lambda e: (e.id != DEFAULT_MODEL, e.family, e.params_b)):
+            text = entry.name if entry.available else f"{entry.name} (coming soon)"
+            action = self.menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(entry.id == self.model_id)
+            action.setEnabled(entry.available)
+            action.setToolTip(entry.notes)
+            action.triggered.connect(lambda _checked=False, model_id=entry.id: self.set_model(model_id))
+            group.addAction(action)
+
+    def set_model(self, model_id: str) -> None:
+        """Choose the model whose token budget is shown (remembered across restarts)."""
+        from studio.adapters.catalog import CatalogError, get_entry
+
+        try:
+            entry = get_entry(model_id)
+        except (CatalogError, KeyError, ValueError):
+            entry = get_entry(DEFAULT_MODEL)
+        self.model_id = entry.id
+        self.button.setText(f"model: {entry.name}")
+        self.settings.setValue("model", entry.id)
+        if self.budget_dock is not None:
+            self.budget_dock.set_model(entry.id)
+            self.training_preview.set_model(entry.id)
