@@ -12,14 +12,16 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from studio.dataset import lock, schema
 from studio.dataset.model import SPLITS, STATUSES, Annotation, Box, Image, Label, Phrase, VqaPair
 from studio.dataset.spans import shift_spans
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 DB_NAME = "project.vlmstudio.sqlite"
 LOCK_NAME = ".project.lock"
@@ -80,7 +82,6 @@ class Project:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._listeners: list[Callable[[Change], None]] = []
         self._listeners_guard = threading.Lock()
         self._depth = 0
@@ -138,6 +139,13 @@ class Project:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The same connection as a sqlite-utils database, for ad-hoc queries and table introspection."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     @property
     def cache_dir(self) -> Path:
