@@ -39,7 +39,7 @@ from studio.training.batching import collate, rope_index_for, to_device
 from studio.training.box_check import grounding_iou
 from studio.training.device import default_threads, pick_device
 from studio.training.scenes import HELD_OUT_SEED, check_stream, scene_samples
-from studio.training.schedule import LrFactor, make_scheduler
+from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
 
 MODEL_ID = "tiny"
 BASE_BATCH, BASE_LR = 16, 1e-3
@@ -186,13 +186,7 @@ def pretrain(args: argparse.Namespace, log=print) -> dict[str, Any]:
         prefetch_factor=4 if workers else None,
         persistent_workers=bool(workers),
     )
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "norm" not in n]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "norm" in n]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr,
-        fused=device.startswith("cuda"),
-    )
+    optimizer = make_optimizer(model, lr, 0.01, fused=device.startswith("cuda"))
     budget_s = args.minutes * 60 if args.minutes is not None else math.inf
     factor = LrFactor(args.steps or 1_000_000, args.warmup, "cosine", 0.05)
     scheduler = make_scheduler(optimizer, factor)

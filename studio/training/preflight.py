@@ -1,0 +1,98 @@
+"""Checks before a run starts, each with what to do: settings, weights on disk, LoRA support, quantisation on
+this machine, the token budget (no sample may lose image tokens to truncation) and a memory estimate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.adapters.loading import ModelNotAvailable, QuantizationUnavailable, check_quantization_available
+from studio.training.config import WorkflowConfig
+
+
+@dataclass
+class Preflight:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_settings(adapter: Any, config: WorkflowConfig, device: str) -> Preflight:
+    """Checks that need no data: settings, weights, LoRA support, quantisation, precision on the device."""
+    report = Preflight(errors=list(config.problems()))
+    if config.mode != "full" and not adapter.entry.lora.supported:
+        report.errors.append(
+            f"{adapter.entry.name} does not support LoRA ({adapter.entry.lora.reason}); choose full fine-tuning"
+        )
+    if config.mode in ("qlora4", "qlora8"):
+        try:
+            check_quantization_available()
+        except QuantizationUnavailable as exc:
+            report.errors.append(str(exc))
+    try:
+        folder = adapter.checkpoint_folder(config.model_folder or None)
+        report.facts["weights"] = str(folder)
+    except ModelNotAvailable as exc:
+        report.errors.append(f"weights not found: {exc}")
+    if config.mode == "full" and adapter.entry.params_b > 3:
+        report.warnings.append(
+            f"full fine-tuning of a {adapter.entry.params_b:g} B model needs several large GPUs; "
+            "LoRA or QLoRA fit one"
+        )
+    return report
+
+
+def check_token_budget(
+    report: Preflight, config: WorkflowConfig, names: list[str], lengths: list[int], split: str
+) -> None:
+    """Refuse samples longer than ``max_seq_len``: truncation would cut image tokens or the answer."""
+    over = [(name, n) for name, n in zip(names, lengths, strict=True) if n > config.max_seq_len]
+    if lengths:
+        report.facts[f"{split}_longest_tokens"] = max(lengths)
+    if over:
+        shown = ", ".join(f"{name} ({n} tokens)" for name, n in over[:10])
+        more = f" and {len(over) - 10} more" if len(over) > 10 else ""
+        report.errors.append(
+            f"{len(over)} {split} sample(s) exceed max sequence length {config.max_seq_len}: {shown}{more}. "
+            f"Raise max sequence length to {max(n for _, n in over)} or lower max pixels"
+        )
+
+
+def check_memory(report: Preflight, adapter: Any, config: WorkflowConfig, device: str, longest: int) -> None:
+    """Estimate the peak training memory and compare it with the GPU's (CPU runs are not estimated)."""
+    trainable, total = _parameter_estimate(adapter, config)
+    bytes_weights = total * (4 if config.mode == "full" else 2 if config.mode == "lora" else 1)
+    optimizer_state = trainable * 12  # gradient + two AdamW moments in fp32
+    entry = adapter.entry.memory
+    per_token = 2 * (7 * entry.hidden_size + 4 * max(entry.intermediate_size, entry.hidden_size))
+    layers_kept = 1 if config.grad_checkpointing else entry.num_layers
+    activations = config.batch_size * longest * per_token * layers_kept
+    logits = config.batch_size * longest * entry.vocab_size * 8
+    estimate = (bytes_weights + optimizer_state + activations + logits) * 1.1
+    report.facts["memory_estimate_bytes"] = int(estimate)
+    report.facts["trainable_parameters_estimate"] = int(trainable)
+    if device.startswith("cuda"):
+        import torch
+
+        index = torch.device(device).index or 0
+        free, capacity = torch.cuda.mem_get_info(index)
+        report.facts["device_memory_bytes"] = int(capacity)
+        if estimate > free:
+            report.errors.append(
+                f"estimated {estimate / 2**30:.1f} GiB exceeds the {free / 2**30:.1f} GiB free on {device}: "
+                "lower max pixels or batch size, turn on gradient checkpointing, or use QLoRA 4-bit"
+            )
+
+
+def _parameter_estimate(adapter: Any, config: WorkflowConfig) -> tuple[float, float]:
+    m = adapter.entry.memory
+    total = m.params_total
+    if config.mode == "full":
+        return (total if config.train_vision else total - m.params_vision), total
+    kv = m.num_kv_heads * m.head_dim or m.hidden_size
+    per_layer = config.lora_r * ((m.hidden_size * 2) * 2 + (m.hidden_size + kv) * 2 + (m.hidden_size + m.intermediate_size) * 3)
+    return per_layer * m.num_layers, total
