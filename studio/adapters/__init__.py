@@ -29,6 +29,8 @@ __all__ = [
 
 def adapter_for(entry: CatalogEntry) -> Adapter:
     """The adapter class for ``entry``'s family (or its own ``adapter`` key)."""
+    from studio.adapters.internvl import InternVLAdapter
+    from studio.adapters.nvila import NvilaAdapter
     from studio.adapters.qwen import Qwen3VLAdapter, Qwen25VLAdapter
     from studio.adapters.tiny import TinyAdapter
 
@@ -36,6 +38,8 @@ def adapter_for(entry: CatalogEntry) -> Adapter:
         "tiny": TinyAdapter,
         "qwen3_vl": Qwen3VLAdapter,
         "qwen2_5_vl": Qwen25VLAdapter,
+        "internvl": InternVLAdapter,
+        "nvila": NvilaAdapter,
     }
     key = entry.adapter or entry.family
     if key not in classes:

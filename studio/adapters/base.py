@@ -14,6 +14,9 @@ from studio.adapters.catalog import CatalogEntry
 from studio.adapters.loading import ModelNotAvailable, quantization_config, resolve_checkpoint
 from studio.adapters.samples import Sample
 
+IGNORE_INDEX = -100
+SEQUENCE_KEYS = frozenset({"input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids"})
+
 
 @dataclass(frozen=True)
 class VisionSettings:
@@ -52,6 +55,10 @@ class Adapter:
 
     #: module name prefixes kept unquantised by bitsandbytes (vision tower, output head)
     unquantised_modules: tuple[str, ...] = ("lm_head",)
+    #: the token closing each chat turn; it is learned with the answer
+    end_token = "<|im_end|>"
+    #: False when `visual_tokens` is a documented estimate rather than the processor's exact count
+    exact_visual_tokens = True
 
     def __init__(self, entry: CatalogEntry) -> None:
         self.entry = entry
@@ -71,9 +78,13 @@ class Adapter:
             max_tiles=v.max_tiles if max_tiles is None else max_tiles,
         )
 
+    def visual_tokens_batch(self, widths, heights, settings: VisionSettings | None = None):
+        """Placeholder tokens per image (numpy array) for arrays of image sizes (no wrapper tokens)."""
+        raise NotImplementedError
+
     def visual_tokens(self, width: int, height: int, settings: VisionSettings | None = None) -> int:
         """Placeholder tokens the processor inserts for an image of this size (no wrapper tokens)."""
-        raise NotImplementedError
+        return int(self.visual_tokens_batch([width], [height], settings)[0])
 
     def image_wrapper_tokens(self) -> int:
         """Tokens around each image's placeholders (e.g. ``<|vision_start|>`` and ``<|vision_end|>``)."""
@@ -152,8 +163,23 @@ class Adapter:
         settings: VisionSettings | None = None,
         system_prompt: str | None = None,
     ) -> dict[str, Any]:
-        """Tensors for one training example (no batch dimension on the token sequences)."""
-        raise NotImplementedError
+        """Tensors for one training example, without batch dimension on the token sequences: the processor's
+        outputs plus ``labels`` (-100 everywhere except the answer and its end token)."""
+        text = self.training_text(sample, processor, settings, system_prompt)
+        batch = self._encode(text.full, sample, processor, image, settings)
+        input_ids = batch["input_ids"][0]
+        target_ids = list(processor.tokenizer(text.target, add_special_tokens=False)["input_ids"])
+        n = len(target_ids)
+        if input_ids[-n:].tolist() != target_ids:
+            raise ValueError(f"{self.entry.id}: the answer tokenises differently in the chat; cannot mask it")
+        end_id = processor.tokenizer.convert_tokens_to_ids(self.end_token)
+        learned = n - target_ids[::-1].index(end_id)  # the answer up to and including the end token
+        labels = input_ids.clone()
+        labels[: len(input_ids) - n] = IGNORE_INDEX
+        labels[len(input_ids) - n + learned :] = IGNORE_INDEX
+        example = {key: value[0] if key in SEQUENCE_KEYS else value for key, value in batch.items()}
+        example["labels"] = labels
+        return example
 
     def prompt_inputs(
         self,
@@ -164,7 +190,25 @@ class Adapter:
         system_prompt: str | None = None,
     ) -> Any:
         """Processor outputs (batch of one) for generating the answer to ``sample``'s prompt."""
+        text = processor.apply_chat_template(
+            self.messages(sample, system_prompt), tokenize=False, add_generation_prompt=True
+        )
+        return self._encode(text, sample, processor, image, settings)
+
+    def _encode(
+        self, text: str, sample: Sample, processor: Any, image: Any, settings: VisionSettings | None
+    ) -> Any:
+        """The processor's tensors for ``text`` with the sample's image (batch of one)."""
         raise NotImplementedError
+
+    def _image(self, sample: Sample, image: Any = None) -> Any:
+        picture = image if image is not None else load_image(sample.image_path)
+        if picture.size != (sample.width, sample.height):
+            raise ValueError(
+                f"{sample.image_path}: the image is {picture.size[0]}x{picture.size[1]} but the "
+                f"project records {sample.width}x{sample.height}; re-import it"
+            )
+        return picture
 
     # --- training set-up ----------------------------------------------------------------------------------
     def lora_target_modules(self, unfreeze_vision: bool = False) -> str:
@@ -195,18 +239,26 @@ class Adapter:
         dtype: str = "auto",
         device: str = "cpu",
         quantization: int | None = None,
+        trust_remote_code: bool = False,
     ) -> Any:
-        """The model, offline, with the vision tower and lm_head kept unquantised under 4/8-bit."""
+        """The model, offline, with the vision tower and lm_head kept unquantised under 4/8-bit. Models
+        that need their own remote code load only with ``trust_remote_code`` (the user's consent for this
+        model)."""
         import torch
         import transformers
 
+        if self.entry.remote_code and not trust_remote_code:
+            raise RemoteCodeConsentRequired(
+                f"{self.entry.name} runs Python code shipped with its checkpoint; load it only after "
+                f"agreeing to run that code for this model (trust_remote_code)"
+            )
         path = self.checkpoint_folder(folder)
         cls = getattr(transformers, self.entry.transformers_class)
-        kwargs: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
-        if dtype != "auto":
-            kwargs["dtype"] = getattr(torch, dtype)
-        else:
-            kwargs["dtype"] = "auto"
+        kwargs: dict[str, Any] = {
+            "local_files_only": True,
+            "trust_remote_code": self.entry.remote_code,
+            "dtype": "auto" if dtype == "auto" else getattr(torch, dtype),
+        }
         bnb = quantization_config(quantization, list(self.unquantised_modules))
         if bnb is not None:
             kwargs["quantization_config"] = bnb
@@ -216,6 +268,17 @@ class Adapter:
         except OSError as exc:
             raise ModelNotAvailable(f"{path}: cannot load {self.entry.id} ({exc})") from None
         return model if bnb is not None else model.to(device)
+
+
+class RemoteCodeConsentRequired(RuntimeError):
+    """A model needs its own remote code and the user has not agreed to run it."""
+
+
+class Relative1000Boxes:
+    """Box coordinates relative to the image, 0-1000 on both axes (Qwen3-VL, Qwen3.5, InternVL, NVILA)."""
+
+    def box_map(self, width: int, height: int, settings: VisionSettings | None = None) -> BoxMap:
+        return BoxMap(1000 / width, 1000 / height, 1000, 1000)
 
 
 def _escape(prefix: str) -> str:

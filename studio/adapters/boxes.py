@@ -81,33 +81,34 @@ def parse_qwen_json(text: str, box_map: BoxMap) -> ParseResult:
     body = re.sub(r"```(?:json)?", "", text).strip()
     fragments = _OBJECT.findall(body)
     if not fragments and body and body not in ("[]", "None", "none"):
-        result.problems.append(f"no box found in {_short(body)!r}")
+        result.problems.append(f"no box found in {short(body)!r}")
     for fragment in fragments:
         match = _BBOX.search(fragment)
         if not match:
-            result.problems.append(f"no bbox_2d in {_short(fragment)!r}")
+            result.problems.append(f"no bbox_2d in {short(fragment)!r}")
             continue
         label_match = _LABEL.search(fragment)
         coords = [float(v) for v in match.groups()]
-        _append(result, label_match.group(1).strip() if label_match else "", coords, box_map, fragment)
+        append_box(result, label_match.group(1).strip() if label_match else "", coords, box_map, fragment)
     return result
 
 
-def _append(result: ParseResult, label: str, coords: list[float], box_map: BoxMap, fragment: str) -> None:
+def append_box(result: ParseResult, label: str, coords: list[float], box_map: BoxMap, fragment: str) -> None:
+    """Add one box given in model coordinates: corners put in order and values clamped, each reported."""
     x1, y1, x2, y2 = coords
     if x1 > x2 or y1 > y2:
-        result.problems.append(f"corners swapped in {_short(fragment)!r} (fixed)")
+        result.problems.append(f"corners swapped in {short(fragment)!r} (fixed)")
         x1, x2, y1, y2 = min(x1, x2), max(x1, x2), min(y1, y2), max(y1, y2)
     if max(x1, x2) > box_map.limit_x or max(y1, y2) > box_map.limit_y or min(x1, y1) < 0:
         result.problems.append(
             f"coordinates outside 0..{box_map.limit_x:g} x 0..{box_map.limit_y:g} in "
-            f"{_short(fragment)!r} (clamped)"
+            f"{short(fragment)!r} (clamped)"
         )
         x1, x2 = (min(max(v, 0.0), box_map.limit_x) for v in (x1, x2))
         y1, y2 = (min(max(v, 0.0), box_map.limit_y) for v in (y1, y2))
     result.boxes.append(ParsedBox(label, box_map.to_pixels((x1, y1, x2, y2))))
 
 
-def _short(text: str, limit: int = 60) -> str:
+def short(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -71,6 +71,7 @@ class MemorySpec:
     head_dim: int = 0
     vision_hidden_size: int = 0
     vision_layers: int = 0
+    tied_embeddings: bool = False
 
 
 @dataclass(frozen=True)

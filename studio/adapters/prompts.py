@@ -6,6 +6,7 @@ Default system prompts per task live in ``resources/prompts/<task>.txt``."""
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
 from studio.adapters.catalog import RESOURCES_DIR
 
@@ -31,6 +32,7 @@ _ARTICLES = (
 )
 
 
+@lru_cache(maxsize=8)
 def system_prompt(task: str) -> str:
     """The default system prompt for ``task`` ("grounding" or "vqa")."""
     if task not in TASKS:

@@ -14,6 +14,12 @@ from collections.abc import Sequence
 # Modules with a ``register(subparsers)`` function, in the order their commands appear in ``--help``.
 COMMAND_MODULES = (
     "studio.cli.project",
+    "studio.cli.formats",
+    "studio.cli.models",
+    "studio.cli.predict",
+    "studio.cli.evaluate",
+    "studio.cli.labelling",
+    "studio.cli.export_model",
 )
 
 

@@ -31,6 +31,7 @@ from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
 MAX_RECENT = 10
+DEFAULT_MODEL = "tiny"
 MODES = (
     ("annotate", "Annotate", "mdi6.vector-square-edit"),
     ("train", "Train", "mdi6.school-outline"),
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.project: Project | None = None
         self._store_signals: StoreSignals | None = None
+        self.budget_dock = None  # added after the first paint (pyqtgraph takes a while to import)
         self._jobs: list[Job] = []
         self.setWindowTitle("VLM Studio")
         self.setAcceptDrops(True)
@@ -77,6 +79,9 @@ class MainWindow(QMainWindow):
         self.images.model.modelReset.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
+        self._late_timer = QTimer(self, singleShot=True, interval=100)  # after the first paint
+        self._late_timer.timeout.connect(self._add_late_docks)
+        self._late_timer.start()
 
     # ------------------------------------------------------------ construction
     def _build_status_bar(self) -> None:
@@ -85,6 +90,8 @@ class MainWindow(QMainWindow):
         self.jobs_bar = JobsBar()
         self.position_label = QLabel()
         self.saved_label = QLabel()
+        self._saved_timer = QTimer(self, singleShot=True, interval=2500)
+        self._saved_timer.timeout.connect(self.saved_label.clear)
         bar.addWidget(self.jobs_bar)
         bar.addPermanentWidget(self.position_label)
         bar.addPermanentWidget(self.saved_label)
@@ -120,6 +127,10 @@ class MainWindow(QMainWindow):
                                        "mdi6.image-plus")
         self.import_folder_action = self._add(menu, "Import image &folder…", self.import_folder_dialog,
                                               "Ctrl+Shift+I", "mdi6.folder-image")
+        self.import_dataset_action = self._add(menu, "Import &dataset…", self.import_dataset_dialog, None,
+                                               "mdi6.database-import")
+        self.export_dataset_action = self._add(menu, "&Export dataset…", self.export_dataset_dialog, "Ctrl+E",
+                                               "mdi6.database-export")
         menu.addSeparator()
         self._add(menu, "&Save", self.show_saved, QKeySequence.StandardKey.Save)
         menu.addSeparator()
@@ -128,14 +139,19 @@ class MainWindow(QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.image_dock.toggleViewAction())
 
+        self.model_menu = self.menuBar().addMenu("&Model")
+        self.model_menu.aboutToShow.connect(self._fill_model_menu)
+
         help_menu = self.menuBar().addMenu("&Help")
         self._add(help_menu, "&About VLM Studio", self.show_about)
 
         self.model_button = QToolButton()
         self.model_button.setAutoRaise(True)
-        self.model_button.setText("model: tiny (built-in)")
-        self.model_button.setToolTip("The model used by the token budget, training and the playground")
+        self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.model_button.setMenu(self.model_menu)
+        self.model_button.setToolTip("The model whose token budget is shown; workflows choose their own")
         self.menuBar().setCornerWidget(self.model_button, Qt.Corner.TopRightCorner)
+        self.set_model(str(self.settings.value("model", DEFAULT_MODEL)))
 
     def _add(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self)
@@ -146,6 +162,61 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def _add_late_docks(self) -> None:
+        """Docks with heavy imports (pyqtgraph) are added after the window has painted."""
+        from studio.ui.budget_dock import BudgetDock
+
+        self.budget_dock = BudgetDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.budget_dock)
+        self.view_menu.addAction(self.budget_dock.toggleViewAction())
+        self.budget_dock.filter_requested.connect(self._filter_to_images)
+        self.budget_dock.image_activated.connect(self.images.select_image)
+        state = self.settings.value("mainWindow/state")
+        if state is not None:
+            self.restoreState(state)
+        self.budget_dock.set_model(self.model_id)
+        self.budget_dock.set_project(self.project)
+
+    # ------------------------------------------------------------ models
+    def _fill_model_menu(self) -> None:
+        from studio.adapters.catalog import CatalogError, load_catalog
+
+        self.model_menu.clear()
+        try:
+            catalog = load_catalog()
+        except CatalogError as exc:
+            self.model_menu.addAction(str(exc)).setEnabled(False)
+            return
+        group = QActionGroup(self.model_menu)
+        for entry in sorted(catalog.values(), key=lambda e: (e.id != DEFAULT_MODEL, e.family, e.params_b)):
+            text = entry.name if entry.available else f"{entry.name} (coming soon)"
+            action = self.model_menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(entry.id == self.model_id)
+            action.setEnabled(entry.available)
+            action.setToolTip(entry.notes)
+            action.triggered.connect(lambda _checked=False, model_id=entry.id: self.set_model(model_id))
+            group.addAction(action)
+
+    def set_model(self, model_id: str) -> None:
+        """Choose the model whose token budget is shown (remembered across restarts)."""
+        from studio.adapters.catalog import CatalogError, get_entry
+
+        try:
+            entry = get_entry(model_id)
+        except (CatalogError, KeyError, ValueError):
+            entry = get_entry(DEFAULT_MODEL)
+        self.model_id = entry.id
+        self.model_button.setText(f"model: {entry.name}")
+        self.settings.setValue("model", entry.id)
+        if self.budget_dock is not None:
+            self.budget_dock.set_model(entry.id)
+
+    def _filter_to_images(self, image_ids: list[int]) -> None:
+        self.images.model.set_filter(ids=set(image_ids))
+        self.statusBar().showMessage(f"Showing the {count(len(image_ids), 'image')} over the token budget; "
+                                     "change a filter to see all", 8000)
 
     # ------------------------------------------------------------ modes and images
     def set_mode(self, key: str) -> None:
@@ -196,6 +267,8 @@ class MainWindow(QMainWindow):
         self.project = project
         self.images.model.load(project)
         self.annotate_page.clear()
+        if self.budget_dock is not None:
+            self.budget_dock.set_project(project)
         if project is None:
             self._show_empty_state()
             return
@@ -204,8 +277,8 @@ class MainWindow(QMainWindow):
         self._remember_recent(str(project.folder))
         suffix = " (read-only)" if project.read_only else ""
         self.setWindowTitle(f"{project.folder.name}{suffix} — VLM Studio")
-        self.import_action.setEnabled(not project.read_only)
-        self.import_folder_action.setEnabled(not project.read_only)
+        for action in (self.import_action, self.import_folder_action, self.import_dataset_action):
+            action.setEnabled(not project.read_only)
         self._show_empty_state()
         if self.images.model.rowCount():
             self.images.select_image(self.images.model.image_at(0).id)
@@ -235,7 +308,7 @@ class MainWindow(QMainWindow):
 
     def show_saved(self) -> None:
         self.saved_label.setText("saved")
-        QTimer.singleShot(2500, lambda: self.saved_label.setText(""))
+        self._saved_timer.start()
 
     def new_project_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new project")
@@ -297,6 +370,28 @@ class MainWindow(QMainWindow):
             message += f" ({Path(first_path).name}: {first_reason}"
             message += f"; +{len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ")"
         self.statusBar().showMessage(message, 10000)
+
+    def import_dataset_dialog(self) -> None:
+        """COCO, YOLO, VOC, labelme, ODVG, LLaVA, LLaMA-Factory or ms-swift: preview, then import in one go."""
+        if self.project is None or self.project.read_only:
+            self.statusBar().showMessage("Open a writable project first (File > New project…)", 5000)
+            return
+        from studio.ui.dataset_dialogs import ImportDatasetDialog
+
+        dialog = ImportDatasetDialog(self.project, self)
+        dialog.imported.connect(lambda _report: self.reload_images())
+        dialog.exec()
+
+    def export_dataset_dialog(self) -> None:
+        if self.project is None:
+            self.statusBar().showMessage("Open a project first", 5000)
+            return
+        from studio.ui.dataset_dialogs import ExportDatasetDialog
+
+        dialog = ExportDatasetDialog(self.project, self)
+        dialog.exported.connect(
+            lambda report: self.statusBar().showMessage(f"Exported {report.images:,} images to {report.target}", 10000))
+        dialog.exec()
 
     def start_job(self, job: Job) -> Job:
         """Run ``job`` in its thread, showing it in the status bar; failures become a status message."""

@@ -11,11 +11,12 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from studio.jobs import Cancelled, CancelToken
 
 log = logging.getLogger(__name__)
+_running: set[Job] = set()  # jobs whose thread has not finished: kept alive until it has
 
 
 class Job(QObject):
@@ -58,9 +59,12 @@ class Job(QObject):
         thread.setObjectName(self.title)
         self.moveToThread(thread)
         thread.started.connect(self.run)
-        self.done.connect(thread.quit)
+        # Quit from the worker thread itself, so that wait() on the GUI thread returns as soon as the job ended.
+        self.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(lambda: _running.discard(self))
         thread.finished.connect(thread.deleteLater)
         self._thread = thread
+        _running.add(self)
         thread.start()
 
     def cancel(self) -> None:

@@ -108,3 +108,30 @@ def test_geometry_and_recent_projects_persist(window, tmp_path, settings, qtbot)
     qtbot.addWidget(again)
     assert again.recent_projects()[0] == str((tmp_path / "p").resolve())
     assert (again.size().width(), again.size().height()) == (700, 500)
+
+
+def test_file_menu_offers_dataset_import_and_export(window, tmp_path, monkeypatch):
+    from studio.ui import dataset_dialogs
+
+    opened = []
+    monkeypatch.setattr(dataset_dialogs.ImportDatasetDialog, "exec", lambda self: opened.append("import"))
+    monkeypatch.setattr(dataset_dialogs.ExportDatasetDialog, "exec", lambda self: opened.append("export"))
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.import_dataset_action.trigger()
+    window.export_dataset_action.trigger()
+    assert opened == ["import", "export"]
+
+
+def test_model_menu_sets_the_budget_model_and_the_dock_follows(window, tmp_path, qtbot):
+    create_sample_project(tmp_path / "s", count=10).close()
+    window.open_project(tmp_path / "s")
+    qtbot.waitUntil(lambda: window.budget_dock is not None, timeout=5000)
+    window.model_menu.aboutToShow.emit()
+    names = [action.text() for action in window.model_menu.actions()]
+    assert names[0].startswith("Tiny built-in") and any("coming soon" in name for name in names)
+    qwen = next(a for a in window.model_menu.actions() if a.text().startswith("Qwen2.5-VL 7B"))
+    qwen.trigger()
+    assert window.model_id == "qwen2.5-vl-7b" and "Qwen2.5-VL 7B" in window.model_button.text()
+    assert window.budget_dock._model_id == "qwen2.5-vl-7b"
+    assert window.settings.value("model") == "qwen2.5-vl-7b"

@@ -1,0 +1,38 @@
+"""NVIDIA NVILA-Lite: full fine-tuning only (LoRA is refused with the catalog's reason) and its own remote
+code, loaded only with the user's consent for this model. There is no transformers-native processor to
+check token counts against, so `visual_tokens` is a documented estimate: dynamic 448 px tiles (up to
+``max_tiles`` plus a thumbnail, chosen like InternVL's) of 121 tokens each (32 x 32 SigLIP patches merged 3
+x 3, rounded up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from studio.adapters.base import Adapter, Relative1000Boxes, VisionSettings
+from studio.adapters.qwen import QwenJsonBoxes
+from studio.adapters.samples import Sample
+from studio.adapters.vision_tokens import tile_count
+
+
+class NvilaAdapter(Relative1000Boxes, QwenJsonBoxes, Adapter):
+    exact_visual_tokens = False
+    unquantised_modules = ("vision_tower", "mm_projector", "lm_head")
+
+    def visual_tokens_batch(self, widths, heights, settings: VisionSettings | None = None):
+        s = settings or self.settings()
+        v = self.entry.vision
+        tiles = tile_count(widths, heights, v.tile_size, v.min_tiles, s.max_tiles, v.use_thumbnail)
+        return tiles * v.tokens_per_tile
+
+    def load_processor(self, settings: VisionSettings | None = None, folder: str | Path | None = None) -> Any:
+        from transformers import AutoProcessor
+
+        return AutoProcessor.from_pretrained(
+            self.checkpoint_folder(folder), local_files_only=True, trust_remote_code=True
+        )
+
+    def _encode(
+        self, text: str, sample: Sample, processor: Any, image: Any, settings: VisionSettings | None
+    ) -> Any:
+        return processor(text=[text], images=[self._image(sample, image)], return_tensors="pt")

@@ -1,0 +1,90 @@
+"""``vlm-studio import``, ``export`` and ``split``: datasets in and out of a project, and train/val/test
+splits."""
+
+from __future__ import annotations
+
+import argparse
+
+from studio.cli.output import emit, progress_printer
+from studio.dataset.formats.exporting import export_dataset
+from studio.dataset.formats.importing import import_dataset
+from studio.dataset.formats.registry import FORMATS
+from studio.dataset.model import SPLITS
+from studio.dataset.splits import assign_splits
+from studio.dataset.store import Project
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    formats = ", ".join(f"{f.name} ({f.title})" for f in FORMATS.values())
+
+    cmd = subparsers.add_parser(
+        "import",
+        help="import a dataset (annotations and their images) into a project",
+        description=f"Formats: {formats}.",
+    )
+    cmd.add_argument("project", help="the project folder")
+    cmd.add_argument("--format", required=True, choices=list(FORMATS), help="the dataset's format")
+    cmd.add_argument("path", help="the dataset file or folder")
+    cmd.add_argument("--dry-run", action="store_true", help="only show what would be imported")
+    cmd.add_argument(
+        "--model",
+        help="trainer formats: the model whose box format the answers use "
+        "(default: the one a VLM Studio export recorded)",
+    )
+    cmd.add_argument("--json", action="store_true", help="print one JSON document")
+    cmd.set_defaults(handler=_import)
+
+    cmd = subparsers.add_parser(
+        "export", help="export a project (or one split) as a dataset", description=f"Formats: {formats}."
+    )
+    cmd.add_argument("project", help="the project folder")
+    cmd.add_argument("--format", required=True, choices=list(FORMATS), help="the dataset format to write")
+    cmd.add_argument("out", help="the folder to write (must not exist, or be empty)")
+    cmd.add_argument("--split", choices=SPLITS, help="export only this split")
+    cmd.add_argument("--model", help="model id whose box format and system prompt trainer exports use")
+    cmd.add_argument("--json", action="store_true", help="print one JSON document")
+    cmd.set_defaults(handler=_export)
+
+    cmd = subparsers.add_parser("split", help="assign train/val/test splits (stratified by label, seeded)")
+    cmd.add_argument("project", help="the project folder")
+    cmd.add_argument("--train", type=float, default=0.8, help="train ratio (default 0.8)")
+    cmd.add_argument("--val", type=float, default=0.1, help="val ratio (default 0.1)")
+    cmd.add_argument("--test", type=float, default=0.1, help="test ratio (default 0.1)")
+    cmd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    cmd.add_argument("--json", action="store_true", help="print one JSON document")
+    cmd.set_defaults(handler=_split)
+
+
+def _import(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        report = import_dataset(
+            project,
+            args.format,
+            args.path,
+            dry_run=args.dry_run,
+            model=args.model,
+            progress=progress_printer(False, "import"),
+        )
+    emit(report.to_dict(), as_json=args.json, text=report.summary())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    with Project.open(args.project, read_only=True) as project:
+        report = export_dataset(
+            project,
+            args.format,
+            args.out,
+            split=args.split,
+            model=args.model,
+            progress=progress_printer(False, "export"),
+        )
+    emit(report.to_dict(), as_json=args.json, text=report.summary())
+    return 0
+
+
+def _split(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        report = assign_splits(project, args.train, args.val, args.test, seed=args.seed)
+    emit(report.to_dict(), as_json=args.json, text=report.summary())
+    return 0

@@ -1,0 +1,157 @@
+"""ODVG JSON lines, as Open-GroundingDino and X-AnyLabeling use them: one image per line with ``filename``,
+``width``, ``height``, and ``detection.instances`` (``bbox`` [x1, y1, x2, y2] in pixels, ``label`` number,
+``category``) and/or ``grounding`` (``caption`` and ``regions`` of ``phrase`` + ``bbox``).
+
+Class numbers map to names through ``label_map.json`` ({"0": "person", ...}) beside the file when present,
+else through ``category``. A region's phrase is found in the caption (successive occurrences for repeated
+phrases; ``tokens_positive`` character spans when given). A region ``bbox`` may hold several boxes. Grounding
+boxes carry no label.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.dataset.formats.base import (
+    DatasetDoc,
+    DocImage,
+    DocPhrase,
+    Fields,
+    FormatError,
+    find_phrase_spans,
+    fmt_number,
+    iter_jsonl,
+    load_json,
+    numbers,
+    ordered_box,
+)
+from studio.dataset.formats.exporting import Output
+
+LABEL_MAP = "label_map.json"
+
+
+def read(path: Path, model: str | None = None) -> DatasetDoc:
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if len(files) != 1:
+            raise FormatError(path, "", f"expected one .jsonl file in this folder, found {len(files)}")
+        path = files[0]
+    label_map = _label_map(path.parent / LABEL_MAP)
+    doc = DatasetDoc(source=path, labels=list(label_map.values()))
+    for number, value in iter_jsonl(path):
+        record = Fields(path, f"line {number} $", value)
+        image = DocImage(
+            file=record.text("filename"),
+            where=f"{path.name} line {number}",
+            width=record.integer("width", None),
+            height=record.integer("height", None),
+        )
+        detection = record.child("detection", None)
+        if detection is not None:
+            for item in detection.children("instances"):
+                image.boxes.append(_instance(item, label_map))
+        grounding = record.child("grounding", None)
+        if grounding is not None:
+            _grounding(grounding, image)
+        doc.images.append(image)
+    return doc
+
+
+def _label_map(file: Path) -> dict[int, str]:
+    if not file.is_file():
+        return {}
+    data = load_json(file)
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise FormatError(file, "$", 'expected an object {"0": "name", "1": "name", ...}')
+    try:
+        return {int(key): value for key, value in sorted(data.items(), key=lambda kv: int(kv[0]))}
+    except ValueError:
+        raise FormatError(file, "$", "expected class numbers as keys") from None
+
+
+def _instance(item: Fields, label_map: dict[int, str]):
+    x1, y1, x2, y2 = numbers(item.file, f"{item.path}.bbox", item.value.get("bbox"), 4)
+    number = item.integer("label", None)
+    label = item.text("category", None) or (label_map.get(number) if number is not None else None)
+    if label is None and number is not None:
+        raise item.error("label", f"class {number} has no name (no 'category' and not in {LABEL_MAP})")
+    return ordered_box(item.file, f"{item.path}.bbox", label, x1, y1, x2, y2)
+
+
+def _grounding(grounding: Fields, image: DocImage) -> None:
+    image.caption = grounding.text("caption")
+    regions = grounding.children("regions")
+    phrases = [region.text("phrase") for region in regions]
+    found = find_phrase_spans(image.caption, phrases)
+    for region, phrase, span in zip(regions, phrases, found, strict=True):
+        given = region.items("tokens_positive", None)
+        if given:
+            start, end = (int(v) for v in numbers(region.file, f"{region.path}.tokens_positive[0]", given[0], 2))
+            span = (start, end)
+        if span is None:
+            raise region.error("phrase", f"{phrase!r} does not occur in the caption")
+        value = region.value.get("bbox")
+        boxes = value if isinstance(value, list) and value and isinstance(value[0], list) else [value]
+        first = len(image.boxes)
+        for i, box in enumerate(boxes):
+            place = f"{region.path}.bbox" + (f"[{i}]" if len(boxes) > 1 else "")
+            image.boxes.append(ordered_box(region.file, place, None, *numbers(region.file, place, box, 4)))
+        image.phrases.append(DocPhrase(span[0], span[1], tuple(range(first, len(image.boxes)))))
+
+
+def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
+    labels = doc.used_labels()
+    index = {name: i for i, name in enumerate(labels)}
+    records = []
+    for image in doc.images:
+        record: dict = {
+            "filename": output.image(image, "images").split("/", 1)[1],
+            "height": image.height,
+            "width": image.width,
+        }
+        linked = {i for phrase in image.phrases for i in phrase.boxes}
+        instances = [
+            {"bbox": _xyxy(box), "label": index[box.label], "category": box.label}
+            for i, box in enumerate(image.boxes)
+            if box.label and i not in linked
+        ]
+        if instances or not image.caption:
+            record["detection"] = {"instances": instances}
+        if image.caption:
+            record["grounding"] = {
+                "caption": image.caption,
+                "regions": [
+                    {
+                        "bbox": [_xyxy(image.boxes[i]) for i in phrase.boxes]
+                        if len(phrase.boxes) != 1
+                        else _xyxy(image.boxes[phrase.boxes[0]]),
+                        "phrase": image.caption[phrase.start : phrase.end],
+                        "tokens_positive": [[phrase.start, phrase.end]],
+                    }
+                    for phrase in image.phrases
+                    if phrase.boxes
+                ],
+            }
+        records.append(record)
+    _note_losses(doc, output)
+    output.write_jsonl("train.jsonl", records)
+    output.write_json(LABEL_MAP, {str(i): name for name, i in index.items()})
+
+
+def _note_losses(doc: DatasetDoc, output: Output) -> None:
+    relabeled = dropped = empty = 0
+    for image in doc.images:
+        linked = {i for phrase in image.phrases for i in phrase.boxes} if image.caption else set()
+        relabeled += sum(1 for i in linked if image.boxes[i].label)
+        dropped += sum(1 for i, box in enumerate(image.boxes) if not box.label and i not in linked)
+        empty += sum(1 for phrase in image.phrases if not phrase.boxes)
+    if relabeled:
+        output.notes.append(f"{relabeled:,} boxes linked to phrases were written as grounding regions, without labels")
+    if dropped:
+        output.notes.append(f"{dropped:,} boxes with neither a label nor a phrase were not written")
+    if empty:
+        output.notes.append(f"{empty:,} phrases without boxes were not written (a region needs a box)")
+
+
+def _xyxy(box) -> list[float]:
+    return [fmt_number(v) for v in box.xyxy]

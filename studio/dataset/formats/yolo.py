@@ -1,0 +1,177 @@
+"""YOLO detection labels (Ultralytics / Darknet): one ``.txt`` per image with ``class cx cy w h`` lines, all
+normalised to 0..1, and the class names in ``data.yaml`` (``names``, splits ``train``/``val``/``test``) or in
+``classes.txt``.
+
+A label file lives where Ultralytics looks for it: the image path with its last ``/images/`` replaced by
+``/labels/`` and the suffix by ``.txt``, or else right beside the image. Images without a label file are
+background images (no boxes). Segmentation lines (``class x1 y1 x2 y2 ...``) become their bounding box.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from studio.dataset.formats.base import NORMALIZED, DatasetDoc, DocImage, FormatError, ordered_box
+from studio.dataset.formats.exporting import Output
+from studio.dataset.imaging import is_image_name
+
+UNLABELED = "unlabeled"
+CLASS_FILES = ("classes.txt", "obj.names")
+_DIGITS = 7  # normalised digits written: well inside 0.01 px for images up to 100,000 px wide
+
+
+def read(path: Path, model: str | None = None) -> DatasetDoc:
+    yaml_file = _yaml_file(path)
+    if yaml_file is not None:
+        return _read_yaml(yaml_file)
+    folder = path if path.is_dir() else path.parent
+    class_file = next((folder / n for n in CLASS_FILES if (folder / n).is_file()), None)
+    if class_file is None:
+        raise FormatError(path, "", "expected data.yaml, or a folder holding data.yaml or classes.txt")
+    names = [line.strip() for line in class_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    doc = DatasetDoc(source=folder, labels=names)
+    for image in _walk(folder):
+        doc.images.append(_image(image, "", names, doc))
+    return doc
+
+
+def _yaml_file(path: Path) -> Path | None:
+    if path.is_file():
+        return path if path.suffix.lower() in (".yaml", ".yml") else None
+    found = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+    preferred = [f for f in found if f.stem.lower() in ("data", "dataset")]
+    return (preferred or found or [None])[0]
+
+
+def _read_yaml(file: Path) -> DatasetDoc:
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise FormatError(file, place, f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    except UnicodeDecodeError as exc:
+        raise FormatError(file, f"byte {exc.start}", "expected UTF-8 text") from None
+    if not isinstance(data, dict):
+        raise FormatError(file, "", "expected a mapping with 'names' and 'train' / 'val' / 'test'")
+    names = _names(file, data.get("names"))
+    if "nc" in data and data["nc"] != len(names):
+        raise FormatError(file, "nc", f"says {data['nc']!r} classes but 'names' lists {len(names)}")
+    root = Path(str(data.get("path") or "."))
+    root = root if root.is_absolute() else file.parent / root
+    doc = DatasetDoc(source=file, labels=names)
+    seen: set[Path] = set()
+    for split in ("train", "val", "test"):
+        entries = data.get(split)
+        for entry in entries if isinstance(entries, list) else [entries] if entries else []:
+            if not isinstance(entry, str):
+                raise FormatError(file, split, f"expected a folder, a list file or a list of them, found {entry!r}")
+            for image in _split_images(root, entry, file, split):
+                if image not in seen:
+                    seen.add(image)
+                    doc.images.append(_image(image, split, names, doc))
+    if not seen:
+        raise FormatError(file, "train", "names no images (expected folders or list files under 'train'/'val'/'test')")
+    return doc
+
+
+def _names(file: Path, value: object) -> list[str]:
+    if isinstance(value, list) and all(isinstance(n, (str, int, float)) for n in value):
+        return [str(n) for n in value]
+    if isinstance(value, dict) and all(isinstance(k, int) for k in value):
+        if sorted(value) != list(range(len(value))):
+            raise FormatError(file, "names", "expected class numbers 0, 1, 2, ... without gaps")
+        return [str(value[k]) for k in range(len(value))]
+    raise FormatError(file, "names", "expected a list of class names or a mapping {0: name, 1: name, ...}")
+
+
+def _split_images(root: Path, entry: str, file: Path, split: str) -> list[Path]:
+    target = Path(entry) if Path(entry).is_absolute() else root / entry
+    if target.is_dir():
+        return list(_walk(target))
+    if target.suffix.lower() == ".txt" and target.is_file():
+        lines = [line.strip() for line in target.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [Path(line) if Path(line).is_absolute() else target.parent / line for line in lines]
+    if target.is_file():
+        return [target]
+    raise FormatError(file, split, f"{entry!r} is not a folder or a list file (looked for {target})")
+
+
+def _walk(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if is_image_name(p) and p.is_file())
+
+
+def label_path(image: Path) -> Path:
+    """Where Ultralytics looks for an image's label file."""
+    text = image.as_posix()
+    if "/images/" in text:
+        head, tail = text.rsplit("/images/", 1)
+        return Path(f"{head}/labels/{tail}").with_suffix(".txt")
+    return image.with_suffix(".txt")
+
+
+def _image(image: Path, split: str, names: list[str], doc: DatasetDoc) -> DocImage:
+    result = DocImage(file=str(image), where=str(image), frame=NORMALIZED, split=split)
+    labels = label_path(image)
+    if not labels.is_file():
+        labels = image.with_suffix(".txt")
+        if not labels.is_file():
+            return result
+    result.where = str(labels)
+    for number, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        place = f"line {number}"
+        try:
+            values = [float(p) for p in parts[1:]]
+            index = int(parts[0])
+        except ValueError:
+            raise FormatError(labels, place, f"expected 'class cx cy w h' numbers, found {line.strip()!r}") from None
+        if not 0 <= index < len(names):
+            raise FormatError(labels, place, f"class {index} is not in the {len(names)} class names")
+        if len(values) == 4:
+            cx, cy, w, h = values
+            x1, y1, x2, y2 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+        elif len(values) >= 6 and len(values) % 2 == 0:
+            xs, ys = values[0::2], values[1::2]
+            x1, y1, x2, y2 = min(xs), min(ys), max(xs), max(ys)
+            doc.notes.append(f"{labels.name} {place}: a polygon became its bounding box")
+        else:
+            raise FormatError(labels, place, f"expected 'class cx cy w h' (5 numbers), found {len(parts)}")
+        if not all(-0.01 <= v <= 1.01 for v in (x1, y1, x2, y2)):
+            raise FormatError(labels, place, "expected coordinates normalised to 0..1 (is this file in pixels?)")
+        result.boxes.append(ordered_box(labels, place, names[index], x1, y1, x2, y2))
+    return result
+
+
+def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
+    names = doc.used_labels()
+    if any(box.label is None for image in doc.images for box in image.boxes):
+        names.append(UNLABELED)
+        output.notes.append(f"boxes without a label were written with the class {UNLABELED!r}")
+    index = {name: i for i, name in enumerate(names)}
+    splits: set[str] = set()
+    unassigned = 0
+    for image in doc.images:
+        split = image.split or "train"
+        unassigned += not image.split
+        splits.add(split)
+        relative = output.image(image, f"images/{split}")
+        lines = []
+        for box in image.boxes:
+            x1, y1, x2, y2 = NORMALIZED.from_pixels(box.xyxy, image.width or 1, image.height or 1)
+            values = ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)
+            lines.append(" ".join([str(index[box.label or UNLABELED]), *(f"{v:.{_DIGITS}f}" for v in values)]))
+        output.write_text(label_path(Path(relative)).as_posix(), "".join(line + "\n" for line in lines))
+    if unassigned:
+        output.notes.append(f"{unassigned:,} images in no split were written to the train split")
+    data = {split: f"images/{split}" for split in ("train", "val", "test") if split in splits}
+    data.setdefault("val", data.get("train", "images/train"))
+    data.setdefault("train", data["val"])
+    data["nc"] = len(names)
+    data["names"] = dict(enumerate(names))
+    output.write_text("data.yaml", yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    output.write_text("classes.txt", "".join(name + "\n" for name in names))

@@ -1,0 +1,82 @@
+"""Read-only questions about a project that span images: filters, frequent questions, label use (pure SQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from studio.dataset.model import STATUSES
+from studio.dataset.store import Project
+
+
+@dataclass(frozen=True)
+class ImageFilter:
+    """Which images to show; empty fields do not filter."""
+
+    unannotated: bool = False  # no box, no caption text, no VQA pair
+    status: str = ""  # one of model.STATUSES
+    label: str = ""  # has at least one box with this label name
+    text: str = ""  # case-insensitive substring of the caption, a question or an answer
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.unannotated or self.status or self.label or self.text.strip())
+
+
+def filter_images(project: Project, image_filter: ImageFilter) -> list[int]:
+    """The ids of the images that pass ``image_filter``, in import order."""
+    where: list[str] = []
+    params: list[object] = []
+    if image_filter.unannotated:
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM boxes b WHERE b.image_id = i.id)"
+            " AND NOT EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id AND c.text != '')"
+            " AND NOT EXISTS (SELECT 1 FROM vqa v WHERE v.image_id = i.id)"
+        )
+    if image_filter.status:
+        if image_filter.status not in STATUSES:
+            raise ValueError(f"unknown status {image_filter.status!r}; expected one of {', '.join(STATUSES)}")
+        where.append("i.status = ?")
+        params.append(image_filter.status)
+    if image_filter.label:
+        where.append(
+            "EXISTS (SELECT 1 FROM boxes b JOIN labels l ON l.id = b.label_id WHERE b.image_id = i.id AND l.name = ?)"
+        )
+        params.append(image_filter.label)
+    text = image_filter.text.strip()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            "(EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id AND c.text LIKE ? ESCAPE '\\')"
+            " OR EXISTS (SELECT 1 FROM vqa v WHERE v.image_id = i.id"
+            " AND (v.question LIKE ? ESCAPE '\\' OR v.answer LIKE ? ESCAPE '\\')))"
+        )
+        params += [pattern, pattern, pattern]
+    sql = "SELECT i.id FROM images i"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return [row[0] for row in project.conn.execute(sql + " ORDER BY i.id", params)]
+
+
+def frequent_questions(project: Project, limit: int = 12) -> list[str]:
+    """The project's most asked VQA questions, most frequent first (ties: alphabetical)."""
+    rows = project.conn.execute(
+        "SELECT question, count(*) AS n FROM vqa WHERE trim(question) != ''"
+        " GROUP BY question ORDER BY n DESC, question LIMIT ?",
+        (limit,),
+    )
+    return [row[0] for row in rows]
+
+
+def label_box_counts(project: Project, image_id: int | None = None) -> dict[int, int]:
+    """How many boxes each label has, in the whole project or on one image."""
+    sql = "SELECT label_id, count(*) FROM boxes WHERE label_id IS NOT NULL"
+    params: tuple[object, ...] = ()
+    if image_id is not None:
+        sql += " AND image_id = ?"
+        params = (image_id,)
+    return dict(project.conn.execute(sql + " GROUP BY label_id", params).fetchall())
+
+
+def box_ids_with_label(project: Project, label_id: int) -> list[int]:
+    """Every box (on any image) that carries the label."""
+    return [row[0] for row in project.conn.execute("SELECT id FROM boxes WHERE label_id = ? ORDER BY id", (label_id,))]

@@ -1,0 +1,111 @@
+"""Train / val / test splits by ratio, seeded, and stratified by label so that rare labels reach every split.
+
+Each image is keyed by its rarest label (images without boxes share one key); every key's images are shuffled
+with the seed and dealt out by the ratios, largest remainder first, and a key with at least as many images as
+there are splits gives each split (with a ratio above zero) at least one. Images pinned to a split by hand
+keep it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from studio.dataset.model import SPLITS
+from studio.dataset.store import Project
+
+
+@dataclass
+class SplitReport:
+    counts: dict[str, int]  # images per split, pinned ones included
+    pinned: int
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> split -> images with it
+
+    def to_dict(self) -> dict:
+        return {"counts": self.counts, "pinned": self.pinned, "labels": self.labels}
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{split} {n:,}" for split, n in self.counts.items())
+        text = f"Split: {parts}" + (
+            f" ({self.pinned:,} pinned images kept their split)" if self.pinned else ""
+        )
+        missing = [name for name, per in self.labels.items() if any(per.get(s, 0) == 0 for s in self.counts)]
+        if missing:
+            text += f"\nLabels missing from a split (too few images): {', '.join(missing)}"
+        return text
+
+
+def ratios_from(train: float, val: float, test: float) -> dict[str, float]:
+    """Normalised ratios; raises ``ValueError`` for negative ones or a zero sum."""
+    values = {"train": train, "val": val, "test": test}
+    if any(v < 0 or not math.isfinite(v) for v in values.values()) or sum(values.values()) <= 0:
+        raise ValueError(f"split ratios must be >= 0 with a positive sum, got {train}, {val}, {test}")
+    total = sum(values.values())
+    return {k: v / total for k, v in values.items()}
+
+
+def allocate(count: int, ratios: dict[str, float], have: dict[str, int] | None = None) -> dict[str, int]:
+    """How many of ``count`` new items each split gets so that the totals (``have`` plus these) follow the
+    ratios, largest remainder first; each split with a ratio above zero gets one if there are enough items."""
+    have = have or dict.fromkeys(ratios, 0)
+    total = sum(have.values()) + count
+    want = {s: total * r - have.get(s, 0) for s, r in ratios.items()}
+    result = {s: max(0, min(count, math.floor(w))) for s, w in want.items()}
+    while sum(result.values()) < count:
+        result[max(want, key=lambda s: (want[s] - result[s], -SPLITS.index(s)))] += 1
+    while sum(result.values()) > count:
+        result[max((s for s in want if result[s]), key=lambda s: (result[s] - want[s], SPLITS.index(s)))] -= 1
+    used = [s for s in SPLITS if ratios.get(s, 0) > 0]
+    if count >= len(used):
+        for s in used:
+            if result[s] == 0:
+                donor = max(used, key=lambda d: (result[d], -SPLITS.index(d)))
+                result[donor] -= 1
+                result[s] += 1
+    return result
+
+
+def assign_splits(project: Project, train: float, val: float, test: float, *, seed: int = 0) -> SplitReport:
+    """Assign every unpinned image to a split (one transaction) and report the result."""
+    ratios = ratios_from(train, val, test)
+    names = {label.id: label.name for label in project.labels()}
+    images = project.images()
+    labels_of = {
+        image.id: {names[b.label_id] for b in project.boxes(image.id) if b.label_id} for image in images
+    }
+    frequency = Counter(name for found in labels_of.values() for name in found)
+    groups: dict[str, list[int]] = {}
+    for image in images:
+        if image.split_pinned:
+            continue
+        found = labels_of[image.id]
+        key = min(found, key=lambda n: (frequency[n], n)) if found else ""
+        groups.setdefault(key, []).append(image.id)
+    rng = random.Random(seed)
+    chosen: dict[str, list[int]] = {s: [] for s in SPLITS}
+    for key in sorted(groups, key=lambda k: (len(groups[k]), k)):
+        members = sorted(groups[key])
+        rng.shuffle(members)
+        start = 0
+        have = {split: len(ids) for split, ids in chosen.items()}
+        for split, n in allocate(len(members), ratios, have).items():
+            chosen[split] += members[start : start + n]
+            start += n
+    with project.transaction({"images"}):
+        for split, ids in chosen.items():
+            if ids:
+                project.set_split(ids, split)
+    final = {image.id: image.split for image in project.images()}
+    report = SplitReport(
+        counts={s: sum(1 for v in final.values() if v == s) for s in SPLITS},
+        pinned=sum(1 for image in images if image.split_pinned),
+    )
+    for image_id, found in labels_of.items():
+        for name in found:
+            per = report.labels.setdefault(name, {s: 0 for s in SPLITS})
+            if final[image_id] in per:
+                per[final[image_id]] += 1
+    report.counts = {s: n for s, n in report.counts.items() if n or ratios[s] > 0}
+    return report

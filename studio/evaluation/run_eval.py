@@ -1,0 +1,125 @@
+"""Evaluating a run's checkpoint on the val or test split: batched greedy answers for every sample (caption and
+phrase grounding, VQA), the metrics, a per-sample file for the worst-first browser, and the summary stored with the
+run (``runs.summary["evaluation"][split]``)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.adapters import Sample, TaskMix, load_image, samples_from_annotation
+from studio.dataset.store import Project
+from studio.evaluation.grounding import GroundingCase, grounding_metrics, score_case
+from studio.evaluation.vqa import vqa_metrics, vqa_scores
+from studio.inference.predictor import Predictor
+from studio.inference.runs import find_run, record_evaluation
+from studio.jobs import CancelToken, Progress, no_progress
+
+EVALUATION_DIR = "evaluation"
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """One evaluated sample, for the worst-first browser: ``score`` is F1 at IoU 0.5 (grounding) or ANLS (VQA)."""
+
+    image_id: int
+    task: str
+    prompt: str
+    answer: str
+    truth: Any  # [[phrase, [box, ...]], ...] or the true answer
+    boxes: list[list[Any]]  # [[label, [x1, y1, x2, y2]], ...] in original pixels
+    score: float
+    mean_iou: float | None = None
+
+
+def project_samples(project: Project, split: str, task_mix: TaskMix | None = None) -> list[Sample]:
+    images = project.images(split=split)
+    if not images:
+        raise ValueError(f"{project.folder}: no images in the {split!r} split")
+    return [s for image in images for s in samples_from_annotation(project.annotation(image.id), task_mix)]
+
+
+def score_answers(
+    predictor: Predictor, samples: list[Sample], answers: list[str]
+) -> tuple[dict[str, Any], list[SampleResult]]:
+    """The metrics of ``answers`` to ``samples``, and one result per sample."""
+    cases, pairs, results = [], [], []
+    for sample, answer in zip(samples, answers, strict=True):
+        if sample.task == "vqa":
+            pairs.append((answer, sample.answer))
+            results.append(SampleResult(sample.image_id, "vqa", sample.prompt, answer, sample.answer, [],
+                                        vqa_scores(answer, sample.answer)["anls"]))
+            continue
+        parsed = predictor.adapter.parse_boxes(answer, sample.width, sample.height, predictor.settings)
+        case = GroundingCase(
+            truth=tuple((p.text, p.boxes) for p in sample.phrases),
+            predicted=tuple((b.label, b.box) for b in parsed.boxes),
+            parsed=bool(parsed.boxes) or not parsed.problems,
+        )
+        cases.append(case)
+        score = score_case(case)
+        results.append(SampleResult(
+            sample.image_id, "grounding", sample.prompt, answer,
+            [[p.text, [list(b) for b in p.boxes]] for p in sample.phrases],
+            [[b.label, list(b.box)] for b in parsed.boxes], score.f1, score.mean_iou,
+        ))
+    metrics = {"grounding": grounding_metrics(cases), "vqa": vqa_metrics(pairs)}
+    return metrics, results
+
+
+def evaluate_run(
+    project: Project,
+    run: str | int,
+    *,
+    split: str = "val",
+    checkpoint: str = "best",
+    batch_size: int = 8,
+    max_new_tokens: int = 256,
+    limit: int | None = None,
+    predictor: Predictor | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
+    """Evaluate and store the summary; returns it. ``limit`` evaluates only the first samples (a quick look)."""
+    record = find_run(project, run)
+    folder = record.checkpoint(checkpoint)
+    started = time.perf_counter()
+    samples = project_samples(project, split)[:limit]
+    progress(0, len(samples), "loading the model")
+    predictor = predictor or Predictor.from_checkpoint(folder)
+    answers: list[str] = []
+    for start in range(0, len(samples), batch_size):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunk = samples[start:start + batch_size]
+        images = [load_image(s.image_path) for s in chunk]
+        answers += predictor.generate_batch(chunk, images, max_new_tokens=max_new_tokens)
+        progress(len(answers), len(samples), f"evaluating on {split}")
+    metrics, results = score_answers(predictor, samples, answers)
+    details = record.folder / EVALUATION_DIR / f"{split}-{folder.name}.json"
+    details.parent.mkdir(parents=True, exist_ok=True)
+    details.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
+    summary = {
+        "split": split,
+        "checkpoint": str(folder.relative_to(record.folder)),
+        "samples": len(samples),
+        "images": len({s.image_id for s in samples}),
+        "seconds": round(time.perf_counter() - started, 2),
+        "details": str(details.relative_to(record.folder)),
+        **metrics,
+    }
+    record_evaluation(project, record.id, split, summary)
+    return summary
+
+
+def load_details(run_folder: str | Path, summary: dict[str, Any]) -> list[SampleResult]:
+    """The per-sample results behind an evaluation summary, worst first."""
+    path = Path(run_folder) / summary["details"]
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise OSError(f"{path}: cannot read the evaluation details ({exc.strerror or exc})") from None
+    return sorted((SampleResult(**row) for row in rows), key=lambda r: r.score)

@@ -1,0 +1,191 @@
+"""The inference API: a `Predictor` you call with an image and a prompt; it returns the text and the boxes in
+original-image pixels, streams tokens, and reuses an image's encoding for the next prompt on the same image.
+
+    from studio.inference import Predictor
+    predictor = Predictor.from_run(project, "run-1")       # or Predictor.from_model("tiny")
+    result = predictor("photo.jpg", "Locate the red circle.")
+    result.text, result.boxes
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.adapters import Sample, load_image, prompts
+from studio.adapters.boxes import ParsedBox
+from studio.dataset.store import Project
+from studio.inference import vision_cache
+from studio.inference.generation import GenerationSettings, TokenStream, stopping_criteria
+from studio.inference.loading import Loaded, load_base, load_checkpoint
+from studio.inference.runs import find_run
+from studio.jobs import CancelToken
+
+
+@dataclass
+class Prediction:
+    """One answer: the text, boxes read from it (original-image pixels) and what could not be read, and timings."""
+
+    text: str
+    boxes: list[ParsedBox] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    new_tokens: int = 0
+    time_to_first_token: float = 0.0
+    seconds: float = 0.0
+    image_cached: bool = False
+    stopped: bool = False
+
+    @property
+    def tokens_per_second(self) -> float:
+        decode = self.seconds - self.time_to_first_token
+        return (self.new_tokens - 1) / decode if self.new_tokens > 1 and decode > 0 else 0.0
+
+    @property
+    def tokens_used(self) -> int:
+        return self.prompt_tokens + self.new_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "boxes": [{"label": b.label, "box": [round(v, 2) for v in b.box]} for b in self.boxes],
+            "problems": self.problems,
+            "prompt_tokens": self.prompt_tokens,
+            "new_tokens": self.new_tokens,
+            "tokens_used": self.tokens_used,
+            "time_to_first_token_s": round(self.time_to_first_token, 4),
+            "tokens_per_second": round(self.tokens_per_second, 1),
+            "seconds": round(self.seconds, 4),
+            "image_cached": self.image_cached,
+            "stopped": self.stopped,
+        }
+
+
+class Predictor:
+    """A loaded model with its processor, adapter and the run's system prompts. Not thread-safe on its own: calls
+    are serialised by a lock."""
+
+    def __init__(self, loaded: Loaded, *, use_cache: bool = True) -> None:
+        self.model, self.processor, self.adapter, self.meta = loaded
+        self.settings = loaded.settings
+        self.device = next(self.model.parameters()).device
+        self.cache = vision_cache.PrefixCache() if use_cache and vision_cache.supports(self.model) else None
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def from_checkpoint(cls, folder: str | Path, **kwargs: Any) -> Predictor:
+        return cls(load_checkpoint(folder, **kwargs))
+
+    @classmethod
+    def from_run(cls, project: Project, run: str | int, checkpoint: str = "best", **kwargs: Any) -> Predictor:
+        return cls.from_checkpoint(find_run(project, run).checkpoint(checkpoint), **kwargs)
+
+    @classmethod
+    def from_model(cls, model_id: str, **kwargs: Any) -> Predictor:
+        return cls(load_base(model_id, **kwargs))
+
+    @property
+    def model_id(self) -> str:
+        return self.meta["model_id"]
+
+    def system_prompt(self, task: str = "grounding") -> str:
+        """The system prompt the run was trained with for ``task``, else the default one."""
+        return (self.meta.get("system_prompts") or {}).get(task) or prompts.system_prompt(task)
+
+    # ---------------------------------------------------------------- one prompt
+    def __call__(
+        self,
+        image: Any,
+        prompt: str,
+        *,
+        system_prompt: str | None = None,
+        task: str = "grounding",
+        generation: GenerationSettings | None = None,
+        on_text: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Prediction:
+        """Answer ``prompt`` about ``image`` (a path or a PIL image); ``on_text`` receives the answer as it
+        streams; setting ``cancel`` stops generation and returns what was said so far."""
+        import torch
+
+        generation = generation or GenerationSettings()
+        with self._lock, torch.inference_mode():
+            started = time.perf_counter()
+            path = image if isinstance(image, str | Path) else None
+            picture = load_image(path) if path is not None else image.convert("RGB")
+            sample = self._sample(picture, prompt, task, path)
+            system = self.system_prompt(task) if system_prompt is None else system_prompt
+            inputs = self.adapter.prompt_inputs(sample, self.processor, picture, self.settings, system).to(self.device)
+            kwargs, cached = dict(inputs), False
+            if self.cache is not None:
+                kwargs, cached = self.cache.prepare(self.model, vision_cache.image_key(picture, path), inputs)
+            stream = TokenStream(self.processor.tokenizer, on_text)
+            stream.started = started
+            if generation.seed is not None:
+                torch.manual_seed(generation.seed)
+            self.model.generate(**kwargs, **generation.generate_kwargs(), streamer=stream,
+                                stopping_criteria=stopping_criteria(cancel))
+            seconds = time.perf_counter() - started
+        parsed = self.adapter.parse_boxes(stream.text, sample.width, sample.height, self.settings)
+        first = stream.first_token_at - started if stream.first_token_at is not None else seconds
+        return Prediction(
+            text=stream.text,
+            boxes=parsed.boxes if task == "grounding" or parsed.boxes else [],
+            problems=parsed.problems if task == "grounding" else [],
+            prompt_tokens=int(inputs["input_ids"].shape[1]),
+            new_tokens=len(stream.ids),
+            time_to_first_token=first,
+            seconds=seconds,
+            image_cached=cached,
+            stopped=bool(cancel is not None and cancel.cancelled),
+        )
+
+    @staticmethod
+    def _sample(picture: Any, prompt: str, task: str, path: str | Path | None) -> Sample:
+        width, height = picture.size
+        return Sample(image_id=0, image_path=str(path or ""), width=width, height=height, task=task,
+                      prompt=prompt.strip())
+
+    # ---------------------------------------------------------------- batches (evaluation, pre-labelling)
+    def generate_batch(
+        self, samples: Sequence[Sample], images: Sequence[Any], *, max_new_tokens: int = 256,
+        system_prompts: dict[str, str] | None = None,
+    ) -> list[str]:
+        """Greedy answers for several samples at once (left padding gives the same answers as one at a time)."""
+        import torch
+
+        systems = system_prompts or {}
+        with self._lock, torch.inference_mode():
+            encoded = [
+                self.adapter.prompt_inputs(s, self.processor, image, self.settings,
+                                           systems.get(s.task) or self.system_prompt(s.task))
+                for s, image in zip(samples, images, strict=True)
+            ]
+            batch = collate_left(encoded, self.processor.tokenizer.pad_token_id).to(self.device)
+            output = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                                         temperature=None, top_p=None, top_k=None)
+        new = output[:, batch["input_ids"].shape[1]:]
+        return [t.strip() for t in self.processor.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+
+def collate_left(encoded: Sequence[Any], pad_id: int) -> Any:
+    """One batch from single-prompt processor outputs: token rows padded on the left, images concatenated."""
+    import torch
+    from transformers import BatchFeature
+
+    width = max(e["input_ids"].shape[1] for e in encoded)
+
+    def pad(key: str, value: int) -> Any:
+        rows = [torch.nn.functional.pad(e[key], (width - e[key].shape[1], 0), value=value) for e in encoded]
+        return torch.cat(rows)
+
+    data = {"input_ids": pad("input_ids", pad_id), "attention_mask": pad("attention_mask", 0),
+            "mm_token_type_ids": pad("mm_token_type_ids", 0)}
+    for key in ("pixel_values", "image_grid_thw"):
+        data[key] = torch.cat([e[key] for e in encoded])
+    return BatchFeature(data)

@@ -1,0 +1,167 @@
+"""The "training text" preview: for the current image and model, the exact chat text and target the trainer uses,
+and the boxes parsed back from that target drawn over the image (dashed, in the label colour of the phrase)."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QTextEdit, QVBoxLayout, QWidget
+
+from studio.adapters.base import VisionSettings, load_image
+from studio.budget.preview import PreviewSample, load_preview
+from studio.dataset.model import Annotation
+from studio.dataset.store import Change, Project
+from studio.ui.store_signals import StoreSignals
+from studio.workers.job import Job
+
+BOX_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
+
+
+class TrainingPreview(QWidget):
+    """Shows the training text of one image; ``preview_ready`` after each (re)build."""
+
+    preview_ready = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._project: Project | None = None
+        self._signals: StoreSignals | None = None
+        self._model_id = "tiny"
+        self._settings: VisionSettings | None = None
+        self._image_id: int | None = None
+        self._job: Job | None = None
+        self._again = False
+        self.annotation: Annotation | None = None
+        self.samples: list[PreviewSample] = []
+
+        self.choice = QComboBox()
+        self.choice.currentIndexChanged.connect(self._show_sample)
+        self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumSize(160, 120)
+        self.text = QTextEdit(readOnly=True)
+        self.text.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
+        self.status = QLabel(wordWrap=True)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.picture)
+        split.addWidget(self.text)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.choice)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+        self._pending = QTimer(self, singleShot=True, interval=300)
+        self._pending.timeout.connect(self._rebuild)
+        self.status.setText("Select an image to see the text the model is trained on.")
+
+    # --- inputs -------------------------------------------------------------------------------------------
+    def set_project(self, project: Project | None) -> None:
+        self._stop_job()
+        if self._signals is not None:
+            self._signals.detach()
+            self._signals = None
+        self._project, self._image_id = project, None
+        if project is not None:
+            self._signals = StoreSignals(project, self)
+            self._signals.changed.connect(self._on_change)
+
+    def set_model(self, model_id: str, settings: VisionSettings | None = None) -> None:
+        self._model_id, self._settings = model_id, settings
+        self._rebuild()
+
+    def show_image(self, image_id: int) -> None:
+        self._image_id = image_id
+        self._rebuild()
+
+    def closeEvent(self, event) -> None:
+        self._stop_job()
+        super().closeEvent(event)
+
+    # --- work ---------------------------------------------------------------------------------------------
+    def _on_change(self, change: Change) -> None:
+        if self._image_id is not None and (not change.image_ids or self._image_id in change.image_ids):
+            self._pending.start()
+
+    def _rebuild(self) -> None:
+        if self._project is None or self._image_id is None:
+            return
+        if self._job is not None:
+            self._again = True
+            return
+        self.status.setText("Building the training text…")
+        job = Job("Training text", load_preview, self._project.folder, self._image_id, self._model_id, self._settings)
+        job.finished.connect(self._on_ready)
+        job.failed.connect(self.status.setText)
+        job.done.connect(self._on_job_done)
+        self._job = job
+        job.start()
+
+    def _on_job_done(self) -> None:
+        # The thread's quit() is queued behind this slot: retire the job once that has run.
+        QTimer.singleShot(0, self._retire_job)
+
+    def _retire_job(self) -> None:
+        if self._job is not None:
+            self._job.wait(5000)
+        self._job = None
+        if self._again:
+            self._again = False
+            self._rebuild()
+
+    def _stop_job(self) -> None:
+        self._pending.stop()
+        if self._job is not None:
+            self._again = False
+            self._job.cancel()
+            self._job.wait(30000)
+            self._job = None
+
+    def _on_ready(self, result: tuple[Annotation, list[PreviewSample]]) -> None:
+        self.annotation, self.samples = result
+        self.status.setText("" if self.samples else "This image yields no training sample yet: link phrases to "
+                                                     "boxes or add question/answer pairs.")
+        self.choice.blockSignals(True)
+        self.choice.clear()
+        for i, sample in enumerate(self.samples, 1):
+            request = sample.request if len(sample.request) <= 70 else sample.request[:69] + "…"
+            self.choice.addItem(f"{i}. {sample.task}: {request}")
+        self.choice.blockSignals(False)
+        self._show_sample(0)
+        self.preview_ready.emit()
+
+    # --- display ------------------------------------------------------------------------------------------
+    def _show_sample(self, index: int) -> None:
+        if not (0 <= index < len(self.samples)) or self.annotation is None:
+            self.text.clear()
+            self.picture.clear()
+            return
+        sample = self.samples[index]
+        problems = "".join(f"<br><i>could not read: {html.escape(p)}</i>" for p in sample.problems)
+        self.text.setHtml(
+            "<pre style='white-space: pre-wrap'>"
+            f"<span style='color:#777'>{html.escape(sample.prompt)}</span>"
+            f"<b style='color:#1f5bcc'>{html.escape(sample.target)}</b></pre>{problems}"
+        )
+        self.picture.setPixmap(self._draw(sample))
+
+    def _draw(self, sample: PreviewSample) -> QPixmap:
+        try:  # with its EXIF orientation applied: the store's sizes and boxes are in that frame
+            picture = load_image(self.annotation.image.path)
+        except OSError as exc:
+            self.status.setText(str(exc))
+            return QPixmap()
+        data = picture.tobytes()
+        image = QImage(data, picture.width, picture.height, 3 * picture.width, QImage.Format.Format_RGB888).copy()
+        pixmap = QPixmap.fromImage(image)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        labels = list(dict.fromkeys(b.label for b in sample.boxes))
+        for box in sample.boxes:
+            pen = QPen(QColor(BOX_COLOURS[labels.index(box.label) % len(BOX_COLOURS)]),
+                       max(2.0, pixmap.width() / 200), Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            x1, y1, x2, y2 = box.box
+            painter.drawRect(QRectF(x1, y1, x2 - x1, y2 - y1))
+        painter.end()
+        return pixmap.scaled(self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)

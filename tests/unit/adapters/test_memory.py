@@ -1,0 +1,44 @@
+"""The memory estimate: its documented components and how it moves with the settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.adapters import get_entry
+from studio.adapters.memory import GIB, estimate_memory, lora_params
+
+SETTINGS = {"batch": 1, "seq_len": 2048, "visual_tokens": 1024, "grad_checkpointing": True}
+
+
+def test_components_follow_the_documented_formula():
+    entry = get_entry("qwen3-vl-8b")
+    m = entry.memory
+    full = estimate_memory(entry, "full", **SETTINGS)
+    assert full.parts["weights"] == pytest.approx(2 * m.params_total)
+    assert full.trainable_params == pytest.approx(m.params_total - m.params_vision)
+    assert full.parts["logits"] == pytest.approx(2048 * 151936 * 8)
+    lora = estimate_memory(entry, "lora", **SETTINGS)
+    assert lora.trainable_params == lora_params(entry, 16)
+    # rank 16 on 36 layers of q, k, v, o, gate, up, down: about 43.6 M parameters
+    per_layer = (4096 * 2) * 2 + (4096 + 1024) * 2 + (4096 + 12288) * 3
+    assert lora.trainable_params == pytest.approx(16 * 36 * per_layer)
+    assert lora.total == pytest.approx(sum(lora.parts.values()) * 1.1 + 0.5 * GIB)
+
+
+def test_ordering_and_settings():
+    entry = get_entry("qwen2.5-vl-7b")
+    totals = {m: estimate_memory(entry, m, **SETTINGS).total for m in ("qlora4", "qlora8", "lora", "full")}
+    assert totals["qlora4"] < totals["qlora8"] < totals["lora"] < totals["full"]
+    assert 8 * GIB < totals["qlora4"] < 16 * GIB and 16 * GIB < totals["lora"] < 32 * GIB
+    base = estimate_memory(entry, "lora", **SETTINGS).total
+    assert estimate_memory(entry, "lora", **{**SETTINGS, "grad_checkpointing": False}).total > base
+    assert estimate_memory(entry, "lora", **{**SETTINGS, "batch": 4}).total > base
+    assert estimate_memory(entry, "lora", **SETTINGS, train_vision=True).total > base
+
+
+def test_lora_refused_for_nvila_and_unknown_methods():
+    with pytest.raises(ValueError, match="LoRA is not supported"):
+        estimate_memory(get_entry("nvila-lite-2b"), "lora", **SETTINGS)
+    assert estimate_memory(get_entry("nvila-lite-2b"), "full", **SETTINGS).total > 0
+    with pytest.raises(ValueError, match="unknown training method"):
+        estimate_memory(get_entry("tiny"), "dpo", **SETTINGS)

@@ -1,0 +1,67 @@
+"""The token budget: exact for the tiny model (equal to the trainer's sequence), estimates flagged, advice."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from studio.adapters import get_adapter, samples_from_annotation
+from studio.budget.budget import compute_budget, project_annotations, text_table
+from studio.budget.text import estimate_counter, estimate_tokens, text_counter
+from studio.dataset.sample import create_sample_project
+
+
+@pytest.fixture(scope="module")
+def sample_project(tmp_path_factory):
+    with create_sample_project(tmp_path_factory.mktemp("budget") / "sample", count=12) as project:
+        yield project
+
+
+@pytest.fixture(scope="module")
+def tiny_counter():
+    return text_counter(get_adapter("tiny"))
+
+
+def test_tiny_budget_equals_the_trainers_sequence_lengths(sample_project, tiny_counter):
+    adapter = get_adapter("tiny")
+    processor = adapter.load_processor()
+    annotations = project_annotations(sample_project)
+    assert tiny_counter.exact
+    budget = compute_budget(adapter, text_table(adapter, tiny_counter, annotations), adapter.settings(), 4096)
+    for annotation, total in zip(annotations[:4], budget.totals[:4], strict=True):
+        lengths = [len(adapter.supervised_example(s, processor)["input_ids"])
+                   for s in samples_from_annotation(annotation)]
+        assert max(lengths) == total
+
+
+def test_summary_flags_estimates_and_counts_over_budget(sample_project, tiny_counter):
+    annotations = project_annotations(sample_project)
+    adapter = get_adapter("qwen3-vl-8b")
+    table = text_table(adapter, text_counter(adapter), annotations)
+    budget = compute_budget(adapter, table, adapter.settings(), 2048)
+    summary = budget.summary()
+    assert summary["text_counts"] == "estimate" and summary["over_budget"] == 0 and summary["images"] == 12
+    assert summary["samples"] == int(table.samples.sum()) > 12
+    tight = compute_budget(adapter, table, adapter.settings(), int(np.median(budget.totals)))
+    assert 0 < len(tight.over) < 12
+    found = re.search(r"max pixels to ([\d,]+)", tight.advice[1])
+    assert found, tight.advice
+    fitting = int(found.group(1).replace(",", ""))
+    assert len(compute_budget(adapter, table, adapter.settings(max_pixels=fitting), tight.max_seq_len).over) == 0
+
+
+def test_tiled_models_advise_fewer_tiles(sample_project):
+    adapter = get_adapter("internvl3.5-8b")
+    table = text_table(adapter, estimate_counter(), project_annotations(sample_project))
+    budget = compute_budget(adapter, table, adapter.settings(), 2048)
+    assert len(budget.over) > 0 and "Lower max tiles to" in budget.advice[1]
+
+
+def test_estimate_is_close_to_the_tiny_tokenizer_and_never_far_below(tiny_counter):
+    texts = ['[{"bbox_2d": [12, 345, 999, 1000], "label": "red circle"}]',
+             "Locate every phrase of this caption in the image: a red circle left of a blue square"]
+    for text in texts:
+        exact = tiny_counter.count(text)
+        assert exact * 0.8 <= estimate_tokens(text) <= exact * 2.5, text

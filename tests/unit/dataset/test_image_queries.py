@@ -1,0 +1,62 @@
+"""Image filters and project-wide summaries used by the Annotate mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.dataset.queries import (
+    ImageFilter,
+    box_ids_with_label,
+    filter_images,
+    frequent_questions,
+    label_box_counts,
+)
+from studio.dataset.store import NewImage
+
+
+@pytest.fixture
+def filled(project):
+    ids = project.add_images([NewImage(f"/data/{i}.jpg", 10, 10) for i in range(5)])
+    dog, cat = project.ensure_label("dog").id, project.ensure_label("cat").id
+    project.add_box(ids[0], dog, 0, 0, 1, 1)
+    project.add_box(ids[1], cat, 0, 0, 1, 1)
+    project.set_caption(ids[2], "A red 100% cotton_shirt")
+    project.add_vqa(ids[3], "What is red?", "The Ball")
+    project.set_caption(ids[4], "")
+    project.set_status(ids[1], "done")
+    return ids, dog, cat
+
+
+def test_unannotated_means_no_box_caption_or_vqa(project, filled):
+    ids, _, _ = filled
+    assert filter_images(project, ImageFilter(unannotated=True)) == [ids[4]]
+
+
+def test_has_label_and_status(project, filled):
+    ids, _, _ = filled
+    assert filter_images(project, ImageFilter(label="dog")) == [ids[0]]
+    assert filter_images(project, ImageFilter(label="cat", status="done")) == [ids[1]]
+    assert filter_images(project, ImageFilter(label="dog", status="done")) == []
+    assert filter_images(project, ImageFilter()) == ids
+    with pytest.raises(ValueError, match="unknown status"):
+        filter_images(project, ImageFilter(status="finished"))
+
+
+def test_text_search_in_captions_questions_and_answers(project, filled):
+    ids, _, _ = filled
+    assert filter_images(project, ImageFilter(text="RED")) == [ids[2], ids[3]]
+    assert filter_images(project, ImageFilter(text="the ball")) == [ids[3]]
+    assert filter_images(project, ImageFilter(text="100%")) == [ids[2]]  # LIKE wildcards are literal
+    assert filter_images(project, ImageFilter(text="n_s")) == [ids[2]]
+    assert filter_images(project, ImageFilter(text="1_0")) == []
+
+
+def test_frequent_questions_and_counts(project, filled):
+    ids, dog, cat = filled
+    project.add_vqa(ids[0], "What is red?", "")
+    project.add_vqa(ids[0], "Any cats?", "")
+    assert frequent_questions(project) == ["What is red?", "Any cats?"]
+    assert label_box_counts(project) == {dog: 1, cat: 1}
+    assert label_box_counts(project, ids[0]) == {dog: 1}
+    assert box_ids_with_label(project, cat) == [b.id for b in project.boxes(ids[1])]
+    assert ImageFilter().is_empty and not ImageFilter(text="x").is_empty

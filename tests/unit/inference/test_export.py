@@ -1,0 +1,94 @@
+"""Exported adapters reload with peft onto the base model with identical outputs; merged exports load with the
+family's transformers class."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from studio.adapters import get_adapter
+from studio.inference.export import export_model
+from studio.inference.loading import load_checkpoint
+from studio.inference.predictor import Predictor
+from tests.unit.inference.conftest import SYSTEM, add_run
+
+
+def forward_logits(model, inputs):
+    with torch.no_grad():
+        return model(**inputs).logits
+
+
+@pytest.fixture
+def inputs(shapes_png):
+    from studio.adapters import Sample, load_image
+
+    adapter = get_adapter("tiny")
+    processor = adapter.load_processor()
+    sample = Sample(0, str(shapes_png), 240, 160, "grounding", "Locate the red circle.")
+    return adapter.prompt_inputs(sample, processor, load_image(shapes_png), system_prompt=SYSTEM["grounding"])
+
+
+def test_adapter_export_reloads_with_peft_identically(project, tiny_checkpoints, tmp_path, inputs):
+    from peft import PeftModel
+
+    add_run(project, "lora run", tiny_checkpoints["lora"])
+    report = export_model(project, "lora run", tmp_path / "out")
+    out = tmp_path / "out"
+    assert report["kind"] == "adapter"
+    for name in ("adapter_config.json", "adapter_model.safetensors", "chat_template.jinja", "tokenizer.json",
+                 "processor_config.json", "vlm_studio.json", "system_prompt_grounding.txt", "SERVE.md"):
+        assert (out / name).is_file(), name
+    assert (out / "system_prompt_grounding.txt").read_text().strip() == SYSTEM["grounding"]
+    meta = json.loads((out / "vlm_studio.json").read_text())
+    assert meta["run"] == "lora run" and meta["export"] == "adapter"
+    assert "--enable-lora --lora-modules lora-run=" in report["vllm_command"]
+    assert report["example_request"]["messages"][0] == {"role": "system", "content": SYSTEM["grounding"]}
+    reloaded = PeftModel.from_pretrained(get_adapter("tiny").load_model(), out).eval()
+    original = load_checkpoint(tiny_checkpoints["lora"]).model
+    assert torch.equal(forward_logits(reloaded, inputs), forward_logits(original, inputs))
+    base = forward_logits(get_adapter("tiny").load_model(), inputs)
+    assert not torch.allclose(base, forward_logits(reloaded, inputs))  # the adapter does change the output
+    with pytest.raises(ValueError, match="not empty"):
+        export_model(project, "lora run", out)
+
+
+def test_merged_export_loads_with_the_family_class(project, tiny_checkpoints, tmp_path, inputs):
+    from transformers import AutoProcessor, Qwen3VLForConditionalGeneration
+
+    add_run(project, "lora", tiny_checkpoints["lora"])
+    report = export_model(project, "lora", tmp_path / "merged", merged=True)
+    assert report["kind"] == "merged" and report["vllm_command"].startswith(f"vllm serve {tmp_path / 'merged'}")
+    merged = Qwen3VLForConditionalGeneration.from_pretrained(tmp_path / "merged").eval()
+    AutoProcessor.from_pretrained(tmp_path / "merged")
+    original = load_checkpoint(tiny_checkpoints["lora"]).model
+    assert torch.allclose(forward_logits(merged, inputs), forward_logits(original, inputs), atol=1e-4)
+    exported = Predictor.from_checkpoint(tmp_path / "merged")  # the metadata makes it a checkpoint again
+    assert exported.system_prompt("vqa") == SYSTEM["vqa"]
+
+
+def test_cli_export_model_and_suggest(project, tiny_checkpoints, tmp_path, shapes_png):
+    import subprocess
+    import sys
+
+    from studio.dataset.importer import import_images
+
+    add_run(project, "r1", tiny_checkpoints["lora"])
+    import_images(project, [str(shapes_png)])
+    project.ensure_label("red circle")
+    folder = str(project.folder)
+    project.close()
+
+    def vlm(*args):
+        return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True, timeout=180)
+
+    result = vlm("export-model", folder, "--run", "r1", str(tmp_path / "exp"))
+    assert result.returncode == 0, result.stderr
+    assert "vllm serve" in result.stdout and "--lora-modules r1=" in result.stdout
+    assert '"role": "system"' in result.stdout
+    result = vlm("suggest", folder, "--run", "r1", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["prompts"] == 1
+    result = vlm("accept-suggestions", folder, "--reject", "--json")
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,96 @@
+"""Evaluating a run on the sample project's val split, the stored summary, and the CLI twins."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from studio.dataset.sample import create_sample_project
+from studio.dataset.store import Project
+from studio.evaluation.run_eval import evaluate_run, load_details, project_samples, score_answers
+from studio.inference.predictor import Predictor
+from studio.inference.runs import find_run
+from tests.unit.inference.conftest import add_run
+
+
+@pytest.fixture
+def sample_project(tmp_path, tiny_checkpoints):
+    with create_sample_project(tmp_path / "sample", count=12) as project:
+        project.set_split([i.id for i in project.images()][:3], "val", pinned=True)
+        add_run(project, "lora-run", tiny_checkpoints["lora"])
+        add_run(project, "full-run", tiny_checkpoints["full"])
+        yield project
+
+
+def vlm(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True, timeout=180)
+
+
+def test_true_answers_score_perfectly_and_wrong_ones_do_not(sample_project, tiny_checkpoints):
+    predictor = Predictor.from_checkpoint(tiny_checkpoints["full"])
+    samples = project_samples(sample_project, "val")
+    assert {s.task for s in samples} == {"grounding", "vqa"}
+    truth = [predictor.adapter.answer_text(s, predictor.settings) for s in samples]
+    metrics, results = score_answers(predictor, samples, truth)
+    g, v = metrics["grounding"], metrics["vqa"]
+    assert g["mAP"] > 0.6 and g["AP50"] == pytest.approx(1.0) and g["f1@0.5"] == pytest.approx(1.0)
+    assert g["unparseable_rate"] == 0 and v["exact_match"] == 1.0 and all(r.score == 1.0 for r in results)
+    wrong = ["no idea" for _ in samples]
+    metrics, _ = score_answers(predictor, samples, wrong)
+    assert metrics["grounding"]["unparseable_rate"] == 1.0 and metrics["grounding"]["AP50"] == 0.0
+    assert metrics["vqa"]["exact_match"] == 0.0
+
+
+def test_evaluate_run_stores_the_summary_and_details(sample_project):
+    steps = []
+    summary = evaluate_run(sample_project, "lora-run", max_new_tokens=16, batch_size=4,
+                           progress=lambda d, t, m: steps.append((d, t)))
+    assert steps[-1][0] == steps[-1][1] == summary["samples"] > 0
+    run = find_run(sample_project, "lora-run")
+    assert run.summary["evaluation"]["val"] == summary
+    assert summary["grounding"]["count"] > 0 and summary["vqa"]["count"] == 3 * summary["images"]
+    details = load_details(run.folder, summary)
+    assert len(details) == summary["samples"]
+    assert [d.score for d in details] == sorted(d.score for d in details)
+
+
+def test_cli_eval_predict_and_eval_boxes(sample_project, tmp_path):
+    folder = str(sample_project.folder)
+    sample_project.close()
+    result = vlm("eval", folder, "--run", "full-run", "--limit", "4", "--max-new-tokens", "8", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["samples"] == 4
+    with Project.open(folder, read_only=True) as project:
+        assert find_run(project, "full-run").summary["evaluation"]["val"]["samples"] == 4
+        image = project.images()[0].path
+    result = vlm("predict", folder, image, "--run", "lora-run", "--prompt", "Locate the red circle.",
+                 "--max-new-tokens", "6", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["new_tokens"] == 6 and answer["model_id"] == "tiny"
+    result = vlm("predict", image, "--model", "tiny", "--prompt", "Hi", "--max-new-tokens", "3")
+    assert result.returncode == 0, result.stderr
+    assert "tokens" in result.stdout
+    result = vlm("eval", folder, "--run", "missing")
+    assert result.returncode == 2 and "no run 'missing'" in result.stderr
+
+
+def test_cli_eval_boxes(tmp_path):
+    gt = {"images": [{"id": 1}, {"id": 2}], "categories": [{"id": 1, "name": "cat"}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100}]}
+    det = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9},
+           {"image_id": 2, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.95}]
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "det.json").write_text(json.dumps(det))
+    result = vlm("eval-boxes", "--gt", str(tmp_path / "gt.json"), "--pred", str(tmp_path / "det.json"), "--json")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    assert scores["AP50"] == pytest.approx(0.5 * 51 / 101 + 0.5 * 50 / 101, abs=0.01)
+    text = vlm("eval-boxes", "--gt", str(tmp_path / "gt.json"), "--pred", str(tmp_path / "det.json"))
+    assert "mAP@[.5:.95]" in text.stdout
+    missing = vlm("eval-boxes", "--gt", str(tmp_path / "nope.json"), "--pred", str(tmp_path / "det.json"))
+    assert missing.returncode == 2 and "nope.json: cannot read" in missing.stderr
