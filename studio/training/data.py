@@ -153,10 +153,19 @@ class ExampleSource:
         self.settings = vision_settings(adapter, config)
         self.prompts = config.resolved_system_prompts()
         self.augmentation = augmentation and config.augment.active
+        self._last_image: tuple[str, Any] = ("", None)  # samples of one image come together
+
+    def __len__(self) -> int:
+        return len(self.data.samples)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.example(index)
 
     def example(self, index: int, epoch: int = 0) -> dict[str, Any]:
         sample = self.data.samples[index]
-        image = load_image(sample.image_path)
+        if self._last_image[0] != sample.image_path:
+            self._last_image = (sample.image_path, load_image(sample.image_path))
+        image = self._last_image[1]
         if self.augmentation:
             rng = random.Random(f"{self.config.seed}/aug/{epoch}/{index}")
             image, sample = augment(image, sample, self.data.image_boxes.get(sample.image_id, []),

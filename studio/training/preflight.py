@@ -40,8 +40,7 @@ def check_settings(adapter: Any, config: WorkflowConfig, device: str) -> Preflig
         report.errors.append(f"weights not found: {exc}")
     if config.mode == "full" and adapter.entry.params_b > 3:
         report.warnings.append(
-            f"full fine-tuning of a {adapter.entry.params_b:g} B model needs several large GPUs; "
-            "LoRA or QLoRA fit one"
+            f"full fine-tuning of a {adapter.entry.params_b:g} B model needs several large GPUs; LoRA or QLoRA fit one"
         )
     return report
 
@@ -62,37 +61,36 @@ def check_token_budget(
         )
 
 
-def check_memory(report: Preflight, adapter: Any, config: WorkflowConfig, device: str, longest: int) -> None:
-    """Estimate the peak training memory and compare it with the GPU's (CPU runs are not estimated)."""
-    trainable, total = _parameter_estimate(adapter, config)
-    bytes_weights = total * (4 if config.mode == "full" else 2 if config.mode == "lora" else 1)
-    optimizer_state = trainable * 12  # gradient + two AdamW moments in fp32
-    entry = adapter.entry.memory
-    per_token = 2 * (7 * entry.hidden_size + 4 * max(entry.intermediate_size, entry.hidden_size))
-    layers_kept = 1 if config.grad_checkpointing else entry.num_layers
-    activations = config.batch_size * longest * per_token * layers_kept
-    logits = config.batch_size * longest * entry.vocab_size * 8
-    estimate = (bytes_weights + optimizer_state + activations + logits) * 1.1
-    report.facts["memory_estimate_bytes"] = int(estimate)
-    report.facts["trainable_parameters_estimate"] = int(trainable)
+def check_memory(
+    report: Preflight, adapter: Any, config: WorkflowConfig, device: str, longest: int, visual_tokens: int
+) -> None:
+    """The peak training memory estimate (studio.adapters.memory) against the GPU's free memory."""
+    from studio.adapters.memory import estimate_memory
+
+    try:
+        estimate = estimate_memory(
+            adapter.entry,
+            config.mode,
+            batch=config.batch_size,
+            seq_len=longest,
+            visual_tokens=visual_tokens,
+            grad_checkpointing=config.grad_checkpointing,
+            lora_rank=config.lora_r,
+            train_vision=config.train_vision,
+        )
+    except ValueError as exc:
+        report.errors.append(str(exc))
+        return
+    report.facts["memory_estimate_bytes"] = int(estimate.total)
+    report.facts["trainable_parameters_estimate"] = int(estimate.trainable_params)
     if device.startswith("cuda"):
         import torch
 
         index = torch.device(device).index or 0
         free, capacity = torch.cuda.mem_get_info(index)
         report.facts["device_memory_bytes"] = int(capacity)
-        if estimate > free:
+        if estimate.total > free:
             report.errors.append(
-                f"estimated {estimate / 2**30:.1f} GiB exceeds the {free / 2**30:.1f} GiB free on {device}: "
+                f"estimated {estimate.total_gib:.1f} GiB exceeds the {free / 2**30:.1f} GiB free on {device}: "
                 "lower max pixels or batch size, turn on gradient checkpointing, or use QLoRA 4-bit"
             )
-
-
-def _parameter_estimate(adapter: Any, config: WorkflowConfig) -> tuple[float, float]:
-    m = adapter.entry.memory
-    total = m.params_total
-    if config.mode == "full":
-        return (total if config.train_vision else total - m.params_vision), total
-    kv = m.num_kv_heads * m.head_dim or m.hidden_size
-    per_layer = config.lora_r * ((m.hidden_size * 2) * 2 + (m.hidden_size + kv) * 2 + (m.hidden_size + m.intermediate_size) * 3)
-    return per_layer * m.num_layers, total
