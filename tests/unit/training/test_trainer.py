@@ -100,5 +100,5 @@ def test_qlora_without_a_gpu_says_what_to_do(small_project):
     config = get_workflow(small_project, "quick").config
     config.mode = "qlora4"
     save_workflow(small_project, "q", config)
-    with pytest.raises(TrainingError, match="CUDA GPU|bitsandbytes"):
+    with pytest.raises(TrainingError, match=r"CUDA GPU|bitsandbytes"):
         _run(small_project, "q")
