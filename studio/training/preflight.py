@@ -94,3 +94,43 @@ def check_memory(
                 f"estimated {estimate.total_gib:.1f} GiB exceeds the {free / 2**30:.1f} GiB free on {device}: "
                 "lower max pixels or batch size, turn on gradient checkpointing, or use QLoRA 4-bit"
             )
+
+
+@dataclass
+class DataCheck:
+    """The data side of a run: the split samples, their token lengths, and the checks on them."""
+
+    report: Preflight
+    train: Any  # SplitData
+    val: Any
+    lengths: list[int]
+    val_lengths: list[int]
+
+
+def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfig, device: str,
+               report: Preflight | None = None) -> DataCheck:
+    """Samples of the workflow's splits, the token budget per sample and the memory estimate."""
+    from pathlib import Path
+
+    from studio.training.data import split_data, token_lengths, vision_settings
+
+    report = report or Preflight()
+    train = split_data(project, config.train_split, config)
+    val = split_data(project, config.val_split, config)
+    if not train.samples:
+        report.errors.append(
+            f"the {config.train_split!r} split has no annotated samples; annotate images and assign them to "
+            f"{config.train_split!r} (or change the workflow's split)"
+        )
+        return DataCheck(report, train, val, [], [])
+    lengths = token_lengths(adapter, processor, train.samples, config)
+    val_lengths = token_lengths(adapter, processor, val.samples, config)
+    for data, lens in ((train, lengths), (val, val_lengths)):
+        names = [f"{Path(s.image_path).name} ({s.task})" for s in data.samples]
+        check_token_budget(report, config, names, lens, data.split)
+    report.facts["train_samples"] = len(train.samples)
+    report.facts["val_samples"] = len(val.samples)
+    settings = vision_settings(adapter, config)
+    visual = max(adapter.visual_tokens(s.width, s.height, settings) for s in train.samples)
+    check_memory(report, adapter, config, device, max(lengths), visual)
+    return DataCheck(report, train, val, lengths, val_lengths)

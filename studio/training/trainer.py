@@ -25,10 +25,10 @@ from studio.training import checkpoints as ckpt
 from studio.training import runs
 from studio.training.batching import collate, rope_index_for, to_device
 from studio.training.config import WorkflowConfig
-from studio.training.data import ExampleSource, batch_plan, snapshot, split_data, token_lengths, vision_settings
+from studio.training.data import ExampleSource, batch_plan, snapshot, vision_settings
 from studio.training.device import cpu_cores, default_threads, memory_in_use, pick_device, resolve_precision
 from studio.training.model_setup import load_for_training, parameter_counts
-from studio.training.preflight import Preflight, check_memory, check_settings, check_token_budget
+from studio.training.preflight import Preflight, check_data, check_settings
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
 from studio.training.vision_cache import VisionCache, accepts_encoder_outputs
 from studio.training.workflows import get_workflow
@@ -130,20 +130,8 @@ class _Session:
         self._refuse(report)
         settings = vision_settings(adapter, config)
         processor = adapter.load_processor(settings, folder=config.model_folder or None)
-        train_data = split_data(self.project, config.train_split, config)
-        val_data = split_data(self.project, config.val_split, config)
-        if not train_data.samples:
-            raise TrainingError(
-                f"the {config.train_split!r} split has no annotated samples; annotate images and assign them "
-                f"to {config.train_split!r} (or change the workflow's split)"
-            )
-        lengths = token_lengths(adapter, processor, train_data.samples, config)
-        val_lengths = token_lengths(adapter, processor, val_data.samples, config)
-        for data, lens in ((train_data, lengths), (val_data, val_lengths)):
-            names = [f"{Path(s.image_path).name} ({s.task})" for s in data.samples]
-            check_token_budget(report, config, names, lens, data.split)
-        visual = max(adapter.visual_tokens(s.width, s.height, settings) for s in train_data.samples)
-        check_memory(report, adapter, config, device, max(lengths), visual)
+        data = check_data(self.project, adapter, processor, config, device, report)
+        train_data, val_data, lengths, val_lengths = data.train, data.val, data.lengths, data.val_lengths
         self._refuse(report)
 
         if resume_run is None:

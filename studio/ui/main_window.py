@@ -221,7 +221,23 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ modes and images
     def set_mode(self, key: str) -> None:
         self.mode_actions[key].setChecked(True)
+        if key == "train" and self.project is not None and isinstance(self.mode_pages["train"], EmptyPage):
+            from studio.ui.train import TrainPage  # built on first use: pyqtgraph takes a while to import
+
+            self._replace_train_page(TrainPage(self.project))
         self.pages.setCurrentWidget(self.mode_pages[key])
+
+    def _replace_train_page(self, page: QWidget) -> None:
+        old = self.mode_pages["train"]
+        if hasattr(old, "shutdown"):
+            old.shutdown()  # a running training stops with a checkpoint
+        showing = self.pages.currentWidget() is old
+        self.pages.addWidget(page)
+        self.mode_pages["train"] = page
+        if showing:
+            self.pages.setCurrentWidget(page)
+        self.pages.removeWidget(old)
+        old.deleteLater()
 
     def current_mode(self) -> str:
         return next(k for k, page in self.mode_pages.items() if page is self.pages.currentWidget())
@@ -262,6 +278,8 @@ class MainWindow(QMainWindow):
         if self._store_signals is not None:
             self._store_signals.detach()
             self._store_signals = None
+        if not isinstance(self.mode_pages["train"], EmptyPage):
+            self._replace_train_page(EmptyPage("Training", "Open a project to train a model on it."))
         if self.project is not None:
             self.project.close()
         self.project = project
