@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -61,10 +62,11 @@ def _train(args: argparse.Namespace) -> int:
     from studio.training.trainer import RunConfig, TrainingError, train
     from studio.training.workflows import DEFAULT_NAME, ensure_default_workflow
 
-    with Project.open(args.project) as project:
-        runs.mark_interrupted(project)
-        if args.workflow == DEFAULT_NAME and not args.resume:
-            ensure_default_workflow(project)
+    if int(os.environ.get("RANK", "0")) == 0:  # under several processes only the first keeps records
+        with Project.open(args.project) as project:
+            runs.mark_interrupted(project)
+            if args.workflow == DEFAULT_NAME and not args.resume:
+                ensure_default_workflow(project)
     as_json = args.json_progress
 
     def on_progress(event) -> None:
@@ -88,8 +90,8 @@ def _train(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     done = {"run": result.run_name, "status": result.status, "steps": result.steps, "summary": result.summary}
     emit(done, as_json=False, text=json.dumps({"event": "result", **done}) if as_json else
-         f"run {result.run_name} {result.status} after {result.steps} steps; best {result.summary['best_checkpoint']}"
-         f" (val loss {result.summary['best_val_loss']})")
+         f"run {result.run_name} {result.status} after {result.steps} steps; best "
+         f"{result.summary.get('best_checkpoint')} (val loss {result.summary.get('best_val_loss')})")
     return 0
 
 

@@ -27,6 +27,7 @@ from studio.training.batching import collate, rope_index_for, to_device
 from studio.training.config import WorkflowConfig
 from studio.training.data import ExampleSource, batch_plan, snapshot, vision_settings
 from studio.training.device import cpu_cores, default_threads, memory_in_use, pick_device, resolve_precision
+from studio.training.distributed import Distributed
 from studio.training.model_setup import load_for_training, parameter_counts
 from studio.training.preflight import Preflight, check_data, check_settings
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
@@ -92,7 +93,11 @@ def train(
     cancel: CancelToken | None = None,
 ) -> TrainResult:
     """Run (or resume) a training run; returns when it finished or was stopped. Raises `TrainingError`."""
-    with Project.open(run_config.project_folder) as project:
+    try:
+        rank = Distributed.from_env().rank
+    except RuntimeError as exc:
+        raise TrainingError(str(exc)) from None
+    with Project.open(run_config.project_folder, read_only=rank != 0) as project:  # rank 0 writes the records
         return _Session(project, run_config, on_progress or (lambda event: None), cancel or CancelToken()).run()
 
 
@@ -104,6 +109,8 @@ class _Session:
         self.pending_metrics: list[tuple[int, str, float]] = []
         self.last_flush = time.monotonic()
         self.writer: Any = None
+        self.dist = Distributed()
+        self.run_record: Any = None
 
     # --- set-up -------------------------------------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -123,7 +130,9 @@ class _Session:
             config, workflow_id = workflow.config, workflow.id
         self.config = config
         adapter = get_adapter(config.model_id)
-        device = pick_device(config.device)
+        self.dist = Distributed.from_env()
+        device = self.dist.device(pick_device(config.device))
+        self.dist.setup(device)
         precision = resolve_precision(config.precision, device)
         torch.set_num_threads(config.threads or default_threads())
         report = check_settings(adapter, config, device)
@@ -134,7 +143,9 @@ class _Session:
         train_data, val_data, lengths, val_lengths = data.train, data.val, data.lengths, data.val_lengths
         self._refuse(report)
 
-        if resume_run is None:
+        if resume_run is None and not self.dist.main:
+            resume_from = None  # rank 0 keeps the records
+        elif resume_run is None:
             name = self.rc.run_name or runs.new_run_name(self.project, self.rc.workflow)
             record = {
                 "model_id": config.model_id,
@@ -164,7 +175,10 @@ class _Session:
         )
         self.setup = (adapter, processor, settings, device, precision)
         self.model = model
-        return self._train(train_data, val_data, lengths, val_lengths, resume_from)
+        try:
+            return self._train(train_data, val_data, lengths, val_lengths, resume_from)
+        finally:
+            self.dist.teardown()
 
     def _refuse(self, report: Preflight) -> None:
         for warning in report.warnings:
@@ -179,7 +193,11 @@ class _Session:
         adapter, processor, settings, device, precision = self.setup
         config, model = self.config, self.model
         batches_per_epoch = math.ceil(len(lengths) / config.batch_size)
-        steps_per_epoch = math.ceil(batches_per_epoch / config.grad_accum)
+        per_step = config.grad_accum * self.dist.world  # batches one optimizer step takes, all processes
+        if self.dist.active:  # every process needs its batches in every step: an incomplete tail is left out
+            steps_per_epoch = max(1, batches_per_epoch // per_step)
+        else:
+            steps_per_epoch = math.ceil(batches_per_epoch / per_step)
         total_steps = max(1, math.ceil(config.epochs * steps_per_epoch))
         if self.rc.max_steps is not None:
             total_steps = min(total_steps, self.rc.max_steps)
@@ -192,15 +210,18 @@ class _Session:
             state.update(ckpt.load_trainer_state(resume_from, optimizer, scheduler, scaler))
             self.log(f"resumed from {resume_from.name}")
         run = self.run_record
-        runs.set_status(self.project, run, "running")
-        self._open_tensorboard(run.folder)
+        if self.dist.main:
+            runs.set_status(self.project, run, "running")
+            self._open_tensorboard(run.folder)
+        core = model  # the model itself; ``model`` becomes the DDP wrapper under several processes
+        model = self.dist.wrap(model, device)
 
-        use_cache = config.vision_frozen and not config.augment.active and accepts_encoder_outputs(model)
-        positions = rope_index_for(model)
+        use_cache = config.vision_frozen and not config.augment.active and accepts_encoder_outputs(core)
+        positions = rope_index_for(core)
         pad_id = processor.tokenizer.pad_token_id
         source = ExampleSource(adapter, processor, train_data, config, augmentation=True)
         val_source = ExampleSource(adapter, processor, val_data, config, augmentation=False)
-        cache = VisionCache(model) if use_cache else None
+        cache = VisionCache(core) if use_cache else None
         if cache is not None:
             train_examples = self._prepare_cached(source, cache, "train")
             val_examples = self._prepare_cached(val_source, cache, "validation")
@@ -210,7 +231,7 @@ class _Session:
             "vision": asdict(settings),
             "system_prompts": config.resolved_system_prompts(),
             "workflow": self.rc.workflow,
-            "run": run.name,
+            "run": run.name if run is not None else "",
         }
 
         def make_batch(indices: list[int], epoch: int, examples_of=None, src=source) -> dict[str, Any]:
@@ -229,9 +250,9 @@ class _Session:
         )
 
         def validation_loss() -> float | None:
-            if not val_lengths:
+            if not val_lengths or not self.dist.main:
                 return None
-            model.eval()
+            core.eval()
             order = sorted(range(len(val_lengths)), key=lambda i: val_lengths[i])
             total_loss, total_tokens = 0.0, 0
             with torch.no_grad():
@@ -239,11 +260,11 @@ class _Session:
                     chunk = order[start : start + config.batch_size]
                     batch = make_batch(chunk, 0, val_examples if cache else None, val_source)
                     with autocast:
-                        loss = model(**batch).loss
+                        loss = core(**batch).loss
                     tokens = int((batch["labels"][:, 1:] != -100).sum())
                     total_loss += float(loss) * tokens
                     total_tokens += tokens
-            model.train()
+            core.train()
             return total_loss / max(1, total_tokens)
 
         step = state["step"]
@@ -262,9 +283,10 @@ class _Session:
             while step < total_steps:
                 epoch = step // steps_per_epoch
                 plan = batch_plan(lengths, config.batch_size, config.seed, epoch)
-                first = (step % steps_per_epoch) * config.grad_accum
-                for chunk_start in range(first, len(plan), config.grad_accum):
-                    micro = plan[chunk_start : chunk_start + config.grad_accum]
+                first = (step % steps_per_epoch) * per_step
+                for chunk_start in range(first, steps_per_epoch * per_step, per_step):
+                    chunk = plan[chunk_start : chunk_start + per_step]
+                    micro = chunk[self.dist.rank :: self.dist.world]
                     loss_value = 0.0
                     for indices in micro:
                         batch = make_batch(indices, epoch, train_examples if cache else None)
@@ -299,7 +321,7 @@ class _Session:
                     optimizer.zero_grad(set_to_none=True)
                     step += 1
                     state["step"] = step
-                    state["samples"] += sum(len(b) for b in micro)
+                    state["samples"] += sum(len(b) for b in chunk)
                     now = time.monotonic()
                     state["seconds"] = now - started
                     window.append((now, state["samples"]))
@@ -330,14 +352,17 @@ class _Session:
                             self.emit(
                                 TrainingEvent("eval", step, total_steps, step / steps_per_epoch, {"val_loss": val_loss})
                             )
-                    stopping = self.cancel.cancelled and not last
+                    self.dist.barrier()  # the others wait while rank 0 validates
+                    stopping = self.dist.cancelled(self.cancel.cancelled, device) and not last
                     if (
                         last
                         or stopping
                         or (config.save_every and step % config.save_every == 0)
                         or (not config.save_every and end_of_epoch)
                     ):
-                        self._save(step, state, val_loss, meta, optimizer, scheduler, scaler, total_steps)
+                        if self.dist.main:
+                            self._save(step, state, val_loss, meta, optimizer, scheduler, scaler, total_steps)
+                        self.dist.barrier()
                     if stopping:
                         return self._finish("stopped", state, step)
                     if last:
@@ -444,6 +469,8 @@ class _Session:
 
     def _finish(self, status: str, state: dict[str, Any], step: int) -> TrainResult:
         state["step"] = step
+        if not self.dist.main:
+            return TrainResult("", status, step, {})
         summary = self._summary(state)
         summary["samples_per_s"] = round(state["samples"] / max(1e-9, state["seconds"]), 2)
         runs.set_status(self.project, self.run_record, status, summary)
@@ -465,7 +492,9 @@ class _Session:
         self.flush()
 
     def flush(self, force: bool = False) -> None:
-        if self.pending_metrics and (force or time.monotonic() - self.last_flush > 2.0):
+        if not self.dist.main:
+            self.pending_metrics = []
+        elif self.pending_metrics and (force or time.monotonic() - self.last_flush > 2.0):
             runs.add_metrics(self.project, self.run_record, self.pending_metrics)
             self.pending_metrics = []
             self.last_flush = time.monotonic()

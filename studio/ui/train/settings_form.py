@@ -96,6 +96,7 @@ class WorkflowForm(QWidget):
         for title, rows in GROUPS:
             box = QGroupBox(title)
             form = QFormLayout(box)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             for key, label, kind, options in rows:
                 editor = self._editor(key, kind, options)
                 self.editors[key] = (kind, editor)
@@ -123,6 +124,8 @@ class WorkflowForm(QWidget):
             choices = options or [(f"{e.name}", e.id) for e in load_catalog().values() if e.available]
             for text, value in choices:
                 editor.addItem(text, value)
+            editor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            editor.setMinimumContentsLength(10)
             editor.currentIndexChanged.connect(self.changed)
         elif kind == "prompt":
             editor = QPlainTextEdit()
@@ -134,6 +137,7 @@ class WorkflowForm(QWidget):
             editor.setPlaceholderText(options or "")
             editor.textChanged.connect(self.changed)
         editor.setObjectName(f"field_{key}")
+        editor.setToolTip(f"workflow setting {key}")
         return editor
 
     def set_config(self, config: WorkflowConfig) -> None:
