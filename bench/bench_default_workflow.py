@@ -45,16 +45,19 @@ def main() -> int:
     parser.add_argument("--folder", type=Path, default=None, help="project folder (default: a new temporary one)")
     parser.add_argument("--epochs", type=float, default=None, help="override the default workflow's epochs")
     parser.add_argument("--threads", type=int, default=None, help="override the torch threads")
+    parser.add_argument("--lr", type=float, default=None, help="override the learning rate")
+    parser.add_argument("--no-before", action="store_true", help="skip evaluating the starting checkpoint")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="vlm-default-")) / "sample"
     project = Project.open(folder) if (folder / "project.vlmstudio.sqlite").exists() else create_sample_project(folder)
     config = ensure_default_workflow(project).config
-    if args.epochs is not None or args.threads is not None:
-        config.epochs = args.epochs or config.epochs
-        config.threads = args.threads if args.threads is not None else config.threads
-        save_workflow(project, DEFAULT_NAME, config)
-    before = base_metrics(project)
-    print("before:", json.dumps(before["grounding"]), flush=True)
+    config.epochs = args.epochs or config.epochs
+    config.lr = args.lr or config.lr
+    config.threads = args.threads if args.threads is not None else config.threads
+    save_workflow(project, DEFAULT_NAME, config)
+    before = None if args.no_before else base_metrics(project)
+    if before is not None:
+        print("before:", json.dumps(before["grounding"]), flush=True)
     started = time.monotonic()
 
     def on_progress(event) -> None:
@@ -69,11 +72,11 @@ def main() -> int:
         "workflow": get_workflow(project, DEFAULT_NAME).config.to_dict(),
         "train_wall_s": round(wall, 1),
         "samples_per_s": result.summary.get("samples_per_s"),
-        "before_mean_phrase_iou": before["grounding"]["mean_phrase_iou"],
+        "before_mean_phrase_iou": before["grounding"]["mean_phrase_iou"] if before else None,
         "after_mean_phrase_iou": after["grounding"]["mean_phrase_iou"],
-        "before_f1@0.5": before["grounding"]["f1@0.5"],
+        "before_f1@0.5": before["grounding"]["f1@0.5"] if before else None,
         "after_f1@0.5": after["grounding"]["f1@0.5"],
-        "vqa_before": before["vqa"],
+        "vqa_before": before["vqa"] if before else None,
         "vqa_after": after["vqa"],
     }
     print(json.dumps(report, indent=2))
