@@ -20,7 +20,7 @@ from typing import Any
 
 from studio.adapters import get_adapter
 from studio.dataset.store import Project
-from studio.jobs import CancelToken
+from studio.jobs import Cancelled, CancelToken
 from studio.training import checkpoints as ckpt
 from studio.training import runs
 from studio.training.batching import collate, rope_index_for, to_device
@@ -223,8 +223,11 @@ class _Session:
         val_source = ExampleSource(adapter, processor, val_data, config, augmentation=False)
         cache = VisionCache(core) if use_cache else None
         if cache is not None:
-            train_examples = self._prepare_cached(source, cache, "train")
-            val_examples = self._prepare_cached(val_source, cache, "validation")
+            try:
+                train_examples = self._prepare_cached(source, cache, "train")
+                val_examples = self._prepare_cached(val_source, cache, "validation")
+            except Cancelled:  # stopped before the first step: nothing to save, a resume starts afresh
+                return self._finish("stopped", state, state["step"])
         meta = {
             "model_id": config.model_id,
             "mode": config.mode,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui import theme
@@ -37,6 +37,7 @@ class CurvesView(QWidget):
         layout.addWidget(self.loss_plot, 3)
         layout.addWidget(self.lr_plot, 1)
         self.series: dict[str, list[tuple[int, float]]] = {"loss": [], "val_loss": [], "lr": []}
+        self._compared: list = []
         self._dirty = False
         self._timer = QTimer(self, interval=250)
         self._timer.timeout.connect(self._redraw)
@@ -53,6 +54,22 @@ class CurvesView(QWidget):
         for name in self.series:
             self.series[name].extend(series.get(name, []))
         self._redraw()
+
+    def compare(self, others: dict[str, dict[str, list[tuple[int, float]]]]) -> None:
+        """Overlay other runs' validation loss (dashed) and smoothed train loss (thin) for comparison."""
+        for item in self._compared:
+            self.loss_plot.removeItem(item)
+        self._compared = []
+        palette = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+        for n, (name, series) in enumerate(others.items()):
+            colour = palette[n % len(palette)]
+            loss = series.get("loss", [])
+            val = series.get("val_loss", [])
+            self._compared.append(self.loss_plot.plot([p[0] for p in loss], smoothed([v for _, v in loss]),
+                                                      pen=pg.mkPen(colour, width=1), name=f"{name} train"))
+            dashed = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine)
+            self._compared.append(self.loss_plot.plot([p[0] for p in val], [v for _, v in val], pen=dashed,
+                                                      name=f"{name} val"))
 
     def add(self, step: int, metrics: dict[str, float]) -> None:
         for name, value in metrics.items():

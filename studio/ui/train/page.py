@@ -106,6 +106,7 @@ class TrainPage(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
         self.runs_panel.run_selected.connect(self._show_run)
+        self.runs_panel.selection_changed.connect(self._compare_runs)
         self.refresh_workflows(DEFAULT_NAME)
         self.refresh_runs()
         self._update_buttons()
@@ -261,6 +262,11 @@ class TrainPage(QWidget):
         self._update_buttons()
         if self.worker is None:
             self.curves.set_series(runs.metrics(self.project, runs.get_run(self.project, name)))
+
+    def _compare_runs(self, names: list[str]) -> None:
+        current = self.runs_panel.selected_run()
+        others = {n: runs.metrics(self.project, runs.get_run(self.project, n)) for n in names if n != current}
+        self.curves.compare(others)
 
     def _update_buttons(self) -> None:
         running = self.worker is not None

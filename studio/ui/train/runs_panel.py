@@ -14,12 +14,16 @@ class RunsPanel(QWidget):
     """``run_selected(name)`` when a run is clicked."""
 
     run_selected = Signal(str)
+    selection_changed = Signal(list)
 
     def __init__(self) -> None:
         super().__init__()
         self.list = QListWidget()
         self.list.setObjectName("runList")
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.setToolTip("Ctrl-click several runs to compare their curves")
         self.list.currentItemChanged.connect(self._selected)
+        self.list.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected_runs()))
         self.log = QPlainTextEdit()
         self.log.setObjectName("trainLog")
         self.log.setReadOnly(True)
@@ -54,6 +58,9 @@ class RunsPanel(QWidget):
     def selected_run(self) -> str | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def selected_runs(self) -> list[str]:
+        return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
 
     def append_log(self, line: str) -> None:
         self.log.appendPlainText(line)

@@ -62,6 +62,12 @@ def test_start_stop_resume(page, qtbot):
     assert steps == sorted(set(steps)) and steps[-1] == run.summary["steps"]
     assert page.curves.series["val_loss"]
     assert "finished" in page.runs_panel.log.toPlainText()
+    page.form.editors["epochs"][1].setValue(0.5)
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=3000)
+    page.start_button.click()  # a second, shorter run, then both compared
+    qtbot.waitUntil(lambda: page.worker is None, timeout=180000)
+    page.runs_panel.list.selectAll()
+    assert len(page.curves._compared) == 2  # the other run's train and val curves
     page.curves._redraw()
     ARTIFACTS.mkdir(exist_ok=True)
     assert page.grab().save(str(ARTIFACTS / "train_page.png"))

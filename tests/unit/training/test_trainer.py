@@ -102,3 +102,17 @@ def test_qlora_without_a_gpu_says_what_to_do(small_project):
     save_workflow(small_project, "q", config)
     with pytest.raises(TrainingError, match=r"CUDA GPU|bitsandbytes"):
         _run(small_project, "q")
+
+
+def test_stop_while_preparing_leaves_a_stopped_run_that_resumes_from_the_start(small_project):
+    token = CancelToken()
+
+    def on_progress(event):
+        if event.kind == "prepare":
+            token.cancel()
+
+    stopped = train(RunConfig(small_project.folder, "quick", max_steps=2), on_progress, token)
+    assert stopped.status == "stopped" and stopped.steps == 0
+    assert runs.get_run(small_project, stopped.run_name).status == "stopped"
+    resumed, _ = _run(small_project, "quick", resume=stopped.run_name, max_steps=2)
+    assert resumed.status == "finished" and resumed.steps == 2
