@@ -204,7 +204,7 @@ class _Session:
         optimizer = make_optimizer(model, config.lr, config.weight_decay, fused=device.startswith("cuda"))
         factor = LrFactor(total_steps, config.warmup_steps, config.schedule, config.lr_floor)
         scheduler = make_scheduler(optimizer, factor)
-        scaler = torch.amp.GradScaler("cuda") if precision == "fp16" and config.mode == "full" else None
+        scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
         state = {"step": 0, "samples": 0, "seconds": 0.0, "checkpoints": [], "best_val_loss": None}
         if resume_from is not None:
             state.update(ckpt.load_trainer_state(resume_from, optimizer, scheduler, scaler))

@@ -17,9 +17,13 @@ def accepts_encoder_outputs(model: Any) -> bool:
     return "mm_encoder_outputs" in inspect.signature(base.forward).parameters
 
 
+DEVICE_BUDGET = 2 * 2**30  # bytes of cached outputs kept on the GPU; the rest waits in CPU memory
+
+
 class VisionCache:
     def __init__(self, model: Any) -> None:
         self._base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self._bytes = 0
         self._pooled: dict[Hashable, Any] = {}
         self._deepstack: dict[Hashable, list[Any]] = {}
         self._output_type: type | None = None
@@ -40,18 +44,26 @@ class VisionCache:
         self._output_type = type(out)
         deepstack = getattr(out, "deepstack_features", None) or []
         for n, key in enumerate(keys):
-            self._pooled[key] = out.pooler_output[n].detach()
-            self._deepstack[key] = [layer[n].detach() for layer in deepstack]
+            parts = [out.pooler_output[n].detach(), *(layer[n].detach() for layer in deepstack)]
+            size = sum(p.numel() * p.element_size() for p in parts)
+            if self._bytes + size > DEVICE_BUDGET:
+                parts = [p.to("cpu") for p in parts]
+            else:
+                self._bytes += size
+            self._pooled[key] = parts[0]
+            self._deepstack[key] = parts[1:]
 
     def encoder_outputs(self, keys: Sequence[Hashable]) -> dict[str, Any]:
         """``mm_encoder_outputs`` for a batch whose images are ``keys``, in order."""
         import torch
 
-        pooled = (torch.cat([self._pooled[k] for k in keys]),)
+        device = next(self._base.parameters()).device
+        pooled = (torch.cat([self._pooled[k].to(device, non_blocking=True) for k in keys]),)
         fields: dict[str, Any] = {"pooler_output": pooled}
         layers = len(self._deepstack[keys[0]])
         if layers:
             fields["deepstack_features"] = [
-                (torch.cat([self._deepstack[k][layer] for k in keys]),) for layer in range(layers)
+                (torch.cat([self._deepstack[k][layer].to(device, non_blocking=True) for k in keys]),)
+                for layer in range(layers)
             ]
         return {"image": self._output_type(**fields)}
