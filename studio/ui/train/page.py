@@ -204,6 +204,8 @@ class TrainPage(QWidget):
 
     def _launch(self, run_config: RunConfig) -> None:
         self.curves.clear()
+        self.curves.compare({})
+        self.active_run = run_config.resume
         if run_config.resume:
             run = runs.get_run(self.project, run_config.resume)
             self.curves.set_series(runs.metrics(self.project, run))
@@ -248,15 +250,18 @@ class TrainPage(QWidget):
 
     def _on_done(self) -> None:
         self.worker = None
-        self.refresh_runs()
+        self.refresh_runs(select=self.active_run)
+        if self.active_run:
+            self._show_run(self.active_run)
         self._update_buttons()
 
-    def refresh_runs(self) -> None:
+    def refresh_runs(self, select: str | None = None) -> None:
         found = runs.list_runs(self.project)
-        current = self.runs_panel.selected_run() or (found[0].name if found else None)
+        current = select or self.runs_panel.selected_run() or (found[0].name if found else None)
         self.runs_panel.set_runs(found, current)
-        if self.worker is not None and found and found[0].status == "running":
+        if self.worker is not None and found and found[0].status == "running" and self.active_run != found[0].name:
             self.active_run = found[0].name
+            self.runs_panel.set_runs(found, self.active_run)
 
     def _show_run(self, name: str) -> None:
         self._update_buttons()
@@ -264,7 +269,7 @@ class TrainPage(QWidget):
             self.curves.set_series(runs.metrics(self.project, runs.get_run(self.project, name)))
 
     def _compare_runs(self, names: list[str]) -> None:
-        current = self.runs_panel.selected_run()
+        current = self.active_run if self.worker is not None else self.runs_panel.selected_run()
         others = {n: runs.metrics(self.project, runs.get_run(self.project, n)) for n in names if n != current}
         self.curves.compare(others)
 
