@@ -297,7 +297,7 @@ class _Session:
                             loss = model(**batch).loss / len(micro)
                         if not torch.isfinite(loss):
                             raise TrainingError(
-                                f"the loss became {float(loss)} at step {step + 1}: lower the learning rate "
+                                f"the loss became {loss.detach().item()} at step {step + 1}: lower the learning rate "
                                 f"(now {config.lr:g}), keep gradient clipping on, or train in fp32/bf16 "
                                 "instead of fp16"
                             )

@@ -116,3 +116,45 @@ def test_stop_while_preparing_leaves_a_stopped_run_that_resumes_from_the_start(s
     assert runs.get_run(small_project, stopped.run_name).status == "stopped"
     resumed, _ = _run(small_project, "quick", resume=stopped.run_name, max_steps=2)
     assert resumed.status == "finished" and resumed.steps == 2
+
+
+def test_missing_weights_say_what_to_do(small_project, tmp_path):
+    config = get_workflow(small_project, "quick").config
+    config.model_folder = str(tmp_path / "nowhere")
+    save_workflow(small_project, "lost", config)
+    with pytest.raises(TrainingError, match=r"weights not found: .*nowhere: no config\.json there"):
+        _run(small_project, "lost")
+
+
+def test_lora_on_a_model_without_lora_support_is_refused():
+    from studio.adapters import get_adapter
+    from studio.training.config import WorkflowConfig
+    from studio.training.preflight import check_settings
+
+    adapter = get_adapter("nvila-lite-2b")
+    report = check_settings(adapter, WorkflowConfig(model_id="nvila-lite-2b", mode="lora"), "cpu")
+    assert any("does not support LoRA" in e and "full fine-tuning" in e for e in report.errors)
+
+
+def test_a_full_disk_stops_the_run_with_advice(small_project, monkeypatch):
+    import errno
+
+    from studio.training import checkpoints
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(small_project.folder / "runs"))
+
+    monkeypatch.setattr(checkpoints, "save_checkpoint", no_space)
+    with pytest.raises(TrainingError, match="the disk is full"):
+        _run(small_project, "quick", max_steps=1)
+    run = runs.list_runs(small_project)[0]
+    assert run.status == "failed" and "disk is full" in run.summary["error"]
+
+
+def test_a_non_finite_loss_stops_the_run(small_project, monkeypatch):
+    import torch
+
+    real = torch.isfinite
+    monkeypatch.setattr(torch, "isfinite", lambda t: torch.zeros_like(real(t)))  # every loss reads as NaN
+    with pytest.raises(TrainingError, match=r"the loss became .* lower the learning rate"):
+        _run(small_project, "quick", max_steps=1)
