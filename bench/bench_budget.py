@@ -51,7 +51,7 @@ def subset(table: TextTable, n: int) -> TextTable:
 
 def main() -> None:
     count = 10_000
-    models = [e.id for e in load_catalog().values() if e.available]
+    models = list(load_catalog())
     with tempfile.TemporaryDirectory() as tmp, Project.create(Path(tmp) / "bench") as project:
         fill(project, count)
         started = time.perf_counter()

@@ -29,6 +29,7 @@ __all__ = [
 
 def adapter_for(entry: CatalogEntry) -> Adapter:
     """The adapter class for ``entry``'s family (or its own ``adapter`` key)."""
+    from studio.adapters.coming_soon import DeepseekOcr2Adapter, LlavaNextAdapter
     from studio.adapters.internvl import InternVLAdapter
     from studio.adapters.nvila import NvilaAdapter
     from studio.adapters.qwen import Qwen3VLAdapter, Qwen25VLAdapter
@@ -40,6 +41,8 @@ def adapter_for(entry: CatalogEntry) -> Adapter:
         "qwen2_5_vl": Qwen25VLAdapter,
         "internvl": InternVLAdapter,
         "nvila": NvilaAdapter,
+        "llava_next": LlavaNextAdapter,
+        "deepseek_ocr2": DeepseekOcr2Adapter,
     }
     key = entry.adapter or entry.family
     if key not in classes:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from studio.adapters import prompts
-from studio.adapters.boxes import BoxMap, ParseResult
+from studio.adapters.boxes import BoxMap, ParseResult, RefBoxTags, parse_ref_boxes, write_ref_boxes
 from studio.adapters.catalog import CatalogEntry
 from studio.adapters.loading import ModelNotAvailable, quantization_config, resolve_checkpoint
 from studio.adapters.samples import Sample
@@ -57,6 +57,9 @@ class Adapter:
     unquantised_modules: tuple[str, ...] = ("lm_head",)
     #: the token closing each chat turn; it is learned with the answer
     end_token = "<|im_end|>"
+    #: passed to every chat template: hybrid-thinking templates (Qwen3.5) then put an empty think block in the
+    #: prompt, so the model learns and writes the answer directly; other templates ignore it
+    chat_template_kwargs: ClassVar[dict[str, Any]] = {"enable_thinking": False}
     #: False when `visual_tokens` is a documented estimate rather than the processor's exact count
     exact_visual_tokens = True
 
@@ -133,6 +136,13 @@ class Adapter:
             messages.append({"role": "assistant", "content": [{"type": "text", "text": answer}]})
         return messages
 
+    def generation_prompt(self, sample: Sample, processor: Any, system_prompt: str | None = None) -> str:
+        """The chat text up to where the model writes its answer."""
+        return processor.apply_chat_template(
+            self.messages(sample, system_prompt), tokenize=False, add_generation_prompt=True,
+            **self.chat_template_kwargs,
+        )
+
     def training_text(
         self,
         sample: Sample,
@@ -142,11 +152,9 @@ class Adapter:
     ) -> TrainingText:
         """The chat text before image expansion: the prompt and the learned target (answer + end token)."""
         answer = self.answer_text(sample, settings)
-        prompt = processor.apply_chat_template(
-            self.messages(sample, system_prompt), tokenize=False, add_generation_prompt=True
-        )
+        prompt = self.generation_prompt(sample, processor, system_prompt)
         full = processor.apply_chat_template(
-            self.messages(sample, system_prompt, answer=answer), tokenize=False
+            self.messages(sample, system_prompt, answer=answer), tokenize=False, **self.chat_template_kwargs
         )
         if not full.startswith(prompt + answer):
             raise ValueError(
@@ -190,10 +198,8 @@ class Adapter:
         system_prompt: str | None = None,
     ) -> Any:
         """Processor outputs (batch of one) for generating the answer to ``sample``'s prompt."""
-        text = processor.apply_chat_template(
-            self.messages(sample, system_prompt), tokenize=False, add_generation_prompt=True
-        )
-        return self._encode(text, sample, processor, image, settings)
+        return self._encode(self.generation_prompt(sample, processor, system_prompt), sample, processor, image,
+                            settings)
 
     def _encode(
         self, text: str, sample: Sample, processor: Any, image: Any, settings: VisionSettings | None
@@ -274,11 +280,30 @@ class RemoteCodeConsentRequired(RuntimeError):
     """A model needs its own remote code and the user has not agreed to run it."""
 
 
-class Relative1000Boxes:
-    """Box coordinates relative to the image, 0-1000 on both axes (Qwen3-VL, Qwen3.5, InternVL, NVILA)."""
+class RelativeBoxes:
+    """Box coordinates relative to the image, 0-``box_scale`` on both axes (1000: Qwen3-VL, Qwen3.5, InternVL,
+    NVILA; 999: DeepSeek-OCR)."""
+
+    box_scale = 1000
 
     def box_map(self, width: int, height: int, settings: VisionSettings | None = None) -> BoxMap:
-        return BoxMap(1000 / width, 1000 / height, 1000, 1000)
+        return BoxMap(self.box_scale / width, self.box_scale / height, self.box_scale, self.box_scale)
+
+
+class RefBoxText:
+    """Boxes written ``<ref>label</ref><box>[[x1, y1, x2, y2]]</box>`` with the family's ``box_tags``."""
+
+    box_tags: RefBoxTags
+
+    def write_boxes(self, phrases, width, height, settings=None) -> str:
+        box_map = self.box_map(width, height, settings)
+        items = [(name, [box_map.to_model_int(b) for b in boxes]) for name, boxes in phrases]
+        return write_ref_boxes(items, self.box_tags)
+
+    def parse_boxes(
+        self, text: str, width: int, height: int, settings: VisionSettings | None = None
+    ) -> ParseResult:
+        return parse_ref_boxes(text, self.box_map(width, height, settings), self.box_tags)
 
 
 def _escape(prefix: str) -> str:

@@ -112,3 +112,47 @@ def append_box(result: ParseResult, label: str, coords: list[float], box_map: Bo
 def short(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class RefBoxTags:
+    """Tags of a ``<ref>label</ref><box>[[x1, y1, x2, y2], ...]</box>`` box format."""
+
+    ref_open: str
+    ref_close: str
+    box_open: str
+    box_close: str
+
+
+INTERNVL_TAGS = RefBoxTags("<ref>", "</ref>", "<box>", "</box>")
+DEEPSEEK_TAGS = RefBoxTags("<|ref|>", "<|/ref|>", "<|det|>", "<|/det|>")
+_QUAD_ONLY = re.compile(rf"\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*,\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]")
+
+
+def write_ref_boxes(items: Sequence[tuple[str, Sequence[Sequence[int]]]], tags: RefBoxTags) -> str:
+    """One ``ref`` + ``box`` pair per phrase, one line each."""
+    lines = []
+    for label, boxes in items:
+        quads = ", ".join("[" + ", ".join(str(int(v)) for v in box) + "]" for box in boxes)
+        lines.append(f"{tags.ref_open}{label}{tags.ref_close}{tags.box_open}[{quads}]{tags.box_close}")
+    return "\n".join(lines)
+
+
+def parse_ref_boxes(text: str, box_map: BoxMap, tags: RefBoxTags) -> ParseResult:
+    """Boxes from ``ref``/``box`` output: each box takes the label of the nearest ``ref`` before it; a missing
+    closing tag loses only that part, reported in ``problems``."""
+    result = ParseResult()
+    ref = re.compile(re.escape(tags.ref_open) + r"(.*?)" + re.escape(tags.ref_close), re.S)
+    box = re.compile(re.escape(tags.box_open) + r"(.*?)(?:" + re.escape(tags.box_close) + r"|$)", re.S)
+    refs = [(m.end(), m.group(1).strip()) for m in ref.finditer(text)]
+    found = list(box.finditer(text))
+    if not found and text.strip():
+        result.problems.append(f"no {tags.box_open} found in {short(text)!r}")
+    for match in found:
+        label = next((name for end, name in reversed(refs) if end <= match.start()), "")
+        quads = _QUAD_ONLY.findall(match.group(1))
+        if not quads:
+            result.problems.append(f"no coordinates in {short(match.group(0))!r}")
+        for quad in quads:
+            append_box(result, label, [float(v) for v in quad], box_map, match.group(0))
+    return result

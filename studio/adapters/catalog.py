@@ -20,8 +20,9 @@ MODELS_DIR = ROOT / "models"
 RESOURCES_DIR = ROOT / "resources"
 
 FAMILIES = ("qwen3_vl", "qwen2_5_vl", "internvl", "nvila", "llava_next", "deepseek_ocr2")
-BOX_CONVENTIONS = ("qwen_json_rel1000", "qwen_json_abs_resized", "internvl_ref_box_rel1000", "none")
+BOX_CONVENTIONS = ("qwen_json_rel1000", "qwen_json_abs_resized", "internvl_ref_box_rel1000", "deepseek_ref_det_rel999")
 STATUSES = ("available", "coming_soon")
+VISION_KINDS = ("dynamic_resolution", "tiles", "anyres")
 
 
 class CatalogError(ValueError):
@@ -32,7 +33,7 @@ class CatalogError(ValueError):
 class VisionSpec:
     """How images become visual tokens. Qwen-style models use patch/merge/pixels; tiled models use tiles."""
 
-    kind: str  # "dynamic_resolution" (Qwen) or "tiles" (InternVL, LLaVA-NeXT, NVILA, DeepSeek-OCR)
+    kind: str  # "dynamic_resolution" (Qwen), "tiles" (InternVL, NVILA, DeepSeek-OCR) or "anyres" (LLaVA-NeXT)
     patch_size: int
     merge_size: int = 1
     temporal_patch_size: int = 1
@@ -43,6 +44,8 @@ class VisionSpec:
     max_tiles: int = 1
     use_thumbnail: bool = False
     tokens_per_tile: int = 0
+    base_tokens: int = 0  # tokens of the global view (DeepSeek-OCR, LLaVA-NeXT), besides the tiles
+    grid_pinpoints: tuple[tuple[int, int], ...] = ()  # LLaVA-NeXT's (height, width) canvases
     image_mean: tuple[float, ...] = (0.48145466, 0.4578275, 0.40821073)
     image_std: tuple[float, ...] = (0.26862954, 0.26130258, 0.27577711)
 
@@ -149,8 +152,8 @@ def parse_entry(path: Path) -> CatalogEntry:
         problems.append(f"status {entry.status!r} is not one of {', '.join(STATUSES)}")
     if not entry.hf_id and not entry.local_path:
         problems.append("needs hf_id or local_path")
-    if entry.vision.kind not in ("dynamic_resolution", "tiles"):
-        problems.append(f"vision.kind {entry.vision.kind!r} is not dynamic_resolution or tiles")
+    if entry.vision.kind not in VISION_KINDS:
+        problems.append(f"vision.kind {entry.vision.kind!r} is not one of {', '.join(VISION_KINDS)}")
     if entry.lora.supported and not entry.lora.target_modules:
         problems.append("lora.supported needs lora.target_modules")
     if not entry.lora.supported and not entry.lora.reason:

@@ -100,3 +100,27 @@ def estimate_memory(
              "vision_activations": vision}
     total = sum(parts.values()) * OVERHEAD_FACTOR + CUDA_CONTEXT
     return MemoryEstimate(total=total, parts=parts, trainable_params=trainable)
+
+
+def max_visual_tokens(entry: CatalogEntry, max_pixels: int = 0, max_tiles: int = 0) -> int:
+    """The most visual tokens one image can cost at these settings (the catalog's when 0): the memory estimate
+    plans for the largest image."""
+    v = entry.vision
+    if v.kind == "dynamic_resolution":
+        return (max_pixels or v.max_pixels) // (v.patch_size * v.merge_size) ** 2
+    if v.kind == "anyres":
+        grid = [(h // v.patch_size) * (w // v.patch_size) + h // v.patch_size for h, w in v.grid_pinpoints]
+        return v.base_tokens + max(grid)
+    tiles = max_tiles or v.max_tiles
+    return v.base_tokens + v.tokens_per_tile * (tiles + (1 if v.use_thumbnail and tiles > 1 else 0))
+
+
+def detected_gpu() -> tuple[str, int] | None:
+    """(name, total memory in bytes) of the first CUDA GPU, or None without one (imports torch: call it in a
+    worker or the CLI, not while the GUI starts)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    properties = torch.cuda.get_device_properties(0)
+    return properties.name, int(properties.total_memory)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.adapters.base import Adapter, Relative1000Boxes, VisionSettings
+from studio.adapters.base import Adapter, RelativeBoxes, VisionSettings
 from studio.adapters.qwen import QwenJsonBoxes
 from studio.adapters.samples import Sample
 from studio.adapters.vision_tokens import tile_count
 
 
-class NvilaAdapter(Relative1000Boxes, QwenJsonBoxes, Adapter):
+class NvilaAdapter(RelativeBoxes, QwenJsonBoxes, Adapter):
     exact_visual_tokens = False
     unquantised_modules = ("vision_tower", "mm_projector", "lm_head")
 

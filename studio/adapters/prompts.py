@@ -14,6 +14,7 @@ TASKS = ("grounding", "vqa")
 PROMPTS_DIR = RESOURCES_DIR / "prompts"
 
 CAPTION_PROMPT = "Locate every phrase of this caption in the image: {caption}"
+DETECTION_PROMPT = "Detect every object in this image and label it."
 PHRASE_PROMPTS = ("Locate {phrase}.", "Find {phrase}.", "Detect {phrase}.", "Where is {phrase}?")
 _ARTICLES = (
     "a",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.adapters.base import Adapter, Relative1000Boxes, VisionSettings
+from studio.adapters.base import Adapter, RelativeBoxes, VisionSettings
 from studio.adapters.boxes import BoxMap, ParseResult, parse_qwen_json, write_qwen_json
 from studio.adapters.samples import Sample
 from studio.adapters.vision_tokens import qwen_resized, qwen_tokens
@@ -77,7 +77,7 @@ class QwenVLAdapter(QwenJsonBoxes, Adapter):
         )
 
 
-class Qwen3VLAdapter(Relative1000Boxes, QwenVLAdapter):
+class Qwen3VLAdapter(RelativeBoxes, QwenVLAdapter):
     """Qwen3-VL and Qwen3.5 (and the tiny model): boxes relative to the image, 0-1000."""
 
 

@@ -43,11 +43,14 @@ class TaskMix:
     caption: bool = True  # one grounding sample per caption: every linked phrase and its boxes
     phrases: bool = True  # one grounding sample per linked phrase
     vqa: bool = True  # one sample per question/answer pair
+    detection: bool = False  # one grounding sample of every labelled box, named by its label (needs ``labels``)
 
 
-def samples_from_annotation(annotation: Annotation, task_mix: TaskMix | None = None) -> list[Sample]:
-    """The samples of one image, in a stable order: caption, phrases, then VQA pairs.
-    Phrases without boxes and empty questions or answers yield nothing."""
+def samples_from_annotation(
+    annotation: Annotation, task_mix: TaskMix | None = None, labels: dict[int, str] | None = None
+) -> list[Sample]:
+    """The samples of one image, in a stable order: caption, phrases, detection, then VQA pairs. Phrases without
+    boxes, empty questions or answers, and (for detection) boxes without a label in ``labels`` yield nothing."""
     mix = task_mix or TaskMix()
     image = annotation.image
     boxes = {box.id: box.xyxy for box in annotation.boxes}
@@ -72,6 +75,14 @@ def samples_from_annotation(annotation: Annotation, task_mix: TaskMix | None = N
             Sample(**base, task="grounding", prompt=prompts.phrase_prompt(g.text), phrases=(g,))
             for g in grounded
         )
+    if mix.detection and labels:
+        named: dict[str, list] = {}
+        for box in sorted(annotation.boxes, key=lambda b: b.id):
+            if box.label_id in labels:
+                named.setdefault(labels[box.label_id], []).append(box.xyxy)
+        if named:
+            detected = tuple(GroundedPhrase(name, tuple(boxes)) for name, boxes in named.items())
+            samples.append(Sample(**base, task="grounding", prompt=prompts.DETECTION_PROMPT, phrases=detected))
     if mix.vqa:
         samples.extend(
             Sample(**base, task="vqa", prompt=pair.question.strip(), answer=pair.answer.strip())

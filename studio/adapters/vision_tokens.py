@@ -82,3 +82,33 @@ def tile_count(widths, heights, tile: int, min_tiles: int, max_tiles: int, thumb
     cols, rows = tile_grid(widths, heights, tile, min_tiles, max_tiles)
     n = cols * rows
     return np.where(n > 1, n + (1 if thumbnail else 0), 1)
+
+
+def anyres_tokens(widths, heights, tile: int, patch: int, pinpoints, base_tokens: int) -> np.ndarray:
+    """LLaVA-NeXT's ``_get_number_of_features`` (default feature strategy): the canvas from
+    ``select_best_resolution``, its patch grid with the padding rows or columns removed, one newline token per
+    row, plus the base view."""
+    w = np.asarray(widths, dtype=np.float64)
+    h = np.asarray(heights, dtype=np.float64)
+    best_h = np.zeros(w.shape, dtype=np.int64)
+    best_w = np.zeros(w.shape, dtype=np.int64)
+    max_effective = np.zeros(w.shape)
+    min_wasted = np.full(w.shape, np.inf)
+    for ph, pw in pinpoints:
+        scale = np.minimum(pw / w, ph / h)
+        effective = np.minimum(np.floor(w * scale) * np.floor(h * scale), w * h)
+        wasted = pw * ph - effective
+        take = (effective > max_effective) | ((effective == max_effective) & (wasted < min_wasted))
+        max_effective = np.where(take, effective, max_effective)
+        min_wasted = np.where(take, wasted, min_wasted)
+        best_h = np.where(take, ph, best_h)
+        best_w = np.where(take, pw, best_w)
+    grid = tile // patch
+    current_h = grid * (best_h // tile)
+    current_w = grid * (best_w // tile)
+    wider = w / h > current_w / current_h
+    new_h = np.trunc(np.round(h * (current_w / w), 7)).astype(np.int64)
+    new_w = np.trunc(np.round(w * (current_h / h), 7)).astype(np.int64)
+    current_h = np.where(wider, current_h - 2 * ((current_h - new_h) // 2), current_h)
+    current_w = np.where(wider, current_w, current_w - 2 * ((current_w - new_w) // 2))
+    return current_h * current_w + current_h + base_tokens

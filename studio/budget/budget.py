@@ -60,6 +60,18 @@ class Budget:
         """Ids of the images whose longest sample does not fit."""
         return self.image_ids[self.totals > self.limit]
 
+    def refusal(self, names: dict[int, str], shown: int = 10) -> str:
+        """The message a training run gives when it refuses the images over budget ('' when all fit): their image
+        tokens would be cut by truncation."""
+        over = self.image_ids[self.totals > self.limit]
+        if not len(over):
+            return ""
+        tokens = dict(zip(self.image_ids.tolist(), self.totals.tolist(), strict=True))
+        listed = ", ".join(f"{names.get(int(i), f'image {i}')} ({tokens[int(i)]:,} tokens)" for i in over[:shown])
+        more = f" and {len(over) - shown:,} more" if len(over) > shown else ""
+        return (f"{len(over):,} image{'s' if len(over) != 1 else ''} would be cut at the {self.limit:,}-token limit "
+                f"and are left out of training: {listed}{more}. " + " ".join(self.advice[1:]))
+
     def summary(self) -> dict:
         n = len(self.totals)
         return {
@@ -104,11 +116,13 @@ def text_table(
     annotations: Iterable[Annotation],
     *,
     task_mix: TaskMix | None = None,
+    labels: dict[int, str] | None = None,
     system_prompts: dict[str, str] | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> TextTable:
-    """Format and count every sample's text (the answer's box text depends on the model family)."""
+    """Format and count every sample's text (the answer's box text depends on the model family); ``labels``
+    names boxes for detection samples."""
     items = list(annotations)
     ids, widths, heights, owners, texts = [], [], [], [], []
     for index, annotation in enumerate(items):
@@ -119,7 +133,7 @@ def text_table(
         ids.append(image.id)
         widths.append(image.width)
         heights.append(image.height)
-        for sample in samples_from_annotation(annotation, task_mix):
+        for sample in samples_from_annotation(annotation, task_mix, labels):
             owners.append(index)
             texts.extend(sample_texts(adapter, sample, system_prompts))
     unique = list(dict.fromkeys(texts))  # system prompts and many prompts repeat: count each text once
@@ -216,10 +230,11 @@ def project_annotations(project) -> list[Annotation]:
 
 
 def project_text_table(
-    folder, model_id: str, *, task_mix: TaskMix | None = None, progress: Progress = no_progress,
-    cancel: CancelToken | None = None,
+    folder, model_id: str, *, image_ids: Iterable[int] | None = None, task_mix: TaskMix | None = None,
+    progress: Progress = no_progress, cancel: CancelToken | None = None,
 ) -> TextTable:
-    """`text_table` for a project folder, read through its own read-only connection (safe in a worker thread)."""
+    """`text_table` for a project folder (all images, or only ``image_ids``: those deleted meanwhile are skipped),
+    read through its own read-only connection, so it is safe in a worker thread."""
     from studio.adapters import get_adapter
     from studio.budget.text import cached_text_counter
     from studio.dataset.store import Project
@@ -227,6 +242,24 @@ def project_text_table(
     adapter = get_adapter(model_id)
     progress(0, 1, "reading annotations")
     with Project.open(folder, read_only=True) as project:
-        annotations = project_annotations(project)
-    return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, progress=progress,
-                      cancel=cancel)
+        labels = {label.id: label.name for label in project.labels()}
+        if image_ids is None:
+            annotations = project_annotations(project)
+        else:
+            known = {image.id for image in project.images()}
+            annotations = [project.annotation(i) for i in image_ids if i in known]
+    return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, labels=labels,
+                      progress=progress, cancel=cancel)
+
+
+def merge_tables(base: TextTable, update: TextTable) -> TextTable:
+    """``base`` with the rows of the images in ``update`` replaced (images not in ``base`` are ignored)."""
+    position = {int(image_id): row for row, image_id in enumerate(base.image_ids)}
+    rows = np.asarray([position.get(int(i), -1) for i in update.image_ids], dtype=np.int64)
+    keep = rows >= 0
+    merged = {}
+    for name in ("image_ids", "widths", "heights", "longest", "total", "samples"):
+        values = getattr(base, name).copy()
+        values[rows[keep]] = getattr(update, name)[keep]
+        merged[name] = values
+    return TextTable(**merged, exact=base.exact)

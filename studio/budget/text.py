@@ -71,10 +71,11 @@ def text_counter(adapter: Adapter) -> TextCounter:
             return []
         return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
-    return TextCounter(count_many, True, str(folder), _template_tokens(tokenizer, count_many))
+    template = _template_tokens(tokenizer, count_many, adapter.chat_template_kwargs)
+    return TextCounter(count_many, True, str(folder), template)
 
 
-def _template_tokens(tokenizer, count_many: Callable[[Sequence[str]], list[int]]) -> int:
+def _template_tokens(tokenizer, count_many: Callable[[Sequence[str]], list[int]], template_kwargs: dict) -> int:
     """Tokens the chat template adds beyond system prompt, prompt, answer and the image placeholders."""
     if not getattr(tokenizer, "chat_template", None):
         return 3 * CHATML_TURN_TOKENS
@@ -84,7 +85,7 @@ def _template_tokens(tokenizer, count_many: Callable[[Sequence[str]], list[int]]
         {"role": "user", "content": [{"type": "text", "text": parts[1]}]},
         {"role": "assistant", "content": [{"type": "text", "text": parts[2]}]},
     ]
-    full = tokenizer.apply_chat_template(messages, tokenize=False)
+    full = tokenizer.apply_chat_template(messages, tokenize=False, **template_kwargs)
     return count_many([full])[0] - sum(count_many(parts))
 
 

@@ -1,5 +1,5 @@
-"""Model commands: ``models``, ``tokens``, ``budget``, ``preview`` (catalog, visual tokens, token budget and the
-exact training text)."""
+"""Model commands: ``models``, ``tokens``, ``budget``, ``memory``, ``preview`` (catalog, visual tokens, token
+budget, memory estimate and the exact training text)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"training sequence length (default {DEFAULT_MAX_SEQ_LEN})")
     budget.add_argument("--json", action="store_true")
     budget.set_defaults(handler=_budget)
+
+    memory = subparsers.add_parser("memory", help="pre-flight peak GPU memory estimate for training a model")
+    memory.add_argument("--model", required=True)
+    memory.add_argument("--method", default="lora", choices=("lora", "qlora4", "qlora8", "full"))
+    memory.add_argument("--batch", type=int, default=1)
+    memory.add_argument("--seq-len", type=int, default=DEFAULT_MAX_SEQ_LEN)
+    memory.add_argument("--lora-rank", type=int, default=16)
+    memory.add_argument("--no-grad-checkpointing", action="store_true")
+    memory.add_argument("--train-vision", action="store_true", help="the vision tower is trained too")
+    _resolution_options(memory)
+    memory.add_argument("--json", action="store_true")
+    memory.set_defaults(handler=_memory)
 
     preview = subparsers.add_parser("preview", help="the exact chat text and target the trainer uses for an image")
     preview.add_argument("project")
@@ -129,6 +141,28 @@ def _budget(args: argparse.Namespace) -> int:
         *(f"  {line}" for line in budget.advice),
     ]
     emit(data, as_json=args.json, text="\n".join(lines))
+    return 0
+
+
+def _memory(args: argparse.Namespace) -> int:
+    from studio.adapters import get_entry
+    from studio.adapters.memory import detected_gpu, estimate_memory, max_visual_tokens
+
+    entry = get_entry(args.model)
+    visual = max_visual_tokens(entry, args.max_pixels or 0, args.max_tiles or 0)
+    estimate = estimate_memory(entry, args.method, batch=args.batch, seq_len=args.seq_len, visual_tokens=visual,
+                               grad_checkpointing=not args.no_grad_checkpointing, lora_rank=args.lora_rank,
+                               train_vision=args.train_vision)
+    gpu = detected_gpu()
+    data = {"model": entry.id, "method": args.method, "batch": args.batch, "seq_len": args.seq_len,
+            "visual_tokens": visual, "grad_checkpointing": not args.no_grad_checkpointing,
+            "estimate_gib": round(estimate.total_gib, 2), "trainable_params": int(estimate.trainable_params),
+            "parts_gib": {k: round(v / 2**30, 3) for k, v in estimate.parts.items()},
+            "gpu": {"name": gpu[0], "memory_gib": round(gpu[1] / 2**30, 1)} if gpu else None}
+    where = f"; {gpu[0]} has {gpu[1] / 2**30:.1f} GB" if gpu else "; no CUDA GPU detected"
+    parts = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in data["parts_gib"].items() if v >= 0.05)
+    emit(data, as_json=args.json, text=f"{entry.id}, {args.method}: about {estimate.total_gib:.1f} GB peak "
+                                       f"({parts} GB; x1.1 + 0.5 GB overhead){where}")
     return 0
 
 

@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--top-k", type=int, default=0)
     predict.add_argument("--repetition-penalty", type=float, default=1.0)
     predict.add_argument("--seed", type=int)
-    predict.add_argument("--quantization", type=int, choices=(4, 8), help="load in 4 or 8 bits (CUDA only)")
+    predict.add_argument("--quantization", type=int, choices=(4, 8),
+                         help="load in 4 or 8 bits (CUDA only; QLoRA runs load as trained by default)")
     predict.add_argument("--json", action="store_true")
     predict.set_defaults(handler=_predict)
 
@@ -45,7 +46,8 @@ def _predict(args: argparse.Namespace) -> int:
         from studio.dataset.store import Project
 
         with Project.open(args.project, read_only=True) as project:
-            predictor = Predictor.from_run(project, args.run, args.checkpoint, quantization=args.quantization)
+            bits = "as-trained" if args.quantization is None else args.quantization
+            predictor = Predictor.from_run(project, args.run, args.checkpoint, quantization=bits)
     on_text = None if args.json else (lambda piece: print(piece, end="", file=sys.stderr, flush=True))
     result = predictor(args.image, args.prompt, system_prompt=args.system_prompt, task=args.task,
                        generation=generation, on_text=on_text)

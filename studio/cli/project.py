@@ -6,6 +6,7 @@ import argparse
 
 from studio.cli.output import emit, progress_printer
 from studio.dataset.importer import import_images
+from studio.dataset.relink import missing_folder, relink_folder
 from studio.dataset.sample import create_sample_project
 from studio.dataset.store import Project
 
@@ -29,6 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--copy", action="store_true", help="copy the files into the project's assets folder")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=_import_images)
+
+    relink = subparsers.add_parser("relink", help="point images of a moved folder to its new place")
+    relink.add_argument("project")
+    relink.add_argument("old_folder", help="where the images were (see `info --json`: missing_folder)")
+    relink.add_argument("new_folder", help="where they are now")
+    relink.add_argument("--json", action="store_true")
+    relink.set_defaults(handler=_relink)
 
     info = subparsers.add_parser("info", help="counts of images, boxes, phrases, VQA pairs, labels and splits")
     info.add_argument("project")
@@ -61,9 +69,20 @@ def _import_images(args: argparse.Namespace) -> int:
     return 0
 
 
+def _relink(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        report = relink_folder(project, args.old_folder, args.new_folder)
+    emit(report.__dict__, as_json=args.json,
+         text=f"Re-linked {report.relinked:,} images ({report.found:,} found there); "
+              f"{report.still_missing:,} images of the project are still missing")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     with Project.open(args.project, read_only=True) as project:
         counts = project.counts()
+        counts["missing_images"] = len(project.missing_images())
+        counts["missing_folder"] = missing_folder(project)
     splits = ", ".join(f"{name} {n:,}" for name, n in counts["splits"].items()) or "none"
     text = (
         f"{args.project}\n  images {counts['images']:,} ({splits})\n  boxes {counts['boxes']:,}, labels "
@@ -71,5 +90,8 @@ def _info(args: argparse.Namespace) -> int:
         f"({counts['linked_phrases']:,} linked)\n  VQA pairs {counts['vqa_pairs']:,}\n  workflows "
         f"{counts['workflows']:,}, runs {counts['runs']:,}"
     )
+    if counts["missing_images"]:
+        text += (f"\n  {counts['missing_images']:,} images not found (moved from {counts['missing_folder']}?"
+                 " see `vlm-studio relink`)")
     emit(counts, as_json=args.json, text=text)
     return 0

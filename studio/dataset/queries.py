@@ -15,7 +15,7 @@ class ImageFilter:
     unannotated: bool = False  # no box, no caption text, no VQA pair
     status: str = ""  # one of model.STATUSES
     label: str = ""  # has at least one box with this label name
-    text: str = ""  # case-insensitive substring of the caption, a question or an answer
+    text: str = ""  # case-insensitive substring of the file path, the caption, a question or an answer
 
     @property
     def is_empty(self) -> bool:
@@ -46,11 +46,12 @@ def filter_images(project: Project, image_filter: ImageFilter) -> list[int]:
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(
-            "(EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id AND c.text LIKE ? ESCAPE '\\')"
+            "(i.path LIKE ? ESCAPE '\\'"
+            " OR EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id AND c.text LIKE ? ESCAPE '\\')"
             " OR EXISTS (SELECT 1 FROM vqa v WHERE v.image_id = i.id"
             " AND (v.question LIKE ? ESCAPE '\\' OR v.answer LIKE ? ESCAPE '\\')))"
         )
-        params += [pattern, pattern, pattern]
+        params += [pattern] * 4
     sql = "SELECT i.id FROM images i"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -14,7 +14,7 @@ from studio.adapters import Sample, TaskMix, load_image, samples_from_annotation
 from studio.dataset.store import Project
 from studio.evaluation.grounding import GroundingCase, grounding_metrics, score_case
 from studio.evaluation.vqa import vqa_metrics, vqa_scores
-from studio.inference.predictor import Predictor
+from studio.inference.predictor import BatchAnswer, Predictor
 from studio.inference.runs import find_run, record_evaluation
 from studio.jobs import CancelToken, Progress, no_progress
 
@@ -43,11 +43,13 @@ def project_samples(project: Project, split: str, task_mix: TaskMix | None = Non
 
 
 def score_answers(
-    predictor: Predictor, samples: list[Sample], answers: list[str]
+    predictor: Predictor, samples: list[Sample], answers: list[str], confidences: list[float] | None = None
 ) -> tuple[dict[str, Any], list[SampleResult]]:
-    """The metrics of ``answers`` to ``samples``, and one result per sample."""
+    """The metrics of ``answers`` to ``samples`` (``confidences`` rank the detections for AP), and one result
+    per sample."""
     cases, pairs, results = [], [], []
-    for sample, answer in zip(samples, answers, strict=True):
+    confidences = confidences or [1.0] * len(answers)
+    for sample, answer, confidence in zip(samples, answers, confidences, strict=True):
         if sample.task == "vqa":
             pairs.append((answer, sample.answer))
             results.append(SampleResult(sample.image_id, "vqa", sample.prompt, answer, sample.answer, [],
@@ -58,6 +60,7 @@ def score_answers(
             truth=tuple((p.text, p.boxes) for p in sample.phrases),
             predicted=tuple((b.label, b.box) for b in parsed.boxes),
             parsed=bool(parsed.boxes) or not parsed.problems,
+            score=confidence,
         )
         cases.append(case)
         score = score_case(case)
@@ -68,6 +71,31 @@ def score_answers(
         ))
     metrics = {"grounding": grounding_metrics(cases), "vqa": vqa_metrics(pairs)}
     return metrics, results
+
+
+def generate_all(
+    predictor: Predictor,
+    samples: list[Sample],
+    *,
+    batch_size: int,
+    max_new_tokens: int,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+    message: str = "",
+) -> list[BatchAnswer]:
+    """Greedy answers for every sample, in batches of similar samples (short VQA answers do not wait for long
+    box lists), returned in the samples' order."""
+    order = sorted(range(len(samples)), key=lambda i: (samples[i].task, len(samples[i].phrases), i))
+    answers: dict[int, BatchAnswer] = {}
+    for start in range(0, len(order), batch_size):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunk = order[start:start + batch_size]
+        images = [load_image(samples[i].image_path) for i in chunk]
+        batch = predictor.generate_batch([samples[i] for i in chunk], images, max_new_tokens=max_new_tokens)
+        answers.update(zip(chunk, batch, strict=True))
+        progress(len(answers), len(samples), message)
+    return [answers[i] for i in range(len(samples))]
 
 
 def evaluate_run(
@@ -90,15 +118,9 @@ def evaluate_run(
     samples = project_samples(project, split)[:limit]
     progress(0, len(samples), "loading the model")
     predictor = predictor or Predictor.from_checkpoint(folder)
-    answers: list[str] = []
-    for start in range(0, len(samples), batch_size):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        chunk = samples[start:start + batch_size]
-        images = [load_image(s.image_path) for s in chunk]
-        answers += predictor.generate_batch(chunk, images, max_new_tokens=max_new_tokens)
-        progress(len(answers), len(samples), f"evaluating on {split}")
-    metrics, results = score_answers(predictor, samples, answers)
+    answers = generate_all(predictor, samples, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                           progress=progress, cancel=cancel, message=f"evaluating on {split}")
+    metrics, results = score_answers(predictor, samples, [a.text for a in answers], [a.confidence for a in answers])
     details = record.folder / EVALUATION_DIR / f"{split}-{folder.name}.json"
     details.parent.mkdir(parents=True, exist_ok=True)
     details.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")

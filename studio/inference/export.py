@@ -58,7 +58,7 @@ def export_model(
     (out / META_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     name = _served_name(record.name)
     serve = vllm_command(out, base, name, lora_rank=_lora_rank(out) if kind == "adapter" else None)
-    request = example_request(name if kind == "adapter" else str(out), system_prompts.get("grounding", ""))
+    request = example_request(name, system_prompts.get("grounding", ""))
     (out / SERVE_FILE).write_text(
         f"# Serving {record.name} with vLLM\n\n```sh\n{serve}\n```\n\nAn OpenAI-compatible request:\n\n```sh\n"
         f"curl http://localhost:8000/v1/chat/completions -H 'Content-Type: application/json' -d @- <<'EOF'\n"

@@ -61,15 +61,18 @@ class TokenStream:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         self.ids.extend(int(v) for v in value.reshape(-1).tolist())
+        self._emit(final=False)
+
+    def end(self) -> None:
+        self._emit(final=True)
+
+    def _emit(self, final: bool) -> None:
         text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
-        if text.endswith("\ufffd"):
+        if text.endswith("\ufffd") and not final:
             return  # an incomplete UTF-8 sequence: wait for the next token
         piece, self.text = text[len(self.text):], text
         if piece and self.on_text is not None:
             self.on_text(piece)
-
-    def end(self) -> None:
-        pass
 
 
 def stopping_criteria(cancel: CancelToken | None) -> Any:

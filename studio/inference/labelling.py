@@ -62,12 +62,13 @@ def suggest(
         new: list[NewSuggestion] = []
         for sample, answer in zip(chunk, answers, strict=True):
             if sample.task == "vqa":
-                if answer:
-                    new.append(NewSuggestion(sample.image_id, "answer", sample.prompt, text=answer))
+                if answer.text:
+                    new.append(NewSuggestion(sample.image_id, "answer", sample.prompt, text=answer.text,
+                                             score=answer.confidence))
                 continue
-            parsed = predictor.adapter.parse_boxes(answer, sample.width, sample.height, predictor.settings)
-            new += [NewSuggestion(sample.image_id, "box", label_of[sample.prompt], box=b.box, text=answer)
-                    for b in parsed.boxes]
+            parsed = predictor.adapter.parse_boxes(answer.text, sample.width, sample.height, predictor.settings)
+            new += [NewSuggestion(sample.image_id, "box", label_of[sample.prompt], box=b.box, text=answer.text,
+                                  score=answer.confidence) for b in parsed.boxes]
         add_suggestions(project, new, run_id)
         stored["boxes"] += sum(s.kind == "box" for s in new)
         stored["answers"] += sum(s.kind == "answer" for s in new)

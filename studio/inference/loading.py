@@ -49,15 +49,28 @@ def is_lora(folder: str | Path) -> bool:
     return (Path(folder) / ADAPTER_CONFIG).is_file()
 
 
+def trained_quantization(meta: dict[str, Any], device: str) -> int | None:
+    """4 or 8 for a QLoRA checkpoint on a CUDA device (its base is loaded as it was trained), else None: the
+    adapter then applies to the unquantised base, which works everywhere."""
+    bits = {"qlora4": 4, "qlora8": 8}.get(str(meta.get("mode")))
+    return bits if bits is not None and device.startswith("cuda") else None
+
+
 def load_checkpoint(
-    folder: str | Path, *, device: str | None = None, quantization: int | None = None, dtype: str = "auto"
+    folder: str | Path,
+    *,
+    device: str | None = None,
+    quantization: int | str | None = "as-trained",
+    dtype: str = "auto",
 ) -> Loaded:
     """(model, processor, adapter, meta) of a checkpoint folder: a LoRA adapter is put onto its base model with
-    peft; a full checkpoint is loaded from the folder itself."""
+    peft; a full checkpoint is loaded from the folder itself. ``quantization`` 4, 8, None, or "as-trained"."""
     folder = Path(folder)
     meta = read_meta(folder)
     adapter = get_adapter(meta["model_id"])
     device = device or default_device()
+    if quantization == "as-trained":
+        quantization = trained_quantization(meta, device)
     settings = Loaded(None, None, adapter, meta).settings
     if is_lora(folder):
         from peft import PeftModel

@@ -97,6 +97,15 @@ class Predictor:
         """The system prompt the run was trained with for ``task``, else the default one."""
         return (self.meta.get("system_prompts") or {}).get(task) or prompts.system_prompt(task)
 
+    def warm_up(self) -> None:
+        """One short generation on a blank image, so that the first real prompt's time to first token is not
+        mostly one-off start-up work (kernel selection, lazy initialisation)."""
+        from PIL import Image
+
+        self(Image.new("RGB", (64, 64), "grey"), "Hi", generation=GenerationSettings(max_new_tokens=1))
+        if self.cache is not None:
+            self.cache.clear()
+
     # ---------------------------------------------------------------- one prompt
     def __call__(
         self,
@@ -155,8 +164,9 @@ class Predictor:
     def generate_batch(
         self, samples: Sequence[Sample], images: Sequence[Any], *, max_new_tokens: int = 256,
         system_prompts: dict[str, str] | None = None,
-    ) -> list[str]:
-        """Greedy answers for several samples at once (left padding gives the same answers as one at a time)."""
+    ) -> list[BatchAnswer]:
+        """Greedy answers for several samples at once (left padding gives the same answers as one at a time),
+        each with its confidence: the geometric mean of its tokens' probabilities."""
         import torch
 
         systems = system_prompts or {}
@@ -168,24 +178,54 @@ class Predictor:
             ]
             batch = collate_left(encoded, self.processor.tokenizer.pad_token_id).to(self.device)
             output = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                                         temperature=None, top_p=None, top_k=None)
-        new = output[:, batch["input_ids"].shape[1]:]
-        return [t.strip() for t in self.processor.tokenizer.batch_decode(new, skip_special_tokens=True)]
+                                         temperature=None, top_p=None, top_k=None, output_scores=True,
+                                         return_dict_in_generate=True)
+            new = output.sequences[:, batch["input_ids"].shape[1]:]
+            logprobs = vision_cache.core_model(self.model).compute_transition_scores(
+                output.sequences, output.scores, normalize_logits=True)
+        answers = []
+        for row, scores in zip(new.tolist(), logprobs, strict=True):
+            length = _answer_length(row, self._end_ids())
+            confidence = float(torch.exp(scores[:length].float().mean())) if length else 0.0
+            text = self.processor.tokenizer.decode(row[:length], skip_special_tokens=True).strip()
+            answers.append(BatchAnswer(text, confidence))
+        return answers
+
+    def _end_ids(self) -> set[int]:
+        eos = vision_cache.core_model(self.model).generation_config.eos_token_id
+        return set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    text: str
+    confidence: float
+
+
+def _answer_length(tokens: list[int], end_ids: set[int]) -> int:
+    """Tokens up to and including the first end token (the rest is padding)."""
+    for n, token in enumerate(tokens):
+        if token in end_ids:
+            return n + 1
+    return len(tokens)
+
+
+SEQUENCE_KEYS = ("input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids")
 
 
 def collate_left(encoded: Sequence[Any], pad_id: int) -> Any:
-    """One batch from single-prompt processor outputs: token rows padded on the left, images concatenated."""
+    """One batch from single-prompt processor outputs: token rows padded on the left, everything else (pixels,
+    image grids) concatenated."""
     import torch
     from transformers import BatchFeature
 
     width = max(e["input_ids"].shape[1] for e in encoded)
-
-    def pad(key: str, value: int) -> Any:
-        rows = [torch.nn.functional.pad(e[key], (width - e[key].shape[1], 0), value=value) for e in encoded]
-        return torch.cat(rows)
-
-    data = {"input_ids": pad("input_ids", pad_id), "attention_mask": pad("attention_mask", 0),
-            "mm_token_type_ids": pad("mm_token_type_ids", 0)}
-    for key in ("pixel_values", "image_grid_thw"):
-        data[key] = torch.cat([e[key] for e in encoded])
+    data = {}
+    for key in encoded[0]:
+        values = [e[key] for e in encoded]
+        if key in SEQUENCE_KEYS:
+            fill = pad_id if key == "input_ids" else 0
+            data[key] = torch.cat([torch.nn.functional.pad(v, (width - v.shape[1], 0), value=fill) for v in values])
+        else:
+            data[key] = torch.cat(values)
     return BatchFeature(data)

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 
 from studio.adapters import get_adapter
 from studio.adapters.base import VisionSettings
-from studio.budget.budget import Budget, TextTable, compute_budget, project_text_table
+from studio.budget.budget import Budget, TextTable, compute_budget, merge_tables, project_text_table
 from studio.dataset.store import Change, Project
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
+from studio.workers.job_slot import JobSlot
 
 # Edits that change the text of some sample (image sizes change only on import).
 TEXT_TABLES = frozenset({"images", "boxes", "captions", "phrases", "phrase_boxes", "vqa"})
@@ -49,8 +50,13 @@ class BudgetDock(QDockWidget):
         self._settings: VisionSettings | None = None
         self._max_seq_len = 4096
         self._table: TextTable | None = None
-        self._job: Job | None = None
-        self._stale = False
+        self._jobs = JobSlot(self)
+        self._jobs.result.connect(self._on_table)
+        self._jobs.failed.connect(self._on_failed)
+        self._jobs.idle.connect(self._count_text)
+        self._job_model = ""
+        self._job_partial = False
+        self._dirty: set[int] = set()  # images edited since their text was counted
         self.budget: Budget | None = None
         self._names: dict[int, str] = {}
 
@@ -132,49 +138,38 @@ class BudgetDock(QDockWidget):
     # --- work ---------------------------------------------------------------------------------------------
     def _stop_job(self) -> None:
         self._debounce.stop()
-        if self._job is not None:
-            self._stale = False
-            self._job.cancel()
-            self._job.wait(30000)
-            self._job = None
+        self._dirty.clear()
+        self._jobs.stop()
 
     def _on_change(self, change: Change) -> None:
-        if change.tables & TEXT_TABLES and self._project is not None:
-            if "images" in change.tables:
-                self._names = {image.id: image.name for image in self._project.images()}
-            self._debounce.start()
+        if not change.tables & TEXT_TABLES or self._project is None:
+            return
+        if "images" in change.tables or not change.image_ids:
+            self._names = {image.id: image.name for image in self._project.images()}
+            self._table = None  # images added or removed: count everything again
+        else:
+            self._dirty |= change.image_ids
+        self._debounce.start()
 
     def _count_text(self) -> None:
-        if self._project is None:
+        """Count the text of every image (no table yet) or of the edited ones; one job at a time."""
+        if self._project is None or self._jobs.busy:
+            return  # called again when the running job ends (``idle``)
+        if self._table is not None and not self._dirty:
             return
-        if self._job is not None:  # one count at a time; the newest edit wins when it ends
-            self._stale = True
-            self._job.cancel()
-            return
+        ids = sorted(self._dirty) if self._table is not None else None
+        self._dirty.clear()
         self.status.setText("Counting text tokens…")
-        job = Job("Token budget", project_text_table, self._project.folder, self._model_id)
-        job.finished.connect(self._on_table)
-        job.failed.connect(self.status.setText)
-        job.done.connect(self._on_job_done)
-        self._job = job
-        job.start()
+        self._job_model, self._job_partial = self._model_id, ids is not None
+        self._jobs.start(Job("Token budget", project_text_table, self._project.folder, self._model_id, image_ids=ids))
 
-    def _on_job_done(self) -> None:
-        # The thread's quit() is queued behind this slot: retire the job once that has run.
-        QTimer.singleShot(0, self._retire_job)
-
-    def _retire_job(self) -> None:
-        if self._job is not None:
-            self._job.wait(5000)
-        self._job = None
-        if self._stale:
-            self._stale = False
-            self._count_text()
+    def _on_failed(self, message: str) -> None:
+        self.status.setText(message)
 
     def _on_table(self, table: TextTable) -> None:
-        if self._stale:
-            return
-        self._table = table
+        if self._job_model != self._model_id or (self._job_partial and self._table is None):
+            return  # the model changed, or everything is being counted again, meanwhile
+        self._table = merge_tables(self._table, table) if self._job_partial else table
         self.status.setText("")
         self._refresh()
 

@@ -19,8 +19,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
-    QLineEdit,
     QListView,
     QStyle,
     QStyledItemDelegate,
@@ -29,10 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.dataset.model import SPLITS, STATUSES, Image
+from studio.dataset.model import SPLITS, Image
+from studio.dataset.queries import filter_images
 from studio.dataset.store import Project
 from studio.dataset.thumbnails import THUMB_SIZE, ensure_thumbnail
 from studio.ui import theme
+from studio.ui.annotate.filter_bar import FilterBar
 
 ImageIdRole = Qt.ItemDataRole.UserRole + 1
 ImageRole = Qt.ItemDataRole.UserRole + 2
@@ -71,7 +71,7 @@ class ImageListModel(QAbstractListModel):
         self._thumbs: dict[int, QPixmap] = {}
         self._pending: set[int] = set()
         self._cache_dir: Path | None = None
-        self._filter: tuple[str, str, str] = ("", "", "")
+        self._split = ""
         self._id_filter: set[int] | None = None
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
@@ -104,20 +104,18 @@ class ImageListModel(QAbstractListModel):
                 index = self.index(row)
                 self.dataChanged.emit(index, index)
 
-    def set_filter(self, *, split: str = "", status: str = "", text: str = "", ids: set[int] | None = None) -> None:
+    def set_filter(self, *, split: str = "", ids: set[int] | None = None) -> None:
+        """Show one split ("unassigned" for none, "" for all) and, when given, only the images in ``ids``."""
         self.beginResetModel()
-        self._filter = (split, status, text.lower().strip())
-        self._id_filter = ids
+        self._split, self._id_filter = split, ids
         self._apply_filter()
         self.endResetModel()
 
     def _apply_filter(self) -> None:
-        split, status, text = self._filter
+        split = self._split
         self._rows = [
             image for image in self._all
             if (not split or image.split == split or (split == "unassigned" and not image.split))
-            and (not status or image.status == status)
-            and (not text or text in image.name.lower())
             and (self._id_filter is None or image.id in self._id_filter)
         ]
         self._row_of = {image.id: row for row, image in enumerate(self._rows)}
@@ -211,22 +209,20 @@ class ImageDelegate(QStyledItemDelegate):
 
 
 class ImageListPanel(QWidget):
-    """The image list with its filter bar (split, status, name search)."""
+    """The image list with its filters: names, captions and answers, status, label, unannotated, split."""
 
     image_activated = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.project: Project | None = None
         self.model = ImageListModel(self)
-        self.search = QLineEdit(placeholderText="Filter by name…", clearButtonEnabled=True)
+        self.filter_bar = FilterBar()
         self.split_box = QComboBox()
         self.split_box.addItem("All splits", "")
         for split in (*SPLITS, "unassigned"):
             self.split_box.addItem(split.capitalize(), split)
-        self.status_box = QComboBox()
-        self.status_box.addItem("Any status", "")
-        for status in STATUSES:
-            self.status_box.addItem(status.capitalize(), status)
+        self.filter_bar.row.insertWidget(0, self.split_box)
         self.view = QListView()
         self.view.setModel(self.model)
         self.view.setItemDelegate(ImageDelegate(self.view))
@@ -236,26 +232,33 @@ class ImageListPanel(QWidget):
         self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.view.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
 
-        filters = QHBoxLayout()
-        filters.setContentsMargins(0, 0, 0, 0)
-        filters.addWidget(self.split_box)
-        filters.addWidget(self.status_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.search)
-        layout.addLayout(filters)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.view)
 
-        self.search.textChanged.connect(self._filter_changed)
-        self.split_box.currentIndexChanged.connect(self._filter_changed)
-        self.status_box.currentIndexChanged.connect(self._filter_changed)
+        self.filter_bar.filter_changed.connect(self.apply_filter)
+        self.split_box.currentIndexChanged.connect(self.apply_filter)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
 
-    def _filter_changed(self) -> None:
+    def set_project(self, project: Project | None) -> None:
+        self.project = project
+        self.model.load(project)
+        self.refresh_labels()
+        self.apply_filter()
+
+    def refresh_labels(self) -> None:
+        self.filter_bar.set_labels([label.name for label in self.project.labels()] if self.project else [])
+
+    def apply_filter(self, *_: object, only: set[int] | None = None) -> None:
+        """Apply the filter bar and split; ``only`` further narrows to some images (e.g. over the token budget)."""
         current = self.current_image_id()
-        self.model.set_filter(split=self.split_box.currentData(), status=self.status_box.currentData(),
-                              text=self.search.text())
+        image_filter = self.filter_bar.image_filter()
+        ids = None if image_filter.is_empty or self.project is None else set(filter_images(self.project, image_filter))
+        if only is not None:
+            ids = only if ids is None else ids & only
+        self.model.set_filter(split=self.split_box.currentData(), ids=ids)
         if current is not None:
             self.select_image(current, emit=False)
 

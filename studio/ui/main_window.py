@@ -24,9 +24,12 @@ from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
 from studio.ui import theme
+from studio.ui.annotate_mode import AnnotateMode
+from studio.ui.evaluate import EvaluatePage
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
-from studio.ui.pages import AnnotatePage, EmptyPage
+from studio.ui.pages import EmptyPage
+from studio.ui.playground import PlaygroundPage
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
@@ -61,13 +64,20 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
 
         self.pages = QStackedWidget()
-        self.annotate_page = AnnotatePage()
+        self.annotate = AnnotateMode(self)
         self.mode_pages: dict[str, QWidget] = {
-            "annotate": self.annotate_page,
+            "annotate": self.annotate.page,
             "train": EmptyPage("Training", "Pick a workflow and press Train once the model adapters are in place."),
-            "playground": EmptyPage("Playground", "Try prompts on any image once a model is available."),
-            "evaluate": EmptyPage("Evaluate", "Scores of your training runs appear here after a run finishes."),
+            "playground": PlaygroundPage(),
+            "evaluate": EvaluatePage(),
         }
+        self.playground_page: PlaygroundPage = self.mode_pages["playground"]
+        self.evaluate_page: EvaluatePage = self.mode_pages["evaluate"]
+        for page in (self.playground_page, self.evaluate_page):
+            page.start_job = self.start_job
+        self.playground_page.undo_stack = self.annotate.undo_stack
+        self.playground_page.selected_images = self.images.selected_image_ids
+        self.evaluate_page.open_image.connect(self.annotate_image)
         for page in self.mode_pages.values():
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
@@ -89,11 +99,13 @@ class MainWindow(QMainWindow):
         bar.setSizeGripEnabled(True)
         self.jobs_bar = JobsBar()
         self.position_label = QLabel()
+        self.zoom_label = QLabel()
         self.saved_label = QLabel()
         self._saved_timer = QTimer(self, singleShot=True, interval=2500)
         self._saved_timer.timeout.connect(self.saved_label.clear)
         bar.addWidget(self.jobs_bar)
         bar.addPermanentWidget(self.position_label)
+        bar.addPermanentWidget(self.zoom_label)
         bar.addPermanentWidget(self.saved_label)
 
     def _build_mode_rail(self) -> None:
@@ -136,13 +148,22 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._add(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
+        self.annotate.build_edit_menu(self.menuBar().addMenu("&Edit"))
+
+        project_menu = self.menuBar().addMenu("&Project")
+        self.relink_action = self._add(project_menu, "&Re-link moved images…", self.relink_dialog, None,
+                                       "mdi6.link-variant")
+
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.image_dock.toggleViewAction())
+        for dock in self.annotate.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
 
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_menu.aboutToShow.connect(self._fill_model_menu)
 
         help_menu = self.menuBar().addMenu("&Help")
+        self._add(help_menu, "&Keyboard shortcuts (F1)", self.show_shortcuts, None, "mdi6.keyboard-outline")
         self._add(help_menu, "&About VLM Studio", self.show_about)
 
         self.model_button = QToolButton()
@@ -166,17 +187,45 @@ class MainWindow(QMainWindow):
     def _add_late_docks(self) -> None:
         """Docks with heavy imports (pyqtgraph) are added after the window has painted."""
         from studio.ui.budget_dock import BudgetDock
+        from studio.ui.training_preview import TrainingPreview
 
         self.budget_dock = BudgetDock(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.budget_dock)
         self.view_menu.addAction(self.budget_dock.toggleViewAction())
+        self.training_preview = TrainingPreview()
+        self.preview_dock = QDockWidget("Training text", self)
+        self.preview_dock.setObjectName("trainingTextDock")
+        self.preview_dock.setWidget(self.training_preview)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
+        self.view_menu.addAction(self.preview_dock.toggleViewAction())
+        self.preview_dock.visibilityChanged.connect(self._preview_visible)
         self.budget_dock.filter_requested.connect(self._filter_to_images)
         self.budget_dock.image_activated.connect(self.images.select_image)
         state = self.settings.value("mainWindow/state")
-        if state is not None:
-            self.restoreState(state)
+        if state is None or not self.restoreState(state):
+            self._default_layout()
         self.budget_dock.set_model(self.model_id)
         self.budget_dock.set_project(self.project)
+        self.training_preview.set_model(self.model_id)
+        self.training_preview.set_project(self.project)
+        current = self.images.current_image_id()
+        if current is not None:
+            self.training_preview.show_image(current)
+
+    def _preview_visible(self, visible: bool) -> None:
+        current = self.images.current_image_id()
+        if visible and current is not None:
+            self.training_preview.show_image(current)
+
+    def _default_layout(self) -> None:
+        """First start: a narrow image list, one right-hand column with the budget behind the labels."""
+        docks = self.annotate.docks
+        self.tabifyDockWidget(docks["labels"], self.budget_dock)
+        self.tabifyDockWidget(docks["vqa"], self.preview_dock)
+        docks["labels"].raise_()
+        docks["vqa"].raise_()
+        self.resizeDocks([self.image_dock, docks["caption"]], [270, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["labels"], docks["caption"], docks["vqa"]], [230, 260, 300], Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------ models
     def _fill_model_menu(self) -> None:
@@ -212,9 +261,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("model", entry.id)
         if self.budget_dock is not None:
             self.budget_dock.set_model(entry.id)
+            self.training_preview.set_model(entry.id)
 
     def _filter_to_images(self, image_ids: list[int]) -> None:
-        self.images.model.set_filter(ids=set(image_ids))
+        self.images.apply_filter(only=set(image_ids))
         self.statusBar().showMessage(f"Showing the {count(len(image_ids), 'image')} over the token budget; "
                                      "change a filter to see all", 8000)
 
@@ -226,6 +276,7 @@ class MainWindow(QMainWindow):
 
             self._replace_train_page(TrainPage(self.project))
         self.pages.setCurrentWidget(self.mode_pages[key])
+        self.annotate.set_active(key == "annotate")
 
     def _replace_train_page(self, page: QWidget) -> None:
         old = self.mode_pages["train"]
@@ -245,8 +296,17 @@ class MainWindow(QMainWindow):
     def show_image(self, image_id: int) -> None:
         if self.project is None:
             return
-        self.annotate_page.show_image(self.project.image(image_id))
+        self.annotate.show_image(image_id)
+        if self.budget_dock is not None and self.preview_dock.isVisible():
+            self.training_preview.show_image(image_id)
+        self.playground_page.show_image(image_id)
         self._update_position()
+
+    def annotate_image(self, image_id: int) -> None:
+        """Select ``image_id`` and switch to Annotate (from the evaluation gallery)."""
+        if not self.images.select_image(image_id):
+            self.show_image(image_id)
+        self.set_mode("annotate")
 
     def _update_position(self) -> None:
         model = self.images.model
@@ -283,15 +343,24 @@ class MainWindow(QMainWindow):
         if self.project is not None:
             self.project.close()
         self.project = project
-        self.images.model.load(project)
-        self.annotate_page.clear()
+        self.images.set_project(project)
+        self.annotate.set_project(project)
         if self.budget_dock is not None:
             self.budget_dock.set_project(project)
+            self.training_preview.set_project(project)
+        self.playground_page.set_project(project)
+        self.evaluate_page.set_project(project)
         if project is None:
             self._show_empty_state()
             return
         self._store_signals = StoreSignals(project, self)
         self._store_signals.changed.connect(self._store_changed)
+        workspace = self.annotate.workspace
+        workspace.request_next.connect(lambda: self.images.step(1))
+        workspace.request_previous.connect(lambda: self.images.step(-1))
+        workspace.request_image.connect(self.images.select_image)
+        workspace.status_message.connect(lambda message: self.statusBar().showMessage(message, 6000))
+        workspace.canvas.zoom_changed.connect(lambda percent: self.zoom_label.setText(f"zoom {percent:,.0f} %"))
         self._remember_recent(str(project.folder))
         suffix = " (read-only)" if project.read_only else ""
         self.setWindowTitle(f"{project.folder.name}{suffix} — VLM Studio")
@@ -300,14 +369,56 @@ class MainWindow(QMainWindow):
         self._show_empty_state()
         if self.images.model.rowCount():
             self.images.select_image(self.images.model.image_at(0).id)
+            self._check_missing_images()
+
+    def _check_missing_images(self) -> None:
+        """Look for moved or deleted image files in a worker; offer Project > Re-link when some are gone."""
+        from studio.dataset.relink import missing_folder_at
+
+        def report(result: tuple[int, str | None]) -> None:
+            missing, folder = result
+            if missing:
+                self.statusBar().showMessage(
+                    f"{count(missing, 'image')} not found (were in {folder}) — Project > Re-link moved images…", 15000)
+
+        job = Job("Checking image files", missing_folder_at, self.project.folder)
+        job.finished.connect(report)
+        self.start_job(job)
+
+    def relink_dialog(self) -> None:
+        from studio.dataset.relink import missing_folder, relink_folder
+
+        if self.project is None or self.project.read_only:
+            return
+        old = missing_folder(self.project)
+        if old is None:
+            QMessageBox.information(self, "Re-link moved images", "Every image file is where the project expects it.")
+            return
+        new = QFileDialog.getExistingDirectory(self, f"Where is the folder that was at {old} now?")
+        if not new:
+            return
+        try:
+            report = relink_folder(self.project, old, new)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Re-link moved images", str(exc))
+            return
+        self.reload_images()
+        self.statusBar().showMessage(
+            f"Re-linked {count(report.relinked, 'image')}, {report.found:,} found; "
+            f"{report.still_missing:,} still missing", 10000)
 
     def _show_empty_state(self) -> None:
         if self.project is None:
-            self.annotate_page.show_empty("No project open — File > New project… or File > Open project…")
+            self.annotate.show_empty("No project open — File > New project… or File > Open project…")
         elif self.images.model.total() == 0:
-            self.annotate_page.show_empty("No images yet — drop a folder here or File > Import images")
+            self.annotate.show_empty("No images yet — drop a folder here or File > Import images")
 
     def _store_changed(self, change: Change) -> None:
+        if "labels" in change.tables:
+            self.images.refresh_labels()
+        if "runs" in change.tables:
+            self.playground_page.refresh_sources()
+            self.evaluate_page.refresh()
         if "images" in change.tables and self.project is not None:
             if change.image_ids:
                 self.images.model.refresh_images(self.project, set(change.image_ids))
@@ -317,7 +428,7 @@ class MainWindow(QMainWindow):
 
     def reload_images(self) -> None:
         current = self.images.current_image_id()
-        self.images.model.load(self.project)
+        self.images.set_project(self.project)
         if current is None or not self.images.select_image(current):
             if self.images.model.rowCount():
                 self.images.select_image(self.images.model.image_at(0).id)
@@ -432,6 +543,13 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ------------------------------------------------------------ window state
+    def show_shortcuts(self) -> None:
+        from studio.ui.annotate.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
     def show_about(self) -> None:
         QMessageBox.about(self, "About VLM Studio",
                           f"<b>VLM Studio {__version__}</b><p>Annotate images for vision-language models, "

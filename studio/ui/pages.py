@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImageReader, QPixmap
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from studio.dataset.model import Image
 from studio.ui import theme
 
 
@@ -38,42 +36,25 @@ class EmptyPage(QWidget):
 
 
 class AnnotatePage(QStackedWidget):
-    """Shows the current image, or explains what to do when there is none."""
+    """The annotation canvas, or an explanation of what to do when there is no image to show."""
 
     def __init__(self) -> None:
         super().__init__()
         self.empty = empty_label("")
-        self.picture = QLabel()
-        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumSize(200, 200)
         self.addWidget(self.empty)
-        self.addWidget(self.picture)
-        self._pixmap = QPixmap()
+        self.canvas: QWidget | None = None
+
+    def set_canvas(self, canvas: QWidget | None) -> None:
+        if self.canvas is not None:
+            self.removeWidget(self.canvas)
+        self.canvas = canvas
+        if canvas is not None:
+            self.addWidget(canvas)
 
     def show_empty(self, text: str) -> None:
         self.empty.setText(text)
         self.setCurrentWidget(self.empty)
 
-    def clear(self) -> None:
-        self._pixmap = QPixmap()
-        self.picture.clear()
-
-    def show_image(self, image: Image) -> None:
-        reader = QImageReader(image.path)
-        reader.setAutoTransform(True)
-        picture = reader.read()
-        if picture.isNull():
-            self.show_empty(f"{image.name} cannot be shown: {reader.errorString()}")
-            return
-        self._pixmap = QPixmap.fromImage(picture)
-        self._fit()
-        self.setCurrentWidget(self.picture)
-
-    def _fit(self) -> None:
-        if not self._pixmap.isNull():
-            self.picture.setPixmap(self._pixmap.scaled(self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                                       Qt.TransformationMode.SmoothTransformation))
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit()
+    def show_canvas(self) -> None:
+        if self.canvas is not None:
+            self.setCurrentWidget(self.canvas)

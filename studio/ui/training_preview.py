@@ -15,6 +15,7 @@ from studio.dataset.model import Annotation
 from studio.dataset.store import Change, Project
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
+from studio.workers.job_slot import JobSlot
 
 BOX_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
 
@@ -31,7 +32,10 @@ class TrainingPreview(QWidget):
         self._model_id = "tiny"
         self._settings: VisionSettings | None = None
         self._image_id: int | None = None
-        self._job: Job | None = None
+        self._jobs = JobSlot(self)
+        self._jobs.result.connect(self._on_ready)
+        self._jobs.failed.connect(self._on_failed)
+        self._jobs.idle.connect(self._on_idle)
         self._again = False
         self.annotation: Annotation | None = None
         self.samples: list[PreviewSample] = []
@@ -85,36 +89,25 @@ class TrainingPreview(QWidget):
     def _rebuild(self) -> None:
         if self._project is None or self._image_id is None:
             return
-        if self._job is not None:
+        if self._jobs.busy:
             self._again = True
             return
         self.status.setText("Building the training text…")
-        job = Job("Training text", load_preview, self._project.folder, self._image_id, self._model_id, self._settings)
-        job.finished.connect(self._on_ready)
-        job.failed.connect(self.status.setText)
-        job.done.connect(self._on_job_done)
-        self._job = job
-        job.start()
+        self._jobs.start(Job("Training text", load_preview, self._project.folder, self._image_id, self._model_id,
+                             self._settings))
 
-    def _on_job_done(self) -> None:
-        # The thread's quit() is queued behind this slot: retire the job once that has run.
-        QTimer.singleShot(0, self._retire_job)
-
-    def _retire_job(self) -> None:
-        if self._job is not None:
-            self._job.wait(5000)
-        self._job = None
+    def _on_idle(self) -> None:
         if self._again:
             self._again = False
             self._rebuild()
 
+    def _on_failed(self, message: str) -> None:
+        self.status.setText(message)
+
     def _stop_job(self) -> None:
         self._pending.stop()
-        if self._job is not None:
-            self._again = False
-            self._job.cancel()
-            self._job.wait(30000)
-            self._job = None
+        self._again = False
+        self._jobs.stop()
 
     def _on_ready(self, result: tuple[Annotation, list[PreviewSample]]) -> None:
         self.annotation, self.samples = result

@@ -12,7 +12,7 @@ from studio.ui.main_window import MainWindow
 
 
 def test_empty_window_explains_what_to_do(window):
-    assert "No project open" in window.annotate_page.empty.text()
+    assert "No project open" in window.annotate.page.empty.text()
     assert window.windowTitle() == "VLM Studio"
 
 
@@ -21,7 +21,7 @@ def test_opening_the_sample_lists_images_and_shows_the_first(window, tmp_path, q
     assert window.open_project(tmp_path / "s")
     assert window.images.model.rowCount() == 30
     assert window.images.current_image_id() == 1
-    assert window.annotate_page.currentWidget() is window.annotate_page.picture
+    assert window.annotate.page.currentWidget() is window.annotate.workspace.canvas
     assert window.position_label.text() == "image 1 / 30"
     window.images.step(1)
     assert window.images.current_image_id() == 2
@@ -34,7 +34,7 @@ def test_split_filter_narrows_the_list(window, tmp_path):
     window.images.split_box.setCurrentIndex(window.images.split_box.findData("val"))
     assert window.images.model.rowCount() == 3
     window.images.split_box.setCurrentIndex(0)
-    window.images.search.setText("0007")
+    window.images.filter_bar.search.setText("0007")
     assert window.images.model.rowCount() == 1
 
 
@@ -48,7 +48,7 @@ def test_status_change_in_the_store_repaints_the_row(window, tmp_path):
 def test_dropping_a_folder_imports_it_in_a_worker(window, tmp_path, qtbot):
     Project.create(tmp_path / "p").close()
     window.open_project(tmp_path / "p")
-    assert "No images yet" in window.annotate_page.empty.text()
+    assert "No images yet" in window.annotate.page.empty.text()
     folder = tmp_path / "pics"
     folder.mkdir()
     for i in range(5):
@@ -99,15 +99,16 @@ def test_second_window_offers_read_only(window, tmp_path, monkeypatch, settings,
         holder.wait()
 
 
-def test_geometry_and_recent_projects_persist(window, tmp_path, settings, qtbot):
+def test_geometry_docks_and_recent_projects_persist(window, tmp_path, settings, qtbot):
     Project.create(tmp_path / "p").close()
     window.open_project(tmp_path / "p")
-    window.resize(700, 500)  # the offscreen screen is 800 x 600: stay inside it
+    window.annotate.docks["vqa"].hide()
     window.close()
+    assert settings.value("mainWindow/geometry") == window.saveGeometry()
     again = MainWindow(settings)
     qtbot.addWidget(again)
     assert again.recent_projects()[0] == str((tmp_path / "p").resolve())
-    assert (again.size().width(), again.size().height()) == (700, 500)
+    assert again.annotate.docks["vqa"].isHidden() and not again.annotate.docks["caption"].isHidden()
 
 
 def test_file_menu_offers_dataset_import_and_export(window, tmp_path, monkeypatch):
@@ -135,3 +136,36 @@ def test_model_menu_sets_the_budget_model_and_the_dock_follows(window, tmp_path,
     assert window.model_id == "qwen2.5-vl-7b" and "Qwen2.5-VL 7B" in window.model_button.text()
     assert window.budget_dock._model_id == "qwen2.5-vl-7b"
     assert window.settings.value("model") == "qwen2.5-vl-7b"
+
+
+def test_moved_images_are_reported_and_relinked_from_the_project_menu(window, tmp_path, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.dataset.importer import import_images
+
+    (tmp_path / "pics").mkdir()
+    for i in range(3):
+        Image.new("RGB", (20, 20)).save(tmp_path / "pics" / f"{i}.png")
+    with Project.create(tmp_path / "p") as project:
+        import_images(project, [tmp_path / "pics"])
+    (tmp_path / "pics").rename(tmp_path / "moved")
+    window.open_project(tmp_path / "p")
+    qtbot.waitUntil(lambda: "images not found" in window.statusBar().currentMessage(), timeout=5000)
+    assert "3 images not found" in window.statusBar().currentMessage()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "moved"))
+    window.relink_action.trigger()
+    assert "Re-linked 3 images, 3 found; 0 still missing" in window.statusBar().currentMessage()
+    assert window.project.missing_images() == []
+
+
+def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    qtbot.waitUntil(lambda: window.budget_dock is not None, timeout=5000)
+    window.preview_dock.show()
+    window.preview_dock.raise_()
+    window.images.select_image(2)
+    with qtbot.waitSignal(window.training_preview.preview_ready, timeout=20000):
+        pass
+    text = window.training_preview.text.toPlainText()
+    assert "Locate" in text or "<|im_start|>" in text

@@ -48,3 +48,12 @@ def test_budget_and_preview(capsys, sample_folder):
     assert first["target"].startswith('[{"bbox_2d": [') and first["boxes"] and first["problems"] == []
     assert run(["preview", str(sample_folder), "--model", "qwen3-vl-8b", "--image", "1"]) == 2
     assert "never downloads" in capsys.readouterr().err
+
+
+def test_memory(capsys):
+    lora = _json(capsys, "memory", "--model", "qwen2.5-vl-7b", "--json")
+    qlora = _json(capsys, "memory", "--model", "qwen2.5-vl-7b", "--method", "qlora4", "--json")
+    assert 0 < qlora["estimate_gib"] < lora["estimate_gib"]
+    assert lora["visual_tokens"] == 12845056 // 28**2 and "weights" in lora["parts_gib"]
+    assert run(["memory", "--model", "nvila-lite-2b"]) == 2
+    assert "LoRA is not supported" in capsys.readouterr().err

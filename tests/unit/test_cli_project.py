@@ -44,3 +44,19 @@ def test_errors_are_one_line_with_exit_status_2(tmp_path):
     assert vlm("new", str(tmp_path / "p")).returncode == 0
     again = vlm("new", str(tmp_path / "p"))
     assert again.returncode == 2 and "already holds" in again.stderr
+
+
+def test_a_moved_image_folder_is_found_again_with_relink(tmp_path):
+    images = tmp_path / "shoot" / "day1"
+    images.mkdir(parents=True)
+    for i in range(3):
+        Image.new("RGB", (20, 20)).save(images / f"{i}.png")
+    assert vlm("new", str(tmp_path / "p")).returncode == 0
+    assert vlm("import-images", str(tmp_path / "p"), str(tmp_path / "shoot")).returncode == 0
+    (tmp_path / "shoot").rename(tmp_path / "archive")
+    info = json.loads(vlm("info", str(tmp_path / "p"), "--json").stdout)
+    assert info["missing_images"] == 3 and info["missing_folder"] == str(images)
+    result = vlm("relink", str(tmp_path / "p"), str(tmp_path / "shoot"), str(tmp_path / "archive"), "--json")
+    assert json.loads(result.stdout) == {"relinked": 3, "found": 3, "still_missing": 0}
+    bad = vlm("relink", str(tmp_path / "p"), str(tmp_path / "shoot"), str(tmp_path / "nowhere"))
+    assert bad.returncode == 2 and "is not a folder" in bad.stderr

@@ -18,7 +18,7 @@ class FilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search captions and answers")
+        self.search.setPlaceholderText("Search names, captions and answers")
         self.search.setClearButtonEnabled(True)
         self.search.addAction(theme.icon("mdi6.magnify"), QLineEdit.ActionPosition.LeadingPosition)
         self.status = QComboBox(self)
@@ -29,7 +29,7 @@ class FilterBar(QWidget):
         self.label.addItem("Any label", "")
         self.unannotated = QCheckBox("Unannotated", self)
         self.unannotated.setToolTip("Images with no box, no caption and no question")
-        row = QHBoxLayout()
+        self.row = row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.status)
         row.addWidget(self.label)

@@ -121,7 +121,6 @@ class AnnotationWorkspace(QObject):
         c.boxes_edited.connect(self._boxes_edited)
         c.box_hovered.connect(lambda box_id: cap.highlight_boxes([box_id] if box_id is not None else []))
         c.phrase_dropped.connect(lambda start, end, box_id: self.link_span(start, end, [box_id]))
-        c.zoom_changed.connect(lambda percent: self.status_message.emit(f"Zoom {percent:,.0f} %"))
         c.create_mode_changed.connect(self._create_mode_changed)
         self.picker.picked.connect(self._label_picked)
         self.picker.cancelled.connect(self._picker_cancelled)

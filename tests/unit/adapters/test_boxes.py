@@ -46,10 +46,7 @@ def test_parser_accepts_empty_answers_and_reports_prose():
     assert result.boxes == [] and result.problems == ["no box found in 'I cannot see any circle.'"]
 
 
-AVAILABLE = [e.id for e in load_catalog().values() if e.available]
-
-
-@pytest.mark.parametrize("model_id", AVAILABLE)
+@pytest.mark.parametrize("model_id", list(load_catalog()))
 @pytest.mark.parametrize(("width", "height"), [(640, 480), (37, 1000), (3000, 200), (160, 160)])
 def test_every_family_round_trips_boxes_through_its_text(model_id, width, height):
     adapter = get_adapter(model_id)
@@ -94,3 +91,12 @@ def test_internvl_text_and_lenient_parsing():
         and "swapped" in result.problems[0]
         and "no coordinates" in result.problems[1]
     )
+
+
+def test_deepseek_boxes_are_0_to_999_in_ref_det_tags():
+    adapter = get_adapter("deepseek-ocr-2")
+    text = adapter.write_boxes([("title", [(0, 0, 999, 499.5)])], 999, 999)
+    assert text == "<|ref|>title<|/ref|><|det|>[[0, 0, 999, 500]]<|/det|>"
+    parsed = adapter.parse_boxes("<|ref|>table<|/ref|><|det|>[[[0, 60, 500, 200]]]<|/det|>| a | b |", 1998, 999)
+    assert parsed.problems == [] and parsed.boxes[0].label == "table"
+    assert parsed.boxes[0].box == pytest.approx((0, 60, 1000, 200))

@@ -8,12 +8,13 @@ from studio.adapters import adapter_for, get_adapter, get_entry, load_catalog
 from studio.adapters.catalog import CatalogError, parse_entry
 
 
-def test_every_entry_parses_and_available_ones_have_adapters():
+def test_every_entry_parses_and_has_an_adapter():
     catalog = load_catalog()
     assert "tiny" in catalog and "qwen3-vl-8b" in catalog
     for entry in catalog.values():
-        if entry.available:
-            assert adapter_for(entry).entry is entry
+        assert adapter_for(entry).entry is entry
+    with pytest.raises(ValueError, match="coming soon"):
+        get_adapter("deepseek-ocr-2").load_model()
 
 
 def test_get_entry_and_unknown_ids():
@@ -43,3 +44,14 @@ def test_malformed_files_name_the_file(tmp_path):
         CatalogError, match=r"differs from the file name.*family 'mystery'.*needs lora.reason"
     ):
         parse_entry(bad)
+
+
+def test_nvila_needs_consent_and_refuses_lora():
+    from studio.adapters.base import RemoteCodeConsentRequired
+
+    adapter = get_adapter("nvila-lite-2b")
+    assert not adapter.exact_visual_tokens  # no transformers processor to check against: an estimate
+    with pytest.raises(RemoteCodeConsentRequired, match="runs Python code shipped with its checkpoint"):
+        adapter.load_model()
+    with pytest.raises(ValueError, match=r"LoRA is not supported: .*full fine-tuning only"):
+        adapter.lora_target_modules()

@@ -42,3 +42,14 @@ def test_lora_refused_for_nvila_and_unknown_methods():
     assert estimate_memory(get_entry("nvila-lite-2b"), "full", **SETTINGS).total > 0
     with pytest.raises(ValueError, match="unknown training method"):
         estimate_memory(get_entry("tiny"), "dpo", **SETTINGS)
+
+
+def test_max_visual_tokens_is_the_largest_image_cost():
+    from studio.adapters import get_adapter
+    from studio.adapters.memory import max_visual_tokens
+
+    for model_id, probe in [("qwen3-vl-8b", (4096, 4096)), ("internvl3.5-8b", (1344, 1792)),
+                            ("llava-next-mistral-7b", (672, 672)), ("deepseek-ocr-2", (2304, 1536))]:
+        entry = get_entry(model_id)
+        assert get_adapter(model_id).visual_tokens(*probe) == max_visual_tokens(entry), model_id
+    assert max_visual_tokens(get_entry("qwen3-vl-8b"), max_pixels=1024 * 1024) == 1024

@@ -118,3 +118,44 @@ def test_quantisation_without_bitsandbytes_or_cuda_is_refused_clearly(tiny_adapt
     else:
         with pytest.raises(QuantizationUnavailable, match=r"bitsandbytes|CUDA"):
             tiny_adapter.load_model(quantization=4)
+
+
+@pytest.mark.parametrize("bits", [4, 8])
+def test_quantisation_settings_keep_vision_and_head_unquantised(monkeypatch, bits):
+    import torch
+
+    from studio.adapters import loading
+
+    monkeypatch.setattr(loading, "check_quantization_available", lambda: None)
+    config = loading.quantization_config(bits, list(get_adapter("qwen3-vl-8b").unquantised_modules))
+    assert config.llm_int8_skip_modules == ["visual", "lm_head"]
+    if bits == 4:
+        assert config.load_in_4bit and config.bnb_4bit_quant_type == "nf4" and config.bnb_4bit_use_double_quant
+        assert config.bnb_4bit_compute_dtype == torch.bfloat16
+    else:
+        assert config.load_in_8bit and not config.load_in_4bit
+    with pytest.raises(ValueError, match="4 or 8 bits"):
+        loading.quantization_config(3, [])
+
+
+def test_hybrid_thinking_templates_learn_the_answer_without_a_think_block(tiny_adapter, grounding_sample):
+    """Qwen3.5-style templates add an empty think block to the assistant turn; the adapter asks for it in the
+    prompt (enable_thinking=False), so the learned target is still just the answer."""
+    from studio.adapters.tiny import CHAT_TEMPLATE
+
+    processor = tiny_adapter.load_processor()
+    think = "{{- '<think>\\n\\n</think>\\n\\n' -}}"
+    template = CHAT_TEMPLATE.replace(
+        "{%- if message['content'] is string -%}",
+        "{%- if message['role'] == 'assistant' -%}" + think + "{%- endif -%}{%- if message['content'] is string -%}",
+    ).replace(
+        "{{- '<|im_start|>assistant\\n' -}}",
+        "{{- '<|im_start|>assistant\\n' -}}{%- if enable_thinking is defined and not enable_thinking -%}"
+        + think + "{%- endif -%}",
+    )
+    processor.chat_template = template
+    text = tiny_adapter.training_text(grounding_sample, processor)
+    assert text.prompt.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert text.target.startswith('[{"bbox_2d"') and "<think>" not in text.target
+    example = tiny_adapter.supervised_example(grounding_sample, processor)
+    assert processor.tokenizer.decode(example["labels"][example["labels"] != -100]) == text.target.rstrip("\n")

@@ -82,3 +82,17 @@ def test_system_prompts_are_shipped():
 def test_unknown_task_is_refused():
     with pytest.raises(ValueError, match="unknown task"):
         Sample(1, "x.png", 10, 10, task="detect", prompt="?")
+
+
+def test_detection_samples_name_boxes_by_label(annotation):
+    labelled = Annotation(
+        image=annotation.image,
+        boxes=[Box(1, 7, 5, 40, 30, 100, 90), Box(2, 7, 6, 150, 60, 210, 120), Box(3, 7, 5, 0, 0, 10, 10),
+               Box(4, 7, None, 1, 1, 2, 2)],
+    )
+    assert samples_from_annotation(labelled, TaskMix(detection=True)) == []  # no label names given
+    samples = samples_from_annotation(labelled, TaskMix(detection=True), labels={5: "red circle", 6: "blue square"})
+    assert len(samples) == 1 and samples[0].prompt == prompts.DETECTION_PROMPT
+    assert [(p.text, p.boxes) for p in samples[0].phrases] == [
+        ("red circle", ((40, 30, 100, 90), (0, 0, 10, 10))), ("blue square", ((150, 60, 210, 120),))]
+    assert samples_from_annotation(labelled, labels={5: "red circle"}) == []  # detection is off by default

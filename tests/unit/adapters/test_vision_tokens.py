@@ -91,16 +91,57 @@ def test_internvl_tiles_equal_the_processor_output(width, height, max_tiles):
     assert adapter.visual_tokens(width, height, settings) == out["pixel_values"].shape[0] * v.tokens_per_tile
 
 
-def test_batch_and_single_counts_agree_for_every_available_model():
+def test_batch_and_single_counts_agree_for_every_model():
     rng = np.random.default_rng(0)
     widths = rng.integers(16, 5000, 200)
     heights = rng.integers(16, 5000, 200)
     for entry in load_catalog().values():
-        if not entry.available:
-            continue
         adapter = get_adapter(entry.id)
         batch = adapter.visual_tokens_batch(widths, heights)
         assert [
             adapter.visual_tokens(int(w), int(h)) for w, h in zip(widths[:20], heights[:20], strict=True)
         ] == batch[:20].tolist()
         assert (batch > 0).all()
+
+
+@pytest.fixture(scope="module")
+def image_token_tokenizer():
+    """The tiny tokenizer plus an ``<image>`` token, for processors that expand ``<image>``."""
+    from tokenizers import AddedToken
+    from transformers import TokenizersBackend
+
+    from studio.adapters.tiny import build_tokenizer
+
+    backend = build_tokenizer()
+    backend.add_special_tokens([AddedToken("<image>", special=True, normalized=False)])
+    return TokenizersBackend(tokenizer_object=backend, unk_token=None)
+
+
+def _image_tokens(processor, tokenizer, width, height) -> int:
+    out = processor(text=["<image>"], images=[Image.new("RGB", (width, height))], return_tensors="pt")
+    return int((out["input_ids"] == tokenizer.convert_tokens_to_ids("<image>")).sum())
+
+
+@pytest.mark.parametrize(("width", "height"), [*ODD_SIZES, (336, 336), (672, 336), (337, 1009), (100, 1000)])
+def test_llava_next_tokens_equal_the_processor_output(image_token_tokenizer, width, height):
+    from transformers import LlavaNextImageProcessor, LlavaNextProcessor
+
+    adapter = get_adapter("llava-next-mistral-7b")
+    v = adapter.entry.vision
+    image_processor = LlavaNextImageProcessor(
+        size={"shortest_edge": v.tile_size}, crop_size={"height": v.tile_size, "width": v.tile_size},
+        image_grid_pinpoints=[list(p) for p in v.grid_pinpoints],
+    )
+    processor = LlavaNextProcessor(image_processor=image_processor, tokenizer=image_token_tokenizer,
+                                   patch_size=v.patch_size, vision_feature_select_strategy="default",
+                                   num_additional_image_tokens=1)
+    assert adapter.visual_tokens(width, height) == _image_tokens(processor, image_token_tokenizer, width, height)
+
+
+@pytest.mark.parametrize(("width", "height"), [*ODD_SIZES, (768, 768), (769, 768), (1536, 770)])
+def test_deepseek_ocr2_tokens_equal_the_processor_output(image_token_tokenizer, width, height):
+    from transformers.models.deepseek_ocr2 import DeepseekOcr2ImageProcessor, DeepseekOcr2Processor
+
+    adapter = get_adapter("deepseek-ocr-2")
+    processor = DeepseekOcr2Processor(image_processor=DeepseekOcr2ImageProcessor(), tokenizer=image_token_tokenizer)
+    assert adapter.visual_tokens(width, height) == _image_tokens(processor, image_token_tokenizer, width, height)

@@ -50,6 +50,11 @@ def test_summary_flags_estimates_and_counts_over_budget(sample_project, tiny_cou
     assert found, tight.advice
     fitting = int(found.group(1).replace(",", ""))
     assert len(compute_budget(adapter, table, adapter.settings(max_pixels=fitting), tight.max_seq_len).over) == 0
+    names = {a.image.id: a.image.name for a in annotations}
+    message = tight.refusal(names, shown=2)
+    assert message.startswith(f"{len(tight.over)} images would be cut at the {tight.limit:,}-token limit")
+    assert names[int(tight.over[0])] in message and "more" in message and "max pixels" in message
+    assert budget.refusal(names) == ""
 
 
 def test_tiled_models_advise_fewer_tiles(sample_project):
@@ -65,3 +70,19 @@ def test_estimate_is_close_to_the_tiny_tokenizer_and_never_far_below(tiny_counte
     for text in texts:
         exact = tiny_counter.count(text)
         assert exact * 0.8 <= estimate_tokens(text) <= exact * 2.5, text
+
+
+def test_partial_recount_merges_into_the_table(tmp_path):
+    from studio.budget.budget import merge_tables, project_text_table
+
+    sample_project = create_sample_project(tmp_path / "own", count=5)
+    full = project_text_table(sample_project.folder, "tiny")
+    image_id = int(full.image_ids[3])
+    sample_project.set_caption(image_id, "")
+    part = project_text_table(sample_project.folder, "tiny", image_ids=[image_id, 999])
+    assert part.image_ids.tolist() == [image_id]
+    merged = merge_tables(full, part)
+    again = project_text_table(sample_project.folder, "tiny")
+    assert merged.longest.tolist() == again.longest.tolist() and merged.samples.tolist() == again.samples.tolist()
+    assert merged.samples[3] < full.samples[3]
+    sample_project.close()

@@ -128,3 +128,36 @@ def test_files_round_trip_and_errors(tmp_path):
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(ValueError, match=r"broken\.json: not valid JSON"):
         evaluate_files(tmp_path / "broken.json", tmp_path / "det.json")
+
+
+def test_grounding_ap_equals_pycocotools_on_the_same_cases():
+    from studio.evaluation.grounding import GroundingCase, grounding_metrics
+
+    rng = random.Random(5)
+    phrases = ["red circle", "blue square", "green triangle"]
+    cases, gt, dets = [], [], []
+    for n in range(12):
+        truth = []
+        for phrase in rng.sample(phrases, rng.randint(1, 3)):
+            x, y = rng.uniform(0, 150), rng.uniform(0, 100)
+            truth.append((phrase, ((x, y, x + 40, y + 30),)))
+        predicted = []
+        for phrase, ((x1, y1, x2, y2),) in truth:
+            if rng.random() < 0.8:
+                j = rng.uniform(-12, 12)
+                predicted.append((phrase, (x1 + j, y1 + j / 2, x2 + j, y2)))
+        score = rng.random()
+        cases.append(GroundingCase(tuple(truth), tuple(predicted), score=score))
+        for phrase, ((x1, y1, x2, y2),) in truth:
+            gt.append({"id": len(gt) + 1, "image_id": n + 1, "category_id": phrases.index(phrase) + 1,
+                       "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0})
+        for phrase, (x1, y1, x2, y2) in predicted:
+            dets.append({"image_id": n + 1, "category_id": phrases.index(phrase) + 1,
+                         "bbox": [x1, y1, x2 - x1, y2 - y1], "score": score})
+    data = {"images": [{"id": n + 1} for n in range(12)],
+            "categories": [{"id": i + 1, "name": p} for i, p in enumerate(phrases)], "annotations": gt}
+    stats = pycoco_stats(data, dets)
+    metrics = grounding_metrics(cases)
+    assert metrics["mAP"] == pytest.approx(stats[0], abs=1e-6)
+    assert metrics["AP50"] == pytest.approx(stats[1], abs=1e-6)
+    assert 0 < metrics["mAP"] < metrics["AP50"] <= 1

@@ -8,7 +8,7 @@ from studio.adapters import load_image
 from studio.dataset.importer import import_images
 from studio.dataset.predictions import NewSuggestion, accept, add_suggestions, reject, suggestions
 from studio.inference.labelling import suggest, unannotated_images
-from studio.inference.predictor import Predictor
+from studio.inference.predictor import BatchAnswer, Predictor
 from studio.jobs import Cancelled, CancelToken
 
 
@@ -23,8 +23,8 @@ class ScriptedPredictor:
     def generate_batch(self, samples, images, *, max_new_tokens=128):
         self.calls += 1
         assert all(img.size == (s.width, s.height) for s, img in zip(samples, images, strict=True))
-        return ['[{"bbox_2d": [100, 200, 500, 600], "label": "x"}]' if s.task == "grounding" else "two"
-                for s in samples]
+        return [BatchAnswer('[{"bbox_2d": [100, 200, 500, 600], "label": "x"}]' if s.task == "grounding" else "two",
+                            0.5) for s in samples]
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_suggest_accept_and_reject(labelled, tiny_checkpoints):
     assert counts == {"images": 1, "prompts": 2, "boxes": 1, "answers": 1} and predictor.calls == 2
     answer, box = sorted(suggestions(project, image_id), key=lambda s: s.kind)
     assert box.label == "red circle" and box.xyxy == pytest.approx((24, 32, 120, 96))  # 0-1000 of 240 x 160
-    assert answer.kind == "answer" and answer.text == "two"
+    assert answer.kind == "answer" and answer.text == "two" and answer.score == 0.5
     new_boxes = accept(project, [box.id, answer.id])
     assert project.boxes(image_id)[0].id == new_boxes[0]
     assert project.label(project.boxes(image_id)[0].label_id).name == "red circle"

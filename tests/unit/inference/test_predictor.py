@@ -82,7 +82,11 @@ def test_batch_generation_equals_one_at_a_time(lora_predictor, shapes_png, tmp_p
     batch = lora_predictor.generate_batch(samples, images, max_new_tokens=8)
     single = [lora_predictor.generate_batch([s], [i], max_new_tokens=8)[0]
               for s, i in zip(samples, images, strict=True)]
-    assert batch == single
+    assert [a.text for a in batch] == [a.text for a in single]
+    assert [a.confidence for a in batch] == pytest.approx([a.confidence for a in single], rel=1e-4)
+    assert all(0 < a.confidence <= 1 for a in batch)
+    plain = lora_predictor(images[0], samples[0].prompt, generation=GenerationSettings(max_new_tokens=8))
+    assert plain.text.strip() == batch[0].text
 
 
 def test_load_run_from_project(project, tiny_checkpoints, shapes_png):
@@ -91,3 +95,12 @@ def test_load_run_from_project(project, tiny_checkpoints, shapes_png):
     assert isinstance(predictor(shapes_png, "Find the red circle.", generation=TOKENS), Prediction)
     with pytest.raises(ValueError, match=r"no run 'nope'.*first"):
         load_run(project, "nope")
+
+
+def test_qlora_checkpoints_load_quantised_only_on_cuda():
+    from studio.inference.loading import trained_quantization
+
+    assert trained_quantization({"mode": "qlora4"}, "cuda") == 4
+    assert trained_quantization({"mode": "qlora8"}, "cuda:0") == 8
+    assert trained_quantization({"mode": "qlora4"}, "cpu") is None
+    assert trained_quantization({"mode": "lora"}, "cuda") is None

@@ -1,0 +1,456 @@
+"""The playground page: a run checkpoint or base model, an image (project, file or drop), a prompt and the
+system prompt; the answer streams from a worker, its boxes are drawn over the image, and it can be added to the
+image's annotations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.adapters import get_adapter, load_catalog, prompts
+from studio.adapters.loading import ModelNotAvailable
+from studio.dataset.predictions import suggestions
+from studio.dataset.store import Project
+from studio.inference.labelling import suggest
+from studio.inference.loading import read_meta
+from studio.inference.runs import list_runs
+from studio.ui import theme
+from studio.ui.annotate.commands import AddBoxes, AddVqa, BoxSpec
+from studio.ui.overlay import OverlayBox, OverlayView, read_image
+from studio.ui.playground.settings_panel import GenerationPanel
+from studio.ui.playground.suggestions import SuggestionsPanel
+from studio.workers.generation import GenerationJob, in_project, load_predictor
+from studio.workers.job import Job
+
+
+def model_sources(project: Project | None) -> list[tuple[str, str, dict[str, str], int | None]]:
+    """(title, source, system prompts, run id) for each run checkpoint (newest first), then each catalog model
+    whose weights are on this machine."""
+    found = []
+    if project is not None:
+        for run in reversed(list_runs(project)):
+            try:
+                folder = run.checkpoint("best")
+            except (ValueError, OSError):
+                continue
+            prompts_ = read_meta(folder).get("system_prompts") or {}
+            found.append((f"Run: {run.name} ({folder.name})", str(folder), prompts_, run.id))
+    for entry in load_catalog().values():
+        if entry.available and _on_this_machine(entry.id):
+            found.append((f"Base model: {entry.name}", f"model:{entry.id}", {}, None))
+    return found
+
+
+def _on_this_machine(model_id: str) -> bool:
+    try:
+        get_adapter(model_id).checkpoint_folder()
+    except (ModelNotAvailable, ValueError):
+        return False
+    return True
+
+
+SYSTEM_ROLE = Qt.ItemDataRole.UserRole + 1
+RUN_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class PlaygroundPage(QWidget):
+    """``PlaygroundPage(project)``; `set_project` and `show_image` follow the main window."""
+
+    annotations_added = Signal(int)  # image id
+
+    def __init__(self, project: Project | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project: Project | None = None
+        self.image_id: int | None = None
+        self.image_path: str | None = None
+        self.predictors: dict[str, Any] = {}
+        self.prediction: Any = None
+        self.job: Job | None = None
+        self.start_job = lambda job: job.start()  # the main window shows jobs in its status bar
+        self.selected_images: Any = lambda: []  # the main window answers with the image list's selection
+        self.undo_stack = QUndoStack(self)  # the main window shares the annotation undo stack
+        self._added: QUndoCommand | None = None
+        self._loading = ""
+        self._then: Any = None
+        self._alive: list[Job] = []  # jobs are kept referenced until their thread has ended
+        self.generating_text = ""
+        self._build()
+        self.setMinimumSize(320, 240)  # small windows clip the page rather than refuse to shrink
+        self.set_project(project)
+
+    # ---------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.view = OverlayView()
+        self.view.file_dropped.connect(self.open_file)
+        self.source = QComboBox()
+        self.source.currentIndexChanged.connect(self._source_changed)
+        open_file = QPushButton(theme.icon("mdi6.image-outline"), "Open image…")
+        open_file.clicked.connect(self._open_file_dialog)
+        self.show_truth = QCheckBox("Show annotations")
+        self.show_truth.setChecked(True)
+        self.show_truth.toggled.connect(self._draw)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model"))
+        top.addWidget(self.source, 1)
+        top.addWidget(open_file)
+        top.addWidget(self.show_truth)
+
+        self.task = QComboBox()
+        self.task.addItem("Grounding (boxes)", "grounding")
+        self.task.addItem("Question answering", "vqa")
+        self.task.currentIndexChanged.connect(self._reset_system_prompt)
+        self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setMaximumHeight(70)
+        self.system_prompt.textChanged.connect(self._check_system_prompt)
+        self.system_warning = QLabel()
+        self.system_warning.setWordWrap(True)
+        self.system_warning.setStyleSheet("color: #c77700;")
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("Ask about the image, e.g. Locate the red circle.")
+        self.prompt.returnPressed.connect(self.send)
+        self.send_button = QPushButton(theme.icon("mdi6.send", color="white"), "Send")
+        self.send_button.setProperty("primary", True)
+        self.send_button.clicked.connect(self.send)
+        self.stop_button = QPushButton(theme.icon("mdi6.stop"), "Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setShortcut("Esc")
+        self.stop_button.setToolTip("Stop generating (Esc)")
+        ask = QHBoxLayout()
+        ask.addWidget(self.send_button)
+        ask.addWidget(self.stop_button)
+        ask.addStretch(1)
+        self.answer = QPlainTextEdit()
+        self.answer.setReadOnly(True)
+        self.answer.setPlaceholderText("The answer streams here.")
+        self.raw = QCheckBox("Raw text")
+        self.raw.setToolTip("Show exactly what the model wrote instead of the boxes read from it")
+        self.raw.toggled.connect(self._show_answer)
+        self.stats = QLabel()
+        self.stats.setWordWrap(True)
+        self.stats.setStyleSheet(f"color: {theme.colours()['muted']};")
+        self.add_button = QPushButton(theme.icon("mdi6.plus-box-outline"), "Add to annotations")
+        self.add_button.setEnabled(False)
+        self.add_button.clicked.connect(self.add_to_annotations)
+        self.undo_button = QPushButton(theme.icon("mdi6.undo"), "Undo add")
+        self.undo_button.setVisible(False)
+        self.undo_button.clicked.connect(self.undo_add)
+        self.generation = GenerationPanel()
+        actions = QHBoxLayout()
+        actions.addWidget(self.raw)
+        actions.addStretch(1)
+        actions.addWidget(self.undo_button)
+        actions.addWidget(self.add_button)
+
+        side = QWidget()
+        right = QVBoxLayout(side)
+        right.addWidget(QLabel("Task"))
+        right.addWidget(self.task)
+        right.addWidget(QLabel("System prompt"))
+        right.addWidget(self.system_prompt)
+        right.addWidget(self.system_warning)
+        right.addWidget(self.generation)
+        right.addWidget(QLabel("Prompt"))
+        right.addWidget(self.prompt)
+        right.addLayout(ask)
+        right.addWidget(self.answer, 1)
+        right.addWidget(self.stats)
+        right.addLayout(actions)
+        side.setMinimumWidth(360)
+        self.suggestions = SuggestionsPanel()
+        self.suggestions.suggest_requested.connect(self.suggest)
+        self.suggestions.cancel_requested.connect(self.stop)
+        self.suggestions.changed.connect(self._suggestions_changed)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(side, theme.icon("mdi6.chat-outline"), "Prompt")
+        self.tabs.addTab(self.suggestions, theme.icon("mdi6.auto-fix"), "Suggestions")
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+    # ---------------------------------------------------------------- project, model and image
+    def set_project(self, project: Project | None) -> None:
+        self.project = project
+        self.image_id = None
+        self.predictors = {}
+        self.suggestions.set_image(project, None)
+        self.source.clear()  # a new project starts from its newest run
+        self.refresh_sources()
+
+    def refresh_sources(self) -> None:
+        current = self.source.currentData()
+        self.source.blockSignals(True)
+        self.source.clear()
+        for title, source, system, run_id in model_sources(self.project):
+            self.source.addItem(title, source)
+            self.source.setItemData(self.source.count() - 1, system, SYSTEM_ROLE)
+            self.source.setItemData(self.source.count() - 1, run_id, RUN_ROLE)
+        index = self.source.findData(current)
+        self.source.setCurrentIndex(max(index, 0))
+        self.source.blockSignals(False)
+        self._source_changed()
+
+    def run_system_prompt(self) -> str:
+        """The selected run's system prompt for the task (the default one for base models)."""
+        task = self.task.currentData()
+        system = self.source.currentData(SYSTEM_ROLE) or {}
+        predictor = self.predictors.get(self.source.currentData())
+        if predictor is not None:
+            return predictor.system_prompt(task)
+        return system.get(task) or prompts.system_prompt(task)
+
+    def _source_changed(self) -> None:
+        self._reset_system_prompt()
+
+    def _reset_system_prompt(self) -> None:
+        self.system_prompt.setPlainText(self.run_system_prompt())
+
+    def _check_system_prompt(self) -> None:
+        differs = self.system_prompt.toPlainText().strip() != self.run_system_prompt().strip()
+        self.system_warning.setText("This differs from the system prompt the model was trained with; answers "
+                                    "may be worse." if differs else "")
+        self.system_warning.setVisible(differs)
+
+    def show_image(self, image_id: int) -> None:
+        """Use a project image (follows the image list)."""
+        if self.project is None:
+            return
+        self.image_id = image_id
+        self._set_path(self.project.image(image_id).path)
+        self.suggestions.set_image(self.project, image_id)
+
+    def open_file(self, path: str) -> None:
+        """Use an image file from anywhere (not part of the project)."""
+        self.image_id = None
+        self._set_path(path)
+        self.suggestions.set_image(self.project, None)
+
+    def _open_file_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
+        if path:
+            self.open_file(path)
+
+    def _set_path(self, path: str) -> None:
+        image = read_image(path)
+        if image.isNull():
+            self.stats.setText(f"{Path(path).name} cannot be read")
+            return
+        self.image_path = path
+        self.prediction = None
+        self.view.set_image(image)
+        self.answer.clear()
+        self.add_button.setEnabled(False)
+        self._draw()
+
+    # ---------------------------------------------------------------- generation
+    def send(self) -> None:
+        if self.job is not None:
+            return
+        if self.image_path is None:
+            self.stats.setText("Choose an image first")
+            return
+        if not self.prompt.text().strip():
+            self.stats.setText("Type a prompt first")
+            return
+        self._with_predictor(self._generate)
+
+    def _with_predictor(self, then: Any) -> None:
+        """Call ``then(predictor)`` for the chosen model, loading it in a worker first when needed."""
+        source = self.source.currentData()
+        if source is None:
+            self.stats.setText("No model to use: train a run or pick a base model")
+            return
+        if source in self.predictors:
+            then(self.predictors[source])
+            return
+        self._loading, self._then = source, then
+        job = Job("Loading model", load_predictor, source)
+        job.finished.connect(self._loaded)  # a bound slot: delivered in the GUI thread (a lambda would not be)
+        self._start(job, "Loading the model…")
+
+    def _loaded(self, predictor: Any) -> None:
+        self.predictors = {self._loading: predictor}  # one model in memory at a time
+        self.job = None
+        self._then(predictor)
+
+    def _generate(self, predictor: Any) -> None:
+        self.answer.clear()
+        self.prediction = None
+        self._draw()
+        self.generating_text = ""
+        job = GenerationJob(predictor, self.image_path, self.prompt.text(),
+                            system_prompt=self.system_prompt.toPlainText().strip(), task=self.task.currentData(),
+                            generation=self.generation.settings())
+        job.text.connect(self._piece)
+        job.finished.connect(self._answered)
+        self._start(job, "Generating…")
+
+    def _start(self, job: Job, message: str) -> None:
+        self.job = job
+        self._alive.append(job)
+        self.send_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.stats.setText(message)
+        job.failed.connect(self._failed)
+        job.done.connect(self._job_done)
+        self.start_job(job)
+
+    def _job_done(self) -> None:
+        job = self.sender()
+        if job is self.job:  # a finished load has already handed over to its generation job
+            self.job = None
+            self.suggestions.set_running(False)
+        # drop the jobs whose threads have ended (this one's is still winding down)
+        self._alive = [j for j in self._alive if j is job or not j.wait(0)]
+        self.send_button.setEnabled(self.job is None)
+        self.stop_button.setEnabled(self.job is not None)
+
+    def _failed(self, message: str) -> None:
+        self.stats.setText(message)
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _piece(self, piece: str) -> None:
+        self.generating_text += piece
+        if self.raw.isChecked() or self.task.currentData() == "vqa":
+            self.answer.insertPlainText(piece)
+        else:
+            self.answer.setPlainText(self.generating_text)
+
+    def _answered(self, prediction: Any) -> None:
+        self.prediction = prediction
+        stopped = " (stopped)" if prediction.stopped else ""
+        cached = ", image reused" if prediction.image_cached else ""
+        self.stats.setText(
+            f"first token {prediction.time_to_first_token * 1000:,.0f} ms{cached} · "
+            f"{prediction.tokens_per_second:,.1f} tokens/s · {prediction.tokens_used:,} tokens used{stopped}")
+        self.add_button.setEnabled(self.image_id is not None and self.project is not None
+                                   and not self.project.read_only
+                                   and bool(prediction.boxes or (self.task.currentData() == "vqa" and prediction.text)))
+        self._show_answer()
+        self._draw()
+
+    def _show_answer(self) -> None:
+        p = self.prediction
+        if p is None:
+            return
+        if self.raw.isChecked() or self.task.currentData() == "vqa" or not p.boxes:
+            text = p.text
+        else:
+            text = "\n".join(f"{b.label or '(no label)'}: " + ", ".join(f"{v:.0f}" for v in b.box) for b in p.boxes)
+        if p.problems and not self.raw.isChecked():
+            text += "\n\nCould not read: " + "; ".join(p.problems)
+        self.answer.setPlainText(text)
+
+    def _draw(self) -> None:
+        boxes: list[OverlayBox] = []
+        colours = {label.id: label.color for label in self.project.labels()} if self.project else {}
+        names = {label.name: label.color for label in self.project.labels()} if self.project else {}
+        if self.show_truth.isChecked() and self.project is not None and self.image_id is not None:
+            boxes += [OverlayBox(self.project.label(b.label_id).name if b.label_id else "", b.xyxy, "truth",
+                                 colours.get(b.label_id, "#888888")) for b in self.project.boxes(self.image_id)]
+        if self.prediction is not None:
+            boxes += [OverlayBox(b.label, b.box, "prediction", names.get(b.label, "#ff7f0e"))
+                      for b in self.prediction.boxes]
+        if self.project is not None and self.image_id is not None:
+            boxes += [OverlayBox(s.label, s.xyxy, "suggestion", names.get(s.label, "#ff7f0e"))
+                      for s in suggestions(self.project, self.image_id) if s.kind == "box"]
+        self.view.set_boxes(boxes)
+
+    # ---------------------------------------------------------------- model-assisted labelling
+    def suggest(self, scope: str) -> None:
+        """Run the chosen model over this image, the selected images, the images without boxes, or all images."""
+        if self.project is None or self.job is not None:
+            return
+        if scope == "image" and self.image_id is None:
+            self.suggestions.status.setText("Choose a project image first")
+            return
+        ids = {"image": [self.image_id], "unannotated": None, "selected": list(self.selected_images()),
+               "all": [image.id for image in self.project.images()]}.get(scope)
+        if scope == "selected" and not ids:
+            self.suggestions.status.setText("Select images in the image list first")
+            return
+        run_id = self.source.currentData(RUN_ROLE)
+
+        def start(predictor: Any) -> None:
+            job = Job("Suggesting labels", in_project, str(self.project.folder), suggest, predictor, ids,
+                      run_id=run_id)
+            job.progress.connect(self.suggestions.show_progress)
+            job.finished.connect(self._suggested)
+            self._start(job, "Suggesting…")
+            self.suggestions.set_running(True)
+
+        self.suggestions.set_running(True)
+        self._with_predictor(start)
+
+    def _suggested(self, counts: dict[str, Any]) -> None:
+        self.suggestions.status.setText(f"{counts['boxes']:,} boxes and {counts['answers']:,} answers suggested on "
+                                        f"{counts['images']:,} images")
+        self.stats.setText("")
+        self._suggestions_changed()
+
+    def _suggestions_changed(self) -> None:
+        self.suggestions.refresh()
+        self._draw()
+        if self.image_id is not None:
+            self.annotations_added.emit(self.image_id)
+
+    # ---------------------------------------------------------------- annotations
+    def add_to_annotations(self) -> None:
+        """Predicted boxes become boxes of their labels, a VQA answer a question/answer pair: one undoable command
+        on the annotation undo stack (Ctrl+Z in Annotate, or Undo add here)."""
+        p, project, image_id = self.prediction, self.project, self.image_id
+        if p is None or project is None or image_id is None:
+            return
+        if self.task.currentData() == "vqa":
+            command = AddVqa(project, image_id, self.prompt.text().strip(), p.text.strip())
+        else:
+            command = AddBoxes(project, image_id, [BoxSpec(b.label or None, b.box) for b in p.boxes],
+                               "Add predicted boxes")
+        self.undo_stack.push(command)
+        if command.error is not None:
+            self.stats.setText(f"Could not add: {command.error}")
+            return
+        self._added = command
+        self.add_button.setEnabled(False)
+        self.undo_button.setVisible(True)
+        self.stats.setText(f"{command.text()} — added to the annotations")
+        self.annotations_added.emit(image_id)
+        self._draw()
+
+    def undo_add(self) -> None:
+        """Undo the last add, when it is still the newest edit on the undo stack."""
+        stack = self.undo_stack
+        if self._added is None or stack.index() == 0 or stack.command(stack.index() - 1) is not self._added:
+            self.stats.setText("Other edits came after it; use Edit > Undo")
+            return
+        stack.undo()
+        self._added = None
+        self.undo_button.setVisible(False)
+        self.add_button.setEnabled(self.prediction is not None)
+        self.stats.setText("Removed again")
+        self._draw()
