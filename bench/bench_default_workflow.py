@@ -32,11 +32,11 @@ def base_metrics(project: Project, split: str = "val") -> dict:
     """The starting checkpoint's metrics on ``split`` (the same scoring as a run's evaluation)."""
     predictor = Predictor.from_model("tiny", device="cpu")
     samples = project_samples(project, split)
-    answers: list[str] = []
+    answers = []
     for start in range(0, len(samples), 32):
         chunk = samples[start : start + 32]
         answers += predictor.generate_batch(chunk, [load_image(s.image_path) for s in chunk], max_new_tokens=256)
-    metrics, _ = score_answers(predictor, samples, answers)
+    metrics, _ = score_answers(predictor, samples, [a.text for a in answers], [a.confidence for a in answers])
     return metrics
 
 

@@ -28,7 +28,7 @@ def grounding_iou(
     predictor = Predictor(Loaded(model, processor, adapter, meta), use_cache=False)
     was_training = model.training
     model.eval()
-    answers: list[str] = []
+    answers: list[Any] = []
     try:
         for start in range(0, len(grounding), batch_size):
             chunk = grounding[start : start + batch_size]
@@ -36,7 +36,8 @@ def grounding_iou(
                                                 max_new_tokens=max_new_tokens)
     finally:
         model.train(was_training)
-    metrics, _ = score_answers(predictor, [s for s, _ in grounding], answers)
+    metrics, _ = score_answers(predictor, [s for s, _ in grounding], [a.text for a in answers],
+                               [a.confidence for a in answers])
     g = metrics["grounding"]
     return {
         "mean_iou": g.get("mean_phrase_iou", 0.0),
