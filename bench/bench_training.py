@@ -6,7 +6,7 @@ Both train one epoch. Reported: samples/s of the training loop, and end to end (
 the plain Trainer encodes every sample on the fly; ours encodes once and caches the frozen vision outputs).
 Target: >= 1.3x on CPU.
 
-    python bench/bench_training.py [--images 300] [--threads 1] [--batch 16]
+    python bench/bench_training.py [--images 300] [--threads 1] [--batch 16] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ def plain_trainer(project, config, out: Path) -> dict:
     data = split_data(project, config.train_split, config)
     source = ExampleSource(adapter, processor, data, config, augmentation=False)
     torch.manual_seed(config.seed)
-    model = load_for_training(adapter, config, "cpu", "fp32")
+    device = "cuda" if config.device == "cuda" else "cpu"
+    model = load_for_training(adapter, config, device, "fp32")
     args = TrainingArguments(
         output_dir=str(out), per_device_train_batch_size=config.batch_size, num_train_epochs=1,
         learning_rate=config.lr, weight_decay=config.weight_decay, warmup_steps=config.warmup_steps,
         lr_scheduler_type="cosine", max_grad_norm=config.max_grad_norm, logging_steps=50, save_strategy="no",
-        report_to=[], dataloader_num_workers=0, use_cpu=True, remove_unused_columns=False, seed=config.seed,
+        report_to=[], dataloader_num_workers=0, use_cpu=device == "cpu", remove_unused_columns=False, seed=config.seed,
         disable_tqdm=True,
     )
     trainer = Trainer(model=model, args=args, train_dataset=source,
@@ -74,6 +75,7 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     args = parser.parse_args()
     import torch
 
@@ -82,13 +84,14 @@ def main() -> int:
     project = create_sample_project(root / "sample", count=args.images)
     config = default_workflow("tiny")
     config.epochs, config.batch_size, config.threads = 1.0, args.batch, args.threads
+    config.device = args.device
     save_workflow(project, "bench", config)
     baseline = plain_trainer(project, config, root / "trainer")
     print("plain Trainer:", json.dumps(baseline), flush=True)
     mine = ours(project.folder)
     print("VLM Studio:", json.dumps(mine), flush=True)
     report = {
-        "threads": args.threads, "batch": args.batch, "images": args.images,
+        "device": args.device, "threads": args.threads, "batch": args.batch, "images": args.images,
         "end_to_end_ratio": round(mine["samples_per_s"] / baseline["samples_per_s"], 2),
         "loop_ratio": round(mine["loop_samples_per_s"] / baseline["loop_samples_per_s"], 2),
         "trainer": baseline, "studio": mine,
