@@ -124,5 +124,8 @@ def _launch(args: argparse.Namespace) -> int:
     precision = workflow.config.precision if workflow.config.precision != "auto" else "bf16"
     path, command = write_launch(folder, Path(args.project).resolve(), args.workflow, args.gpus, args.nodes,
                                  backend, precision)
-    emit({"config": str(path), "command": command}, as_json=args.json, text=f"wrote {path}\n{command}")
+    note = ("" if backend == "ddp" else
+            f"note: the trainer runs several GPUs as DDP so far; it refuses {backend} launches with a message")
+    emit({"config": str(path), "command": command, "note": note}, as_json=args.json,
+         text=f"wrote {path}\n{command}" + (f"\n{note}" if note else ""))
     return 0
