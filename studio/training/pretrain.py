@@ -38,6 +38,7 @@ from studio.adapters.samples import TaskMix
 from studio.training.batching import collate, rope_index_for, to_device
 from studio.training.box_check import grounding_iou
 from studio.training.device import default_threads, pick_device
+from studio.training.loss import answer_loss
 from studio.training.scenes import HELD_OUT_SEED, check_stream, scene_samples
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
 
@@ -214,7 +215,7 @@ def pretrain(args: argparse.Namespace, log=print) -> dict[str, Any]:
     batches = iter(loader)
     while True:
         data = to_device(next(batches), device)
-        loss = model(**data).loss
+        loss = answer_loss(model, data)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower --lr")
         loss.backward()

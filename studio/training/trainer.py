@@ -28,6 +28,7 @@ from studio.training.config import WorkflowConfig
 from studio.training.data import ExampleSource, batch_plan, snapshot, vision_settings
 from studio.training.device import cpu_cores, default_threads, memory_in_use, pick_device, resolve_precision
 from studio.training.distributed import Distributed
+from studio.training.loss import answer_loss, keeps_logits
 from studio.training.model_setup import load_for_training, parameter_counts
 from studio.training.preflight import Preflight, check_data, check_settings
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
@@ -218,6 +219,7 @@ class _Session:
 
         use_cache = config.vision_frozen and not config.augment.active and accepts_encoder_outputs(core)
         positions = rope_index_for(core)
+        keep = keeps_logits(core)
         pad_id = processor.tokenizer.pad_token_id
         source = ExampleSource(adapter, processor, train_data, config, augmentation=True)
         val_source = ExampleSource(adapter, processor, val_data, config, augmentation=False)
@@ -263,7 +265,7 @@ class _Session:
                     chunk = order[start : start + config.batch_size]
                     batch = make_batch(chunk, 0, val_examples if cache else None, val_source)
                     with autocast:
-                        loss = core(**batch).loss
+                        loss = answer_loss(core, batch, keep)
                     tokens = int((batch["labels"][:, 1:] != -100).sum())
                     total_loss += float(loss) * tokens
                     total_tokens += tokens
@@ -294,7 +296,7 @@ class _Session:
                     for indices in micro:
                         batch = make_batch(indices, epoch, train_examples if cache else None)
                         with autocast:
-                            loss = model(**batch).loss / len(micro)
+                            loss = answer_loss(model, batch, keep) / len(micro)
                         if not torch.isfinite(loss):
                             raise TrainingError(
                                 f"the loss became {loss.detach().item()} at step {step + 1}: lower the learning rate "

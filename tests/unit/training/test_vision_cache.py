@@ -30,3 +30,17 @@ def test_cached_forward_equals_the_plain_one():
     with torch.no_grad():
         losses = [model(**batch).loss.item() for batch in (plain, positioned, cached)]
     assert losses[1] == pytest.approx(losses[0], rel=1e-6) and losses[2] == pytest.approx(losses[0], rel=1e-6)
+
+
+def test_the_answer_only_loss_equals_the_full_one():
+    from studio.training.loss import answer_loss, keeps_logits
+
+    adapter = get_adapter("tiny")
+    processor = adapter.load_processor()
+    model = adapter.load_model().eval()
+    items = [item for index in (4, 5) for item in scene_samples(12, index, vqa_per_scene=1)]
+    batch = collate([adapter.supervised_example(s, processor, image=image) for s, image in items],
+                    processor.tokenizer.pad_token_id)
+    assert keeps_logits(model)
+    with torch.no_grad():
+        assert answer_loss(model, batch).item() == pytest.approx(model(**batch).loss.item(), rel=1e-5)
