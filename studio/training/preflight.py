@@ -134,3 +134,25 @@ def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfi
     visual = max(adapter.visual_tokens(s.width, s.height, settings) for s in train.samples)
     check_memory(report, adapter, config, device, max(lengths), visual)
     return DataCheck(report, train, val, lengths, val_lengths)
+
+
+def check_project_data(folder: Any, config: WorkflowConfig, *, progress: Any = None, cancel: Any = None) -> Preflight:
+    """Every check of a workflow against a project's data (the Train page's "Check data"; train() runs the same):
+    settings, weights, then the token budget of every sample and the memory estimate."""
+    from studio.adapters import get_adapter
+    from studio.dataset.store import Project
+    from studio.training.data import vision_settings
+    from studio.training.device import pick_device
+
+    report_progress = progress or (lambda done, total, message="": None)
+    adapter = get_adapter(config.model_id)
+    device = pick_device(config.device)
+    report = check_settings(adapter, config, device)
+    if not report.ok:
+        return report
+    report_progress(0, 1, "counting tokens")
+    processor = adapter.load_processor(vision_settings(adapter, config), folder=config.model_folder or None)
+    with Project.open(folder, read_only=True) as project:
+        check_data(project, adapter, processor, config, device, report)
+    report_progress(1, 1, "checked")
+    return report

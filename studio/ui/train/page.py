@@ -22,7 +22,7 @@ from studio.dataset.store import Project
 from studio.humanize import duration
 from studio.training import runs
 from studio.training.device import pick_device
-from studio.training.preflight import check_settings
+from studio.training.preflight import check_project_data, check_settings
 from studio.training.trainer import RunConfig, TrainingEvent
 from studio.training.workflows import (
     DEFAULT_NAME,
@@ -35,6 +35,7 @@ from studio.ui import theme
 from studio.ui.train.curves import CurvesView
 from studio.ui.train.runs_panel import RunsPanel
 from studio.ui.train.settings_form import WorkflowForm
+from studio.workers.job import Job
 from studio.workers.training import TrainingWorker
 
 
@@ -73,9 +74,18 @@ class TrainPage(QWidget):
         self.check_label.setObjectName("checkLabel")
         self.check_label.setWordWrap(True)
         self.check_label.setTextFormat(Qt.TextFormat.RichText)
+        self.data_button = QPushButton(theme.icon("mdi6.text-box-check-outline"), "Check data")
+        self.data_button.setToolTip("Count every sample's tokens against the max sequence length and estimate memory")
+        self.data_label = QLabel()
+        self.data_label.setObjectName("dataLabel")
+        self.data_label.setWordWrap(True)
+        self.data_label.setTextFormat(Qt.TextFormat.RichText)
+        self.data_job: Job | None = None
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.check_label)
+        left_layout.addWidget(self.data_button)
+        left_layout.addWidget(self.data_label)
         left_layout.addWidget(self.form)
         scroll = QScrollArea()
         scroll.setWidget(left)
@@ -101,6 +111,7 @@ class TrainPage(QWidget):
         self.form.changed.connect(self._check_timer.start)
         self.workflow_box.currentIndexChanged.connect(self._load_workflow)
         self.save_button.clicked.connect(self.save)
+        self.data_button.clicked.connect(self.check_data)
         self.save_as_button.clicked.connect(self.save_as)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
@@ -181,6 +192,30 @@ class TrainPage(QWidget):
         self._problems = problems
         self._update_buttons()
         return problems
+
+    def check_data(self) -> None:
+        """Run the data checks (token budget per sample, memory) in a worker thread."""
+        if self.data_job is not None:
+            return
+        self.data_label.setText("checking every sample…")
+        self.data_job = Job("Checking the data", check_project_data, self.project.folder, self.form.config())
+        self.data_job.finished.connect(self._data_checked)
+        self.data_job.failed.connect(lambda message: self.data_label.setText(f"<p style='color:#d64545'>{message}</p>"))
+        self.data_job.done.connect(self._data_done)
+        self.data_job.start()
+
+    def _data_checked(self, report) -> None:
+        facts = report.facts
+        if report.errors:
+            text = "".join(f"<p style='color:#d64545'>✗ {e}</p>" for e in report.errors)
+        else:
+            text = (f"<p>✓ {facts.get('train_samples', 0):,} training and {facts.get('val_samples', 0):,} validation "
+                    f"samples; the longest has {facts.get('train_longest_tokens', 0):,} tokens (limit "
+                    f"{self.form.config().max_seq_len:,}).</p>")
+        self.data_label.setText(text)
+
+    def _data_done(self) -> None:
+        self.data_job = None
 
     # --- runs ---------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -290,6 +325,8 @@ class TrainPage(QWidget):
 
     def shutdown(self) -> None:
         """Stop a run (it saves a checkpoint) and wait for it: called when the window closes."""
+        if self.data_job is not None:
+            self.data_job.wait()
         if self.worker is not None:
             self.worker.stop()
             self.worker.wait()
