@@ -5,8 +5,9 @@ The scenes come from `studio.dataset.synthetic.make_scene` with stream ``--seed`
 sample project, whose validation images must stay unseen). Each scene yields the adapter's own samples: the
 caption prompt, one prompt per phrase, and one VQA pair, so the model learns exactly the text it will see.
 
-    python -m studio.training.pretrain OUT --minutes 30                      # CPU, 2 cores: ~6 steps/s
-    python -m studio.training.pretrain OUT --minutes 8 --device cuda --workers 12   # lent GPU: batch 64
+    python -m studio.training.pretrain OUT --minutes 30          # CPU: batch 16, ~2 steps/s on 2 busy cores
+    python -m studio.training.pretrain OUT --minutes 7 --device cuda --workers 14   # H200: batch 64, 13.5 steps/s
+    python -m studio.training.pretrain OUT --init resources/tiny-model --lr 5e-4 ...  # continue the shipped one
 
 OUT receives a complete checkpoint folder (model.safetensors, config, generation config, tokenizer and
 processor files) every ``--save-every`` seconds and at the end, plus ``pretrain.json`` (arguments, steps,
