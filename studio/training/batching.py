@@ -70,7 +70,8 @@ def collate(
             pad = row.new_full((length - len(row),), value)
             rows.append(torch.cat([row, pad]) if padding_side == "right" else torch.cat([pad, row]))
         batch[key] = torch.stack(rows)
-    batch["pixel_values"] = torch.cat([e["pixel_values"] for e in examples])
+    if "pixel_values" in examples[0]:  # absent when the vision outputs come from a cache
+        batch["pixel_values"] = torch.cat([e["pixel_values"] for e in examples])
     batch["image_grid_thw"] = torch.cat([e["image_grid_thw"] for e in examples])
     if positions is not None:
         batch["position_ids"] = positions(batch)

@@ -1,4 +1,5 @@
-"""Learning-rate schedules: linear warm-up, then cosine or linear decay to a floor, or constant."""
+"""The optimizer (AdamW) and learning-rate schedules: linear warm-up, then cosine or linear decay to a floor, or
+constant."""
 
 from __future__ import annotations
 
@@ -36,3 +37,14 @@ def make_scheduler(optimizer: Any, factor: LrFactor) -> Any:
     from torch.optim.lr_scheduler import LambdaLR
 
     return LambdaLR(optimizer, factor)
+
+
+def make_optimizer(model: Any, lr: float, weight_decay: float, *, fused: bool = False) -> Any:
+    """AdamW over the trainable parameters; no weight decay on biases and norms."""
+    import torch
+
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decay = [p for n, p in named if p.ndim >= 2 and "norm" not in n]
+    no_decay = [p for n, p in named if p.ndim < 2 or "norm" in n]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr, fused=fused)

@@ -32,6 +32,7 @@ from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
 MAX_RECENT = 10
+NO_PROJECT_TRAIN = "Open a project to train a model on it."
 MODES = (
     ("annotate", "Annotate", "mdi6.vector-square-edit"),
     ("train", "Train", "mdi6.school-outline"),
@@ -63,7 +64,7 @@ class MainWindow(QMainWindow):
         self.annotate = AnnotateMode(self)
         self.mode_pages: dict[str, QWidget] = {"annotate": self.annotate.page}
         for key, title, _icon in MODES[1:]:
-            self.mode_pages[key] = EmptyPage(title, "Loading…")
+            self.mode_pages[key] = EmptyPage(title, NO_PROJECT_TRAIN if key == "train" else "Loading…")
         self.playground_page = None  # built after the first paint (heavy imports)
         self.evaluate_page = None
         for page in self.mode_pages.values():
@@ -190,6 +191,10 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ modes and images
     def set_mode(self, key: str) -> None:
         self.mode_actions[key].setChecked(True)
+        if key == "train" and self.project is not None and isinstance(self.mode_pages["train"], EmptyPage):
+            from studio.ui.train import TrainPage  # built on first use: pyqtgraph takes a while to import
+
+            self._replace_page("train", TrainPage(self.project))
         self.pages.setCurrentWidget(self.mode_pages[key])
         self.annotate.set_active(key == "annotate")
 
@@ -215,6 +220,8 @@ class MainWindow(QMainWindow):
 
     def _replace_page(self, key: str, page: QWidget) -> None:
         old = self.mode_pages[key]
+        if hasattr(old, "shutdown"):
+            old.shutdown()  # a running training stops with a checkpoint
         showing = self.pages.currentWidget() is old
         self.pages.insertWidget(self.pages.indexOf(old), page)
         self.pages.removeWidget(old)
@@ -271,6 +278,8 @@ class MainWindow(QMainWindow):
         if self._store_signals is not None:
             self._store_signals.detach()
             self._store_signals = None
+        if not isinstance(self.mode_pages["train"], EmptyPage):
+            self._replace_page("train", EmptyPage("Train", NO_PROJECT_TRAIN))
         if self.project is not None:
             self.project.close()
         self.project = project

@@ -86,8 +86,8 @@ def test_forward_pass_learns_only_the_answer(tiny_adapter, tiny_processor, tiny_
         out = tiny_model(**batch)
     assert out.logits.shape[:2] == batch["input_ids"].shape
     assert torch.isfinite(out.loss)
-    # a random model over ~1,800 tokens: the loss is near ln(vocab)
-    assert 5.0 < out.loss.item() < 10.0
+    # near ln(vocab) ~ 7.5 with random weights, lower with the shipped pre-trained weights
+    assert 0.0 < out.loss.item() < 10.0
 
 
 def test_generate_offline(tiny_adapter, tiny_processor, tiny_model, grounding_sample):

@@ -34,7 +34,7 @@ def test_a_short_run_writes_a_loadable_checkpoint(tmp_path):
     assert summary["steps"] == 3 and summary["samples"] == 12
     assert summary["samples_per_s"] > 0
     assert set(summary["held_out"]) == {"phrase", "caption"}
-    assert summary["held_out"]["phrase"]["boxes"] >= 2
+    assert summary["held_out"]["phrase"]["samples"] >= 2
     assert 0.0 <= summary["held_out"]["phrase"]["mean_iou"] <= 1.0
     for name in (
         "model.safetensors",

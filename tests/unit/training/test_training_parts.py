@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from studio.training.batching import IGNORE_INDEX, collate
-from studio.training.box_check import box_iou, matched_ious
 from studio.training.scenes import scene_samples
 from studio.training.schedule import LrFactor
 
@@ -42,15 +41,6 @@ def test_cosine_schedule_warms_up_then_decays_to_the_floor():
     assert LrFactor(100, 0, "linear", 0.0)(50) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="unknown schedule"):
         LrFactor(10, 0, "step")
-
-
-def test_iou_matching_is_one_to_one():
-    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
-    assert box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)
-    assert box_iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
-    # one prediction cannot serve two true boxes
-    assert sorted(matched_ious([(0, 0, 10, 10)], [(0, 0, 10, 10), (0, 0, 10, 10)])) == [0.0, 1.0]
-    assert matched_ious([], [(0, 0, 1, 1)]) == [0.0]
 
 
 def test_scene_samples_are_the_adapter_samples_and_refuse_the_sample_stream():

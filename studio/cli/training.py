@@ -1,0 +1,131 @@
+"""Training commands: ``workflows``, ``train``, ``runs`` and ``launch-config`` (several GPUs or nodes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from studio.cli import CommandError
+from studio.cli.output import emit
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    workflows = subparsers.add_parser("workflows", help="the project's saved training workflows")
+    workflows.add_argument("project")
+    workflows.add_argument("--json", action="store_true")
+    workflows.set_defaults(handler=_workflows)
+
+    train = subparsers.add_parser("train", help="run a workflow headless (the same core as the Train button)")
+    train.add_argument("project")
+    train.add_argument("--workflow", default="default", help="workflow name (default: default, created if missing)")
+    train.add_argument("--resume", metavar="RUN", help="continue a stopped run from its last checkpoint")
+    train.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    train.add_argument("--json-progress", action="store_true", help="one JSON event per line on stdout")
+    train.set_defaults(handler=_train)
+
+    runs = subparsers.add_parser("runs", help="the project's training runs with their status and last metrics")
+    runs.add_argument("project")
+    runs.add_argument("--json", action="store_true")
+    runs.set_defaults(handler=_runs)
+
+    launch = subparsers.add_parser("launch-config", help="write an accelerate config and the launch command")
+    launch.add_argument("project")
+    launch.add_argument("--workflow", required=True)
+    launch.add_argument("--gpus", type=int, required=True, help="GPUs per node")
+    launch.add_argument("--nodes", type=int, default=1)
+    backend = launch.add_mutually_exclusive_group()
+    backend.add_argument("--deepspeed", choices=("zero2", "zero3"))
+    backend.add_argument("--fsdp", action="store_true")
+    launch.add_argument("--json", action="store_true")
+    launch.set_defaults(handler=_launch)
+
+
+def _workflows(args: argparse.Namespace) -> int:
+    from studio.dataset.store import Project
+    from studio.training.workflows import list_workflows
+
+    with Project.open(args.project, read_only=True) as project:
+        found = list_workflows(project)
+    data = [{"name": w.name, **w.config.to_dict()} for w in found]
+    lines = [f"{w.name}: {w.config.model_id}, {w.config.mode}, {w.config.epochs:g} epochs, lr {w.config.lr:g}, "
+             f"batch {w.config.batch_size}x{w.config.grad_accum}" for w in found]
+    emit(data, as_json=args.json, text="\n".join(lines) or "no workflows yet (train creates 'default')")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from studio.dataset.store import Project
+    from studio.training import runs
+    from studio.training.trainer import RunConfig, TrainingError, train
+    from studio.training.workflows import DEFAULT_NAME, ensure_default_workflow
+
+    if int(os.environ.get("RANK", "0")) == 0:  # under several processes only the first keeps records
+        with Project.open(args.project) as project:
+            runs.mark_interrupted(project)
+            if args.workflow == DEFAULT_NAME and not args.resume:
+                ensure_default_workflow(project)
+    as_json = args.json_progress
+
+    def on_progress(event) -> None:
+        if as_json:
+            print(json.dumps({"event": event.kind, "step": event.step, "total_steps": event.total_steps,
+                              "epoch": round(event.epoch, 4), "metrics": event.metrics, "message": event.message}),
+                  flush=True)
+        elif event.kind == "step":
+            m = event.metrics
+            print(f"\rstep {event.step}/{event.total_steps} epoch {event.epoch:.2f} loss {m['loss']:.4f} "
+                  f"lr {m['lr']:.2e} {m['samples_per_s']:.1f} samples/s eta {m['eta_s']:.0f}s".ljust(79),
+                  end="", file=sys.stderr, flush=True)
+        elif event.message:
+            print(f"\n{event.message}" if event.kind != "prepare" else f"\r{event.message}".ljust(79),
+                  end="" if event.kind == "prepare" else "\n", file=sys.stderr, flush=True)
+
+    try:
+        result = train(RunConfig(Path(args.project), args.workflow, resume=args.resume, max_steps=args.max_steps),
+                       on_progress)
+    except TrainingError as exc:
+        raise CommandError(str(exc)) from None
+    done = {"run": result.run_name, "status": result.status, "steps": result.steps, "summary": result.summary}
+    emit(done, as_json=False, text=json.dumps({"event": "result", **done}) if as_json else
+         f"run {result.run_name} {result.status} after {result.steps} steps; best "
+         f"{result.summary.get('best_checkpoint')} (val loss {result.summary.get('best_val_loss')})")
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from studio.dataset.store import Project
+    from studio.training.runs import list_runs
+
+    with Project.open(args.project, read_only=True) as project:
+        found = list_runs(project)
+    data = [{"name": r.name, "workflow": r.workflow_name, "status": r.status, "folder": str(r.folder),
+             "model_id": r.config.get("model_id"), "mode": r.config.get("mode"), "summary": r.summary,
+             "last_metrics": r.metrics_last, "created_at": r.created_at, "finished_at": r.finished_at}
+            for r in found]
+    lines = [f"{r.name}: {r.status}, workflow {r.workflow_name or '-'}, step {r.summary.get('steps', 0)}, "
+             f"loss {r.metrics_last.get('loss', float('nan')):.4f}, val loss "
+             f"{r.metrics_last.get('val_loss', float('nan')):.4f}" for r in found]
+    emit(data, as_json=args.json, text="\n".join(lines) or "no runs yet")
+    return 0
+
+
+def _launch(args: argparse.Namespace) -> int:
+    from studio.dataset.store import Project
+    from studio.training.launch import write_launch
+    from studio.training.workflows import get_workflow
+
+    backend = args.deepspeed or ("fsdp" if args.fsdp else "ddp")
+    with Project.open(args.project, read_only=True) as project:
+        workflow = get_workflow(project, args.workflow)
+        folder = project.folder / "launch"
+    precision = workflow.config.precision if workflow.config.precision != "auto" else "bf16"
+    path, command = write_launch(folder, Path(args.project).resolve(), args.workflow, args.gpus, args.nodes,
+                                 backend, precision)
+    note = ("" if backend == "ddp" else
+            f"note: the trainer runs several GPUs as DDP so far; it refuses {backend} launches with a message")
+    emit({"config": str(path), "command": command, "note": note}, as_json=args.json,
+         text=f"wrote {path}\n{command}" + (f"\n{note}" if note else ""))
+    return 0

@@ -1,0 +1,158 @@
+"""Checks before a run starts, each with what to do: settings, weights on disk, LoRA support, quantisation on
+this machine, the token budget (no sample may lose image tokens to truncation) and a memory estimate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.adapters.loading import ModelNotAvailable, QuantizationUnavailable, check_quantization_available
+from studio.training.config import WorkflowConfig
+
+
+@dataclass
+class Preflight:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_settings(adapter: Any, config: WorkflowConfig, device: str) -> Preflight:
+    """Checks that need no data: settings, weights, LoRA support, quantisation, precision on the device."""
+    report = Preflight(errors=list(config.problems()))
+    if config.mode != "full" and not adapter.entry.lora.supported:
+        report.errors.append(
+            f"{adapter.entry.name} does not support LoRA ({adapter.entry.lora.reason}); choose full fine-tuning"
+        )
+    if config.mode in ("qlora4", "qlora8"):
+        try:
+            check_quantization_available()
+        except QuantizationUnavailable as exc:
+            report.errors.append(str(exc))
+    try:
+        folder = adapter.checkpoint_folder(config.model_folder or None)
+        report.facts["weights"] = str(folder)
+    except ModelNotAvailable as exc:
+        report.errors.append(f"weights not found: {exc}")
+    if config.mode == "full" and adapter.entry.params_b > 3:
+        report.warnings.append(
+            f"full fine-tuning of a {adapter.entry.params_b:g} B model needs several large GPUs; LoRA or QLoRA fit one"
+        )
+    return report
+
+
+def check_token_budget(
+    report: Preflight, config: WorkflowConfig, names: list[str], lengths: list[int], split: str
+) -> None:
+    """Refuse samples longer than ``max_seq_len``: truncation would cut image tokens or the answer."""
+    over = [(name, n) for name, n in zip(names, lengths, strict=True) if n > config.max_seq_len]
+    if lengths:
+        report.facts[f"{split}_longest_tokens"] = max(lengths)
+    if over:
+        shown = ", ".join(f"{name} ({n} tokens)" for name, n in over[:10])
+        more = f" and {len(over) - 10} more" if len(over) > 10 else ""
+        report.errors.append(
+            f"{len(over)} {split} sample(s) exceed max sequence length {config.max_seq_len}: {shown}{more}. "
+            f"Raise max sequence length to {max(n for _, n in over)} or lower max pixels"
+        )
+
+
+def check_memory(
+    report: Preflight, adapter: Any, config: WorkflowConfig, device: str, longest: int, visual_tokens: int
+) -> None:
+    """The peak training memory estimate (studio.adapters.memory) against the GPU's free memory."""
+    from studio.adapters.memory import estimate_memory
+
+    try:
+        estimate = estimate_memory(
+            adapter.entry,
+            config.mode,
+            batch=config.batch_size,
+            seq_len=longest,
+            visual_tokens=visual_tokens,
+            grad_checkpointing=config.grad_checkpointing,
+            lora_rank=config.lora_r,
+            train_vision=config.train_vision,
+        )
+    except ValueError as exc:
+        report.errors.append(str(exc))
+        return
+    report.facts["memory_estimate_bytes"] = int(estimate.total)
+    report.facts["trainable_parameters_estimate"] = int(estimate.trainable_params)
+    if device.startswith("cuda"):
+        import torch
+
+        index = torch.device(device).index or 0
+        free, capacity = torch.cuda.mem_get_info(index)
+        report.facts["device_memory_bytes"] = int(capacity)
+        if estimate.total > free:
+            report.errors.append(
+                f"estimated {estimate.total_gib:.1f} GiB exceeds the {free / 2**30:.1f} GiB free on {device}: "
+                "lower max pixels or batch size, turn on gradient checkpointing, or use QLoRA 4-bit"
+            )
+
+
+@dataclass
+class DataCheck:
+    """The data side of a run: the split samples, their token lengths, and the checks on them."""
+
+    report: Preflight
+    train: Any  # SplitData
+    val: Any
+    lengths: list[int]
+    val_lengths: list[int]
+
+
+def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfig, device: str,
+               report: Preflight | None = None) -> DataCheck:
+    """Samples of the workflow's splits, the token budget per sample and the memory estimate."""
+    from pathlib import Path
+
+    from studio.training.data import split_data, token_lengths, vision_settings
+
+    report = report or Preflight()
+    train = split_data(project, config.train_split, config)
+    val = split_data(project, config.val_split, config)
+    if not train.samples:
+        report.errors.append(
+            f"the {config.train_split!r} split has no annotated samples; annotate images and assign them to "
+            f"{config.train_split!r} (or change the workflow's split)"
+        )
+        return DataCheck(report, train, val, [], [])
+    lengths = token_lengths(adapter, processor, train.samples, config)
+    val_lengths = token_lengths(adapter, processor, val.samples, config)
+    for data, lens in ((train, lengths), (val, val_lengths)):
+        names = [f"{Path(s.image_path).name} ({s.task})" for s in data.samples]
+        check_token_budget(report, config, names, lens, data.split)
+    report.facts["train_samples"] = len(train.samples)
+    report.facts["val_samples"] = len(val.samples)
+    settings = vision_settings(adapter, config)
+    visual = max(adapter.visual_tokens(s.width, s.height, settings) for s in train.samples)
+    check_memory(report, adapter, config, device, max(lengths), visual)
+    return DataCheck(report, train, val, lengths, val_lengths)
+
+
+def check_project_data(folder: Any, config: WorkflowConfig, *, progress: Any = None, cancel: Any = None) -> Preflight:
+    """Every check of a workflow against a project's data (the Train page's "Check data"; train() runs the same):
+    settings, weights, then the token budget of every sample and the memory estimate."""
+    from studio.adapters import get_adapter
+    from studio.dataset.store import Project
+    from studio.training.data import vision_settings
+    from studio.training.device import pick_device
+
+    report_progress = progress or (lambda done, total, message="": None)
+    adapter = get_adapter(config.model_id)
+    device = pick_device(config.device)
+    report = check_settings(adapter, config, device)
+    if not report.ok:
+        return report
+    report_progress(0, 1, "counting tokens")
+    processor = adapter.load_processor(vision_settings(adapter, config), folder=config.model_folder or None)
+    with Project.open(folder, read_only=True) as project:
+        check_data(project, adapter, processor, config, device, report)
+    report_progress(1, 1, "checked")
+    return report

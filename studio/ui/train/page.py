@@ -1,0 +1,332 @@
+"""`TrainPage(project)`: pick and edit a workflow, check it, Start / Stop / Resume runs and watch them."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.adapters import get_adapter
+from studio.dataset.store import Project
+from studio.humanize import duration
+from studio.training import runs
+from studio.training.device import pick_device
+from studio.training.preflight import check_project_data, check_settings
+from studio.training.trainer import RunConfig, TrainingEvent
+from studio.training.workflows import (
+    DEFAULT_NAME,
+    ensure_default_workflow,
+    get_workflow,
+    list_workflows,
+    save_workflow,
+)
+from studio.ui import theme
+from studio.ui.train.curves import CurvesView
+from studio.ui.train.runs_panel import RunsPanel
+from studio.ui.train.settings_form import WorkflowForm
+from studio.workers.job import Job
+from studio.workers.training import TrainingWorker
+
+
+class TrainPage(QWidget):
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+        self.worker: TrainingWorker | None = None
+        self.active_run: str | None = None
+        runs.mark_interrupted(project)
+        if not project.read_only:
+            ensure_default_workflow(project)
+
+        self.workflow_box = QComboBox()
+        self.workflow_box.setObjectName("workflowBox")
+        self.workflow_box.setMinimumWidth(160)
+        self.save_button = QPushButton(theme.icon("mdi6.content-save"), "Save")
+        self.save_as_button = QPushButton("Save as…")
+        self.start_button = QPushButton(theme.icon("mdi6.play", color=theme.ACCENT), "Start")
+        self.start_button.setObjectName("startButton")
+        self.stop_button = QPushButton(theme.icon("mdi6.stop"), "Stop")
+        self.resume_button = QPushButton(theme.icon("mdi6.play-pause"), "Resume")
+        self.state_label = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Workflow"))
+        bar.addWidget(self.workflow_box)
+        bar.addWidget(self.save_button)
+        bar.addWidget(self.save_as_button)
+        bar.addStretch(1)
+        bar.addWidget(self.state_label)
+        for button in (self.start_button, self.stop_button, self.resume_button):
+            bar.addWidget(button)
+
+        self.form = WorkflowForm()
+        self.check_label = QLabel()
+        self.check_label.setObjectName("checkLabel")
+        self.check_label.setWordWrap(True)
+        self.check_label.setTextFormat(Qt.TextFormat.RichText)
+        self.data_button = QPushButton(theme.icon("mdi6.text-box-check-outline"), "Check data")
+        self.data_button.setToolTip("Count every sample's tokens against the max sequence length and estimate memory")
+        self.data_label = QLabel()
+        self.data_label.setObjectName("dataLabel")
+        self.data_label.setWordWrap(True)
+        self.data_label.setTextFormat(Qt.TextFormat.RichText)
+        self.data_job: Job | None = None
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.check_label)
+        left_layout.addWidget(self.data_button)
+        left_layout.addWidget(self.data_label)
+        left_layout.addWidget(self.form)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(380)
+        self.curves = CurvesView()
+        self.runs_panel = RunsPanel()
+        splitter = QSplitter()
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.curves)
+        splitter.addWidget(self.runs_panel)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([400, 700, 300])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+
+        self._check_timer = QTimer(self, singleShot=True, interval=250)
+        self._check_timer.timeout.connect(self.check)
+        self.form.changed.connect(self._check_timer.start)
+        self.workflow_box.currentIndexChanged.connect(self._load_workflow)
+        self.save_button.clicked.connect(self.save)
+        self.data_button.clicked.connect(self.check_data)
+        self.save_as_button.clicked.connect(self.save_as)
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
+        self.runs_panel.run_selected.connect(self._show_run)
+        self.runs_panel.selection_changed.connect(self._compare_runs)
+        self.refresh_workflows(DEFAULT_NAME)
+        self.refresh_runs()
+        self._update_buttons()
+
+    # --- workflows ----------------------------------------------------------------------------------------
+    def refresh_workflows(self, select: str | None = None) -> None:
+        current = select or self.workflow_box.currentText()
+        self.workflow_box.blockSignals(True)
+        self.workflow_box.clear()
+        for workflow in list_workflows(self.project):
+            self.workflow_box.addItem(workflow.name)
+        self.workflow_box.setCurrentIndex(max(0, self.workflow_box.findText(current)))
+        self.workflow_box.blockSignals(False)
+        self._load_workflow()
+
+    def _load_workflow(self) -> None:
+        name = self.workflow_box.currentText()
+        if name:
+            self.form.set_config(get_workflow(self.project, name).config)
+
+    def save(self) -> bool:
+        name = self.workflow_box.currentText() or DEFAULT_NAME
+        try:
+            save_workflow(self.project, name, self.form.config())
+        except ValueError as exc:
+            self.runs_panel.append_log(f"not saved: {exc}")
+            return False
+        return True
+
+    def save_as(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save workflow as", "Name")
+        if ok and name.strip():
+            try:
+                save_workflow(self.project, name.strip(), self.form.config())
+            except ValueError as exc:
+                self.runs_panel.append_log(f"not saved: {exc}")
+                return
+            self.refresh_workflows(name.strip())
+
+    # --- validation ---------------------------------------------------------------------------------------
+    def check(self) -> list[str]:
+        """Validate the form (settings, weights, LoRA support, quantisation, memory) and show the result."""
+        config = self.form.config()
+        try:
+            adapter = get_adapter(config.model_id)
+            device = pick_device(config.device)
+            report = check_settings(adapter, config, device)
+        except (ValueError, KeyError) as exc:
+            problems, facts, warnings = [str(exc)], {}, []
+        else:
+            problems, facts, warnings = report.errors, report.facts, report.warnings
+            if not problems:
+                from studio.adapters.memory import estimate_memory
+
+                settings = adapter.settings(max_pixels=config.max_pixels or None, min_pixels=config.min_pixels or None)
+                visual = adapter.visual_tokens(256, 256, settings)
+                estimate = estimate_memory(
+                    adapter.entry, config.mode, batch=config.batch_size, seq_len=min(config.max_seq_len, 4 * visual
+                                                                                     + 256),
+                    visual_tokens=visual, grad_checkpointing=config.grad_checkpointing, lora_rank=config.lora_r,
+                    train_vision=config.train_vision)
+                facts = {**facts, "estimate": f"{estimate.total_gib:.2f} GiB", "device": device}
+        colours = theme.colours()
+        if problems:
+            text = "".join(f"<p style='color:#d64545'>✗ {p}</p>" for p in problems)
+        else:
+            text = (f"<p>✓ Ready on <b>{facts['device']}</b> · GPU memory estimate {facts['estimate']} peak "
+                    f"(batch {config.batch_size}). Samples longer than {config.max_seq_len} tokens are refused "
+                    f"by name when the run starts.</p>")
+        text += "".join(f"<p style='color:{colours['muted']}'>! {w}</p>" for w in warnings)
+        self.check_label.setText(text)
+        self._problems = problems
+        self._update_buttons()
+        return problems
+
+    def check_data(self) -> None:
+        """Run the data checks (token budget per sample, memory) in a worker thread."""
+        if self.data_job is not None:
+            return
+        self.data_label.setText("checking every sample…")
+        self.data_job = Job("Checking the data", check_project_data, self.project.folder, self.form.config())
+        self.data_job.finished.connect(self._data_checked)
+        self.data_job.failed.connect(lambda message: self.data_label.setText(f"<p style='color:#d64545'>{message}</p>"))
+        self.data_job.done.connect(self._data_done)
+        self.data_job.start()
+
+    def _data_checked(self, report) -> None:
+        facts = report.facts
+        if report.errors:
+            text = "".join(f"<p style='color:#d64545'>✗ {e}</p>" for e in report.errors)
+        else:
+            text = (f"<p>✓ {facts.get('train_samples', 0):,} training and {facts.get('val_samples', 0):,} validation "
+                    f"samples; the longest has {facts.get('train_longest_tokens', 0):,} tokens (limit "
+                    f"{self.form.config().max_seq_len:,}).</p>")
+        self.data_label.setText(text)
+
+    def _data_done(self) -> None:
+        self.data_job = None
+
+    # --- runs ---------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.worker is not None or self.check() or not self.save():
+            return
+        self._launch(RunConfig(self.project.folder, self.workflow_box.currentText()))
+
+    def resume(self) -> None:
+        name = self.runs_panel.selected_run()
+        if self.worker is not None or name is None:
+            return
+        run = runs.get_run(self.project, name)
+        self._launch(RunConfig(self.project.folder, run.workflow_name or self.workflow_box.currentText(),
+                               resume=name))
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.state_label.setText("stopping after this step (saving a checkpoint)…")
+            self.stop_button.setEnabled(False)
+
+    def _launch(self, run_config: RunConfig) -> None:
+        self.curves.clear()
+        self.curves.compare({})
+        self.active_run = run_config.resume
+        if run_config.resume:
+            run = runs.get_run(self.project, run_config.resume)
+            self.curves.set_series(runs.metrics(self.project, run))
+        self.started_at = time.monotonic()
+        self.worker = TrainingWorker(run_config)
+        self.worker.event.connect(self._on_event)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.done.connect(self._on_done)
+        what = f"resuming run {run_config.resume}" if run_config.resume else "starting a run"
+        self.runs_panel.append_log(f"— {what} of workflow {run_config.workflow}")
+        self.worker.start()
+        self._update_buttons()
+
+    def _on_event(self, event: TrainingEvent) -> None:
+        if event.kind == "step":
+            m = event.metrics
+            self.curves.add(event.step, {"loss": m["loss"], "lr": m["lr"]})
+            memory = f" · memory {m['memory_mb']:,.0f} MB" if m.get("memory_mb") else ""
+            self.curves.stats.setText(
+                f"step {event.step:,}/{event.total_steps:,} · epoch {event.epoch:.2f} · loss {m['loss']:.4f} · "
+                f"lr {m['lr']:.2e} · {m['samples_per_s']:.1f} samples/s · ETA {duration(m['eta_s'])}{memory}")
+        elif event.kind == "eval":
+            self.curves.add(event.step, event.metrics)
+            self.runs_panel.append_log(f"step {event.step}: val loss {event.metrics['val_loss']:.4f}")
+        elif event.kind == "prepare":
+            self.curves.stats.setText(event.message)
+        else:
+            if event.message:
+                self.runs_panel.append_log(event.message)
+            if event.kind in ("checkpoint", "status"):
+                self.refresh_runs()
+
+    def _on_finished(self, result) -> None:
+        self.active_run = result.run_name
+        self.runs_panel.append_log(f"{result.run_name} {result.status} at step {result.steps} "
+                                   f"({duration(time.monotonic() - self.started_at)})")
+
+    def _on_failed(self, message: str) -> None:
+        self.runs_panel.append_log(message)
+        self.state_label.setText("failed: see the log")
+
+    def _on_done(self) -> None:
+        self.worker = None
+        self.refresh_runs(select=self.active_run)
+        if self.active_run:
+            self._show_run(self.active_run)
+        self._update_buttons()
+
+    def refresh_runs(self, select: str | None = None) -> None:
+        found = runs.list_runs(self.project)
+        current = select or self.runs_panel.selected_run() or (found[0].name if found else None)
+        self.runs_panel.set_runs(found, current)
+        if self.worker is not None and found and found[0].status == "running" and self.active_run != found[0].name:
+            self.active_run = found[0].name
+            self.runs_panel.set_runs(found, self.active_run)
+
+    def _show_run(self, name: str) -> None:
+        self._update_buttons()
+        if self.worker is None:
+            self.curves.set_series(runs.metrics(self.project, runs.get_run(self.project, name)))
+
+    def _compare_runs(self, names: list[str]) -> None:
+        current = self.active_run if self.worker is not None else self.runs_panel.selected_run()
+        others = {n: runs.metrics(self.project, runs.get_run(self.project, n)) for n in names if n != current}
+        self.curves.compare(others)
+
+    def _update_buttons(self) -> None:
+        running = self.worker is not None
+        problems = getattr(self, "_problems", [])
+        self.start_button.setEnabled(not running and not problems and not self.project.read_only)
+        self.stop_button.setEnabled(running)
+        selected = self.runs_panel.selected_run()
+        resumable = False
+        if selected and not running:
+            resumable = runs.get_run(self.project, selected).status in ("stopped", "failed")
+        self.resume_button.setEnabled(resumable)
+        if running:
+            self.state_label.setText("training…")
+        elif not self.state_label.text().startswith("failed"):
+            self.state_label.setText("")
+
+    def shutdown(self) -> None:
+        """Stop a run (it saves a checkpoint) and wait for it: called when the window closes."""
+        if self.data_job is not None:
+            self.data_job.wait()
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker.wait()

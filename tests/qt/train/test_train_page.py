@@ -1,0 +1,88 @@
+"""The Train page: the default workflow in the form, validation, Start / Stop / Resume with live curves, and an
+offscreen screenshot in artifacts/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studio.dataset.sample import create_sample_project
+from studio.training import runs
+from studio.ui import theme
+from studio.ui.train import TrainPage
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+
+
+@pytest.fixture
+def page(qtbot, qapp, tmp_path):
+    theme.apply(qapp)
+    project = create_sample_project(tmp_path / "shapes", count=24)
+    widget = TrainPage(project)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 850)
+    widget.show()
+    yield widget
+    widget.shutdown()
+    project.close()
+
+
+def test_the_form_holds_the_default_workflow_and_validates(page, qtbot):
+    assert page.workflow_box.currentText() == "default"
+    config = page.form.config()
+    assert config.model_id == "tiny" and config.mode == "full"
+    assert page.start_button.isEnabled() and not page.stop_button.isEnabled()
+    page.form.editors["batch_size"][1].setValue(8)
+    page.form.editors["train_split"][1].setCurrentIndex(page.form.editors["train_split"][1].findData("val"))
+    qtbot.waitUntil(lambda: "must differ" in page.check_label.text(), timeout=3000)
+    assert not page.start_button.isEnabled()
+    page.form.editors["train_split"][1].setCurrentIndex(0)
+    qtbot.waitUntil(lambda: "Ready on" in page.check_label.text(), timeout=3000)
+    assert page.start_button.isEnabled()
+    page.data_button.click()
+    qtbot.waitUntil(lambda: "validation samples" in page.data_label.text() and page.data_job is None, timeout=60000)
+    page.form.editors["max_seq_len"][1].setValue(60)
+    page.data_button.click()
+    qtbot.waitUntil(lambda: "exceed max sequence length 60" in page.data_label.text(), timeout=60000)
+
+
+def test_start_stop_resume(page, qtbot):
+    page.form.editors["batch_size"][1].setValue(4)
+    page.form.editors["threads"][1].setValue(1)
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=3000)
+    page.start_button.click()
+    assert page.stop_button.isEnabled() and not page.start_button.isEnabled()
+    qtbot.waitUntil(lambda: len(page.curves.series["loss"]) >= 3, timeout=120000)
+    page.stop_button.click()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60000)
+    run = runs.list_runs(page.project)[0]
+    assert run.status == "stopped" and run.summary["last_checkpoint"]
+    assert page.resume_button.isEnabled()
+    page.resume_button.click()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=180000)
+    run = runs.get_run(page.project, run.name)
+    assert run.status == "finished"
+    steps = [s for s, _ in page.curves.series["loss"]]
+    assert steps == sorted(set(steps)) and steps[-1] == run.summary["steps"]
+    assert page.curves.series["val_loss"]
+    assert "finished" in page.runs_panel.log.toPlainText()
+    page.form.editors["epochs"][1].setValue(0.5)
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=3000)
+    page.start_button.click()  # a second, shorter run, then both compared
+    qtbot.waitUntil(lambda: page.worker is None, timeout=180000)
+    page.runs_panel.list.selectAll()
+    assert len(page.curves._compared) == 2  # the other run's train and val curves
+    page.curves._redraw()
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert page.grab().save(str(ARTIFACTS / "train_page.png"))
+
+
+def test_the_main_window_shows_the_train_page_for_an_open_project(qtbot, window, tmp_path):
+    project = create_sample_project(tmp_path / "p", count=12)
+    window.set_project(project)
+    window.set_mode("train")
+    assert isinstance(window.mode_pages["train"], TrainPage)
+    assert window.pages.currentWidget() is window.mode_pages["train"]
+    window.set_project(None)
+    assert not isinstance(window.mode_pages["train"], TrainPage)

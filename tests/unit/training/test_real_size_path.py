@@ -1,0 +1,39 @@
+"""The real-size path on a tiny Qwen2.5-VL-class checkpoint written to disk: a catalog model loaded from a local
+folder, trained with LoRA (peft adapter checkpoint), and the 4-bit QLoRA set-up refused with advice here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from studio.training import runs
+from studio.training.trainer import RunConfig, TrainingError, train
+from studio.training.workflows import get_workflow, save_workflow
+from tests.unit.adapters.test_other_families import qwen25_folder  # noqa: F401 (fixture)
+
+
+def _workflow(project, folder, mode):
+    config = get_workflow(project, "quick").config
+    config.model_id, config.model_folder, config.mode = "qwen2.5-vl-7b", str(folder), mode
+    config.min_pixels, config.max_pixels, config.lora_r, config.lora_alpha = 56 * 56, 112 * 112, 4, 8
+    config.lr = 1e-3
+    save_workflow(project, mode, config)
+
+
+def test_lora_on_a_local_qwen25_checkpoint(small_project, qwen25_folder):  # noqa: F811
+    _workflow(small_project, qwen25_folder, "lora")
+    result = train(RunConfig(small_project.folder, "lora", max_steps=2))
+    run = runs.get_run(small_project, result.run_name)
+    assert result.status == "finished" and run.config["model_id"] == "qwen2.5-vl-7b"
+    last = run.folder / run.summary["last_checkpoint"]
+    adapter_config = json.loads((last / "adapter_config.json").read_text())
+    assert adapter_config["r"] == 4 and "language_model" in json.dumps(adapter_config["target_modules"])
+    assert (last / "adapter_model.safetensors").is_file() and (last / "trainer_state" / "optimizer.pt").is_file()
+    assert run.config["preflight"]["memory_estimate_bytes"] > 0
+
+
+def test_qlora_4bit_is_refused_with_advice_without_a_gpu(small_project, qwen25_folder):  # noqa: F811
+    _workflow(small_project, qwen25_folder, "qlora4")
+    with pytest.raises(TrainingError, match=r"bitsandbytes|CUDA GPU"):
+        train(RunConfig(small_project.folder, "qlora4", max_steps=1))

@@ -1,0 +1,87 @@
+"""Workflow settings: validation, defaults, saving per project; box-aware augmentation; the batch order."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from PIL import Image
+
+from studio.adapters.samples import GroundedPhrase, Sample
+from studio.training.config import AugmentConfig, WorkflowConfig, default_workflow
+from studio.training.data import augment, batch_plan
+from studio.training.workflows import delete_workflow, get_workflow, list_workflows, save_workflow
+
+
+def test_every_bad_setting_is_named():
+    config = WorkflowConfig(mode="qlora3", epochs=0, lr=2.0, batch_size=0, min_pixels=900, max_pixels=100,
+                            train_split="val", precision="fp8")
+    problems = " | ".join(config.problems())
+    for words in ("qlora3", "epochs", "learning rate", "batch size", "min pixels", "must differ", "fp8"):
+        assert words in problems
+    with pytest.raises(ValueError, match="invalid workflow"):
+        config.validate()
+    assert default_workflow("tiny").problems() == []
+
+
+def test_settings_round_trip_and_unknown_keys_are_refused():
+    config = default_workflow("tiny")
+    config.augment.hflip = True
+    config.system_prompts = {"grounding": "Boxes, please."}
+    again = WorkflowConfig.from_dict(config.to_dict())
+    assert again == config and again.system_prompt("grounding") == "Boxes, please."
+    assert again.system_prompt("vqa").startswith("You are a helpful assistant")  # resources/prompts default
+    with pytest.raises(ValueError, match="unknown workflow setting"):
+        WorkflowConfig.from_dict({"learning_rate": 1})
+
+
+def test_workflows_are_saved_per_project(project):
+    save_workflow(project, "b", default_workflow("tiny"))
+    changed = default_workflow("tiny")
+    changed.lr = 1e-3
+    save_workflow(project, "a", changed)
+    assert [w.name for w in list_workflows(project)] == ["a", "b"]
+    assert get_workflow(project, "a").config.lr == 1e-3
+    with pytest.raises(ValueError, match="invalid workflow"):
+        save_workflow(project, "bad", WorkflowConfig(epochs=-1))
+    delete_workflow(project, "b")
+    with pytest.raises(KeyError, match="saved: a"):
+        get_workflow(project, "b")
+
+
+def _sample(prompt: str, box=(10.0, 20.0, 40.0, 60.0)) -> Sample:
+    return Sample(1, "x.png", 100, 80, "grounding", prompt, (GroundedPhrase("a red circle", (box,)),))
+
+
+def test_flips_move_boxes_and_skip_texts_that_name_a_side():
+    image = Image.new("RGB", (100, 80))
+    cfg = AugmentConfig(hflip=True)
+    flipped = [augment(image, _sample("Locate the red circle."), [], cfg, random.Random(n))[1] for n in range(8)]
+    boxes = {s.phrases[0].boxes[0] for s in flipped}
+    assert boxes == {(10.0, 20.0, 40.0, 60.0), (60.0, 20.0, 90.0, 60.0)}
+    sided = [augment(image, _sample("Locate the circle left of the square."), [], cfg, random.Random(n))[1]
+             for n in range(8)]
+    assert {s.phrases[0].boxes[0] for s in sided} == {(10.0, 20.0, 40.0, 60.0)}
+
+
+def test_crops_and_scales_keep_every_box_inside_and_aligned():
+    image = Image.new("RGB", (100, 80))
+    cfg = AugmentConfig(crop=0.4, scale=0.3)
+    other = (70.0, 5.0, 95.0, 30.0)
+    for n in range(20):
+        picture, sample = augment(image, _sample("Find the red circle."), [(10.0, 20.0, 40.0, 60.0), other], cfg,
+                                  random.Random(n))
+        assert picture.size == (sample.width, sample.height)
+        x1, y1, x2, y2 = sample.phrases[0].boxes[0]
+        assert 0 <= x1 < x2 <= sample.width and 0 <= y1 < y2 <= sample.height
+        assert (x2 - x1) / (y2 - y1) == pytest.approx(30 / 40, rel=0.1)
+
+
+def test_the_batch_order_is_seeded_length_grouped_and_complete():
+    lengths = [random.Random(i).randint(20, 200) for i in range(300)]
+    plan = batch_plan(lengths, 16, seed=3, epoch=0)
+    assert sorted(i for b in plan for i in b) == list(range(300))
+    assert plan == batch_plan(lengths, 16, seed=3, epoch=0)
+    assert plan != batch_plan(lengths, 16, seed=3, epoch=1)
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in plan) / len(plan)
+    assert spread < 40  # random batches of this data spread over ~150 tokens
