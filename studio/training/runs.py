@@ -67,6 +67,7 @@ def list_runs(project: Project) -> list[Run]:
 
 
 def set_status(project: Project, run: Run, status: str, summary: dict[str, Any] | None = None) -> None:
+    """Set the run's status; ``summary`` keys replace the stored ones, others (an evaluation) are kept."""
     if status not in STATUSES:
         raise ValueError(f"unknown run status {status!r}")
     finished = time.time() if status in ("stopped", "finished", "failed") else None
@@ -74,9 +75,10 @@ def set_status(project: Project, run: Run, status: str, summary: dict[str, Any] 
         if summary is None:
             conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run.id))
         else:
+            stored = json.loads(conn.execute("SELECT summary FROM runs WHERE id = ?", (run.id,)).fetchone()[0] or "{}")
             conn.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
-                (status, finished, json.dumps(summary), run.id),
+                (status, finished, json.dumps({**stored, **summary}), run.id),
             )
 
 
