@@ -13,6 +13,20 @@ import pytest
 from studio.dataset.store import Project
 
 
+@pytest.fixture(scope="session")
+def shapes_image(tmp_path_factory):
+    """A 240 x 160 image with a red circle at (40, 30)-(100, 90) and a blue square at (150, 60)-(210, 120)."""
+    from PIL import Image, ImageDraw
+
+    path = tmp_path_factory.mktemp("images") / "shapes.png"
+    image = Image.new("RGB", (240, 160), "#eeeeee")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((40, 30, 100, 90), fill="red")
+    draw.rectangle((150, 60, 210, 120), fill="blue")
+    image.save(path)
+    return path
+
+
 @pytest.fixture
 def project(tmp_path):
     """A new, empty project, closed after the test."""

@@ -63,7 +63,7 @@ def _import(args: argparse.Namespace) -> int:
             args.path,
             dry_run=args.dry_run,
             model=args.model,
-            progress=progress_printer(False, "import"),
+            progress=progress_printer(args.json, "import"),
         )
     emit(report.to_dict(), as_json=args.json, text=report.summary())
     return 0
@@ -77,7 +77,7 @@ def _export(args: argparse.Namespace) -> int:
             args.out,
             split=args.split,
             model=args.model,
-            progress=progress_printer(False, "export"),
+            progress=progress_printer(args.json, "export"),
         )
     emit(report.to_dict(), as_json=args.json, text=report.summary())
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from studio.dataset.sample import create_sample_project
-from tests.unit.inference.conftest import add_run, shapes_png, tiny_checkpoints  # noqa: F401 (fixtures)
+from tests.unit.inference.conftest import add_run, tiny_checkpoints  # noqa: F401 (fixtures)
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from PIL import Image, ImageDraw
 
 from studio.adapters import get_adapter
 from studio.adapters.samples import GroundedPhrase, Sample
@@ -25,18 +24,6 @@ def tiny_model(tiny_adapter):
 
     torch.set_num_threads(1)
     return tiny_adapter.load_model()
-
-
-@pytest.fixture(scope="session")
-def shapes_image(tmp_path_factory):
-    """A 240 x 160 image with a red circle at (40, 30)-(100, 90) and a blue square at (150, 60)-(210, 120)."""
-    path = tmp_path_factory.mktemp("images") / "shapes.png"
-    image = Image.new("RGB", (240, 160), "#eeeeee")
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((40, 30, 100, 90), fill="red")
-    draw.rectangle((150, 60, 210, 120), fill="blue")
-    image.save(path)
-    return path
 
 
 @pytest.fixture()

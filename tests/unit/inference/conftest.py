@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
 
 SYSTEM = {"grounding": "You find things.", "vqa": "You answer briefly."}
 
@@ -58,12 +57,3 @@ def add_run(project, name: str, checkpoint: Path) -> int:
         return cursor.lastrowid
 
 
-@pytest.fixture(scope="session")
-def shapes_png(tmp_path_factory):
-    path = tmp_path_factory.mktemp("img") / "shapes.png"
-    image = Image.new("RGB", (240, 160), "#eeeeee")
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((40, 30, 100, 90), fill="red")
-    draw.rectangle((150, 60, 210, 120), fill="blue")
-    image.save(path)
-    return path

@@ -21,13 +21,13 @@ def forward_logits(model, inputs):
 
 
 @pytest.fixture
-def inputs(shapes_png):
+def inputs(shapes_image):
     from studio.adapters import Sample, load_image
 
     adapter = get_adapter("tiny")
     processor = adapter.load_processor()
-    sample = Sample(0, str(shapes_png), 240, 160, "grounding", "Locate the red circle.")
-    return adapter.prompt_inputs(sample, processor, load_image(shapes_png), system_prompt=SYSTEM["grounding"])
+    sample = Sample(0, str(shapes_image), 240, 160, "grounding", "Locate the red circle.")
+    return adapter.prompt_inputs(sample, processor, load_image(shapes_image), system_prompt=SYSTEM["grounding"])
 
 
 def test_adapter_export_reloads_with_peft_identically(project, tiny_checkpoints, tmp_path, inputs):
@@ -68,14 +68,14 @@ def test_merged_export_loads_with_the_family_class(project, tiny_checkpoints, tm
     assert exported.system_prompt("vqa") == SYSTEM["vqa"]
 
 
-def test_cli_export_model_and_suggest(project, tiny_checkpoints, tmp_path, shapes_png):
+def test_cli_export_model_and_suggest(project, tiny_checkpoints, tmp_path, shapes_image):
     import subprocess
     import sys
 
     from studio.dataset.importer import import_images
 
     add_run(project, "r1", tiny_checkpoints["lora"])
-    import_images(project, [str(shapes_png)])
+    import_images(project, [str(shapes_image)])
     project.ensure_label("red circle")
     folder = str(project.folder)
     project.close()

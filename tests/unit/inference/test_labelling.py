@@ -28,8 +28,8 @@ class ScriptedPredictor:
 
 
 @pytest.fixture
-def labelled(project, shapes_png):
-    import_images(project, [str(shapes_png)])
+def labelled(project, shapes_image):
+    import_images(project, [str(shapes_image)])
     image_id = project.images()[0].id
     project.ensure_label("red circle")
     project.add_vqa(image_id, "How many shapes are there?")
@@ -58,12 +58,12 @@ def test_suggest_accept_and_reject(labelled, tiny_checkpoints):
     assert len(project.boxes(image_id)) == 1
 
 
-def test_suggest_with_the_real_tiny_model_and_cancel(labelled, tiny_checkpoints, shapes_png):
+def test_suggest_with_the_real_tiny_model_and_cancel(labelled, tiny_checkpoints, shapes_image):
     project, image_id = labelled
     predictor = Predictor.from_checkpoint(tiny_checkpoints["lora"])
     counts = suggest(project, predictor, [image_id], max_new_tokens=8)
     assert counts["prompts"] == 2
-    assert load_image(shapes_png).size == (240, 160)
+    assert load_image(shapes_image).size == (240, 160)
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):

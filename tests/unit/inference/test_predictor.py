@@ -28,17 +28,17 @@ def test_load_checkpoint_lora_and_full(tiny_checkpoints):
     assert full.settings.max_pixels == 25600
 
 
-def test_answer_streams_and_reports_timing(lora_predictor, shapes_png):
+def test_answer_streams_and_reports_timing(lora_predictor, shapes_image):
     pieces = []
-    result = lora_predictor(shapes_png, "Locate the red circle.", generation=TOKENS, on_text=pieces.append)
+    result = lora_predictor(shapes_image, "Locate the red circle.", generation=TOKENS, on_text=pieces.append)
     assert "".join(pieces) == result.text and result.new_tokens == 12
     assert 0 < result.time_to_first_token <= result.seconds
     assert result.tokens_used == result.prompt_tokens + 12
     assert lora_predictor.system_prompt("vqa") == SYSTEM["vqa"]
 
 
-def test_second_prompt_reuses_the_image_and_answers_the_same(lora_predictor, shapes_png, tiny_checkpoints):
-    image = Image.open(shapes_png).convert("RGB")
+def test_second_prompt_reuses_the_image_and_answers_the_same(lora_predictor, shapes_image, tiny_checkpoints):
+    image = Image.open(shapes_image).convert("RGB")
     first = lora_predictor(image, "Find the blue square.", generation=TOKENS)
     second = lora_predictor(image, "Where is the red circle?", generation=TOKENS)
     assert second.image_cached and not first.image_cached
@@ -55,28 +55,28 @@ def test_boxes_come_back_in_original_pixels(lora_predictor):
     assert parsed.boxes[0].box == pytest.approx((120, 40, 240, 160))
 
 
-def test_cancel_stops_early(lora_predictor, shapes_png):
+def test_cancel_stops_early(lora_predictor, shapes_image):
     token = CancelToken()
-    result = lora_predictor(shapes_png, "Locate the red circle.", generation=GenerationSettings(max_new_tokens=50),
+    result = lora_predictor(shapes_image, "Locate the red circle.", generation=GenerationSettings(max_new_tokens=50),
                             on_text=lambda _: token.cancel(), cancel=token)
     assert result.stopped and result.new_tokens < 50
 
 
-def test_sampling_with_a_seed_is_reproducible(lora_predictor, shapes_png):
+def test_sampling_with_a_seed_is_reproducible(lora_predictor, shapes_image):
     sampled = GenerationSettings(max_new_tokens=10, temperature=1.5, top_p=0.9, top_k=50, seed=3)
-    a = lora_predictor(shapes_png, "Locate the red circle.", generation=sampled).text
-    b = lora_predictor(shapes_png, "Locate the red circle.", generation=sampled).text
+    a = lora_predictor(shapes_image, "Locate the red circle.", generation=sampled).text
+    b = lora_predictor(shapes_image, "Locate the red circle.", generation=sampled).text
     assert a == b
     with pytest.raises(ValueError):
         GenerationSettings(top_p=0)
 
 
-def test_batch_generation_equals_one_at_a_time(lora_predictor, shapes_png, tmp_path):
+def test_batch_generation_equals_one_at_a_time(lora_predictor, shapes_image, tmp_path):
     from studio.adapters import Sample
 
     small = tmp_path / "small.png"
     Image.new("RGB", (200, 120), "#446688").save(small)
-    samples = [Sample(0, str(shapes_png), 240, 160, "grounding", "Locate the red circle."),
+    samples = [Sample(0, str(shapes_image), 240, 160, "grounding", "Locate the red circle."),
                Sample(1, str(small), 200, 120, "vqa", "How many shapes are there?")]
     images = [Image.open(s.image_path).convert("RGB") for s in samples]
     batch = lora_predictor.generate_batch(samples, images, max_new_tokens=8)
@@ -89,10 +89,10 @@ def test_batch_generation_equals_one_at_a_time(lora_predictor, shapes_png, tmp_p
     assert plain.text.strip() == batch[0].text
 
 
-def test_load_run_from_project(project, tiny_checkpoints, shapes_png):
+def test_load_run_from_project(project, tiny_checkpoints, shapes_image):
     add_run(project, "first", tiny_checkpoints["full"])
     predictor = load_run(project, "first")
-    assert isinstance(predictor(shapes_png, "Find the red circle.", generation=TOKENS), Prediction)
+    assert isinstance(predictor(shapes_image, "Find the red circle.", generation=TOKENS), Prediction)
     with pytest.raises(ValueError, match=r"no run 'nope'.*first"):
         load_run(project, "nope")
 
