@@ -13,6 +13,7 @@ from studio.adapters.boxes import BoxMap, ParseResult, RefBoxTags, parse_ref_box
 from studio.adapters.catalog import CatalogEntry
 from studio.adapters.loading import ModelNotAvailable, quantization_config, resolve_checkpoint
 from studio.adapters.samples import Sample
+from studio.mlstack import import_ml_stack
 
 IGNORE_INDEX = -100
 SEQUENCE_KEYS = frozenset({"input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids"})
@@ -250,6 +251,7 @@ class Adapter:
         """The model, offline, with the vision tower and lm_head kept unquantised under 4/8-bit. Models
         that need their own remote code load only with ``trust_remote_code`` (the user's consent for this
         model)."""
+        import_ml_stack()
         import torch
         import transformers
 

@@ -11,6 +11,7 @@ from studio.adapters.base import Adapter, RefBoxText, RelativeBoxes, VisionSetti
 from studio.adapters.boxes import INTERNVL_TAGS
 from studio.adapters.samples import Sample
 from studio.adapters.vision_tokens import tile_count
+from studio.mlstack import import_ml_stack
 
 
 class InternVLAdapter(RelativeBoxes, RefBoxText, Adapter):
@@ -27,6 +28,7 @@ class InternVLAdapter(RelativeBoxes, RefBoxText, Adapter):
         return 2
 
     def load_processor(self, settings: VisionSettings | None = None, folder: str | Path | None = None) -> Any:
+        import_ml_stack()
         from transformers import AutoProcessor
 
         processor = AutoProcessor.from_pretrained(self.checkpoint_folder(folder), local_files_only=True)

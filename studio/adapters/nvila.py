@@ -13,6 +13,7 @@ from studio.adapters.base import Adapter, RelativeBoxes, VisionSettings
 from studio.adapters.qwen import QwenJsonBoxes
 from studio.adapters.samples import Sample
 from studio.adapters.vision_tokens import tile_count
+from studio.mlstack import import_ml_stack
 
 
 class NvilaAdapter(RelativeBoxes, QwenJsonBoxes, Adapter):
@@ -26,6 +27,7 @@ class NvilaAdapter(RelativeBoxes, QwenJsonBoxes, Adapter):
         return tiles * v.tokens_per_tile
 
     def load_processor(self, settings: VisionSettings | None = None, folder: str | Path | None = None) -> Any:
+        import_ml_stack()
         from transformers import AutoProcessor
 
         return AutoProcessor.from_pretrained(

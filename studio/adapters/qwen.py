@@ -12,6 +12,7 @@ from studio.adapters.base import Adapter, RelativeBoxes, VisionSettings
 from studio.adapters.boxes import BoxMap, ParseResult, parse_qwen_json, write_qwen_json
 from studio.adapters.samples import Sample
 from studio.adapters.vision_tokens import qwen_resized, qwen_tokens
+from studio.mlstack import import_ml_stack
 
 
 class QwenJsonBoxes:
@@ -53,6 +54,7 @@ class QwenVLAdapter(QwenJsonBoxes, Adapter):
 
     # --- processor and tensors ----------------------------------------------------------------------------
     def load_processor(self, settings: VisionSettings | None = None, folder: str | Path | None = None) -> Any:
+        import_ml_stack()
         from transformers import AutoProcessor
         from transformers.image_utils import SizeDict
 

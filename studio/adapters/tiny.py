@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.adapters.qwen import Qwen3VLAdapter
+from studio.mlstack import import_ml_stack
 
 TEXT_CONFIG = {
     "hidden_size": 128,
@@ -285,6 +286,7 @@ class TinyAdapter(Qwen3VLAdapter):
         device: str = "cpu",
         quantization: int | None = None,
     ) -> Any:
+        import_ml_stack()
         path = self.checkpoint_folder(folder)
         if (path / "model.safetensors").is_file() or quantization is not None:
             return super().load_model(folder, dtype=dtype, device=device, quantization=quantization)

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from studio.adapters.base import Adapter
 from studio.adapters.loading import ModelNotAvailable
+from studio.mlstack import import_ml_stack
 
 # Chat-template tokens a ChatML turn adds around its content: <|im_start|>, role, "\n", <|im_end|>, "\n".
 CHATML_TURN_TOKENS = 5
@@ -55,6 +56,7 @@ def estimate_counter() -> TextCounter:
 
 def text_counter(adapter: Adapter) -> TextCounter:
     """The model's tokenizer when its files are on this machine, else the estimate."""
+    import_ml_stack()
     try:
         folder = adapter.checkpoint_folder()
     except ModelNotAvailable:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from studio.dataset.store import Project
 from studio.ui import theme
@@ -34,7 +34,6 @@ class AnnotateMode(QObject):
             dock.setWidget(empty_label("Open a project to annotate"))
             window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.docks[key] = dock
-        self._hidden_by_mode: list[QDockWidget] = []
 
     def build_edit_menu(self, menu: QMenu) -> None:
         """Undo / Redo; the workspace's actions are added when a project opens."""
@@ -84,17 +83,3 @@ class AnnotateMode(QObject):
 
     def show_empty(self, text: str) -> None:
         self.page.show_empty(text)
-
-    def set_active(self, active: bool) -> None:
-        """Hide the annotation docks in other modes and bring back the ones that were open."""
-        if active:
-            for dock in self._hidden_by_mode:
-                dock.show()
-            self._hidden_by_mode = []
-        elif not self._hidden_by_mode:
-            self._hidden_by_mode = [dock for dock in self.annotation_docks() if dock.isVisible()]
-            for dock in self._hidden_by_mode:
-                dock.hide()
-
-    def annotation_docks(self) -> list[QWidget]:
-        return list(self.docks.values())

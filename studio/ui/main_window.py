@@ -32,6 +32,8 @@ from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
 MAX_RECENT = 10
+MODE_DOCKS: dict[str, set[str] | None] = {"annotate": None, "train": set(), "playground": {"imagesDock"},
+                                          "evaluate": {"imagesDock"}}  # None: all docks
 NO_PROJECT_TRAIN = "Open a project to train a model on it."
 MODES = (
     ("annotate", "Annotate", "mdi6.vector-square-edit"),
@@ -49,6 +51,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.project: Project | None = None
         self._store_signals: StoreSignals | None = None
+        self._hidden_by_mode: set[str] = set()
         self._jobs: list[Job] = []
         self.setWindowTitle("VLM Studio")
         self.setAcceptDrops(True)
@@ -196,7 +199,21 @@ class MainWindow(QMainWindow):
 
             self._replace_page("train", TrainPage(self.project))
         self.pages.setCurrentWidget(self.mode_pages[key])
-        self.annotate.set_active(key == "annotate")
+        self._show_mode_docks(key)
+
+    def _show_mode_docks(self, key: str) -> None:
+        """Annotate shows every dock; Playground and Evaluate keep the image list; Train needs the whole width.
+        Docks hidden by a mode come back when a mode that shows them is chosen again."""
+        allowed = MODE_DOCKS.get(key)
+        for dock in self.findChildren(QDockWidget):
+            name = dock.objectName()
+            if allowed is None or name in allowed:
+                if name in self._hidden_by_mode:
+                    self._hidden_by_mode.discard(name)
+                    dock.show()
+            elif dock.isVisible():
+                self._hidden_by_mode.add(name)
+                dock.hide()
 
     def _build_mode_pages(self) -> None:
         """Train, Playground and Evaluate import torch-side modules and pyqtgraph: build them once painted."""
@@ -509,6 +526,7 @@ class MainWindow(QMainWindow):
             job.cancel()
         for job in list(self._jobs):
             job.wait(10000)
+        self._show_mode_docks("annotate")  # save the layout with the docks the person chose
         self.settings.setValue("mainWindow/geometry", self.saveGeometry())
         self.settings.setValue("mainWindow/state", self.saveState())
         self.set_project(None)

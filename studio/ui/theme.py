@@ -63,9 +63,9 @@ QToolBar#modeRail QToolButton:hover:!checked {{ background: {border}; }}
 QStatusBar {{ border-top: 1px solid {border}; color: {muted}; }}
 QStatusBar QLabel {{ padding: 0 8px; color: {muted}; }}
 QListView {{ border: none; }}
-QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit, QTextEdit {{ border: 1px solid {border};
-    border-radius: 5px; padding: 3px 6px; background: {base}; }}
-QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border-color: {accent}; }}
+QLineEdit, QPlainTextEdit, QTextEdit {{ border: 1px solid {border}; border-radius: 5px; padding: 3px 6px;
+    background: {base}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border-color: {accent}; }}
 QPushButton {{ border: 1px solid {border}; border-radius: 5px; padding: 4px 12px; background: {button}; }}
 QPushButton:hover {{ border-color: {accent}; }}
 QPushButton[primary="true"] {{ background: {accent}; color: white; border-color: {accent}; font-weight: 600; }}

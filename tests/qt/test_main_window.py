@@ -169,3 +169,17 @@ def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
         pass
     text = window.models.training_preview.text.toPlainText()
     assert "Locate" in text or "<|im_start|>" in text
+
+
+def test_train_mode_takes_the_width_and_annotate_brings_the_docks_back(window, tmp_path, qtbot):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=5000)
+    window.annotate.docks["vqa"].hide()  # the person closed this one
+    window.set_mode("train")
+    assert not window.image_dock.isVisible() and not window.annotate.docks["caption"].isVisible()
+    window.set_mode("playground")
+    assert window.image_dock.isVisible() and not window.annotate.docks["caption"].isVisible()
+    window.set_mode("annotate")
+    assert window.annotate.docks["caption"].isVisible() and window.image_dock.isVisible()
+    assert not window.annotate.docks["vqa"].isVisible()
