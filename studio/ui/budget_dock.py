@@ -159,6 +159,8 @@ class BudgetDock(QDockWidget):
             return
         ids = sorted(self._dirty) if self._table is not None else None
         self._dirty.clear()
+        if self._table is None:
+            self._show_empty("Counting the text tokens of every image…")
         self.status.setText("Counting text tokens…")
         self._job_model, self._job_partial = self._model_id, ids is not None
         self._jobs.start(Job("Token budget", project_text_table, self._project.folder, self._model_id, image_ids=ids))
