@@ -141,8 +141,14 @@ class Adapter:
         """The chat text up to where the model writes its answer."""
         return processor.apply_chat_template(
             self.messages(sample, system_prompt), tokenize=False, add_generation_prompt=True,
-            **self.chat_template_kwargs,
+            **self.template_kwargs(processor),
         )
+
+    def template_kwargs(self, processor: Any) -> dict[str, Any]:
+        """The `chat_template_kwargs` this processor's template reads (others would reach the processor itself,
+        which warns once per call)."""
+        template = str(getattr(processor, "chat_template", "") or "")
+        return {key: value for key, value in self.chat_template_kwargs.items() if key in template}
 
     def training_text(
         self,
@@ -155,7 +161,7 @@ class Adapter:
         answer = self.answer_text(sample, settings)
         prompt = self.generation_prompt(sample, processor, system_prompt)
         full = processor.apply_chat_template(
-            self.messages(sample, system_prompt, answer=answer), tokenize=False, **self.chat_template_kwargs
+            self.messages(sample, system_prompt, answer=answer), tokenize=False, **self.template_kwargs(processor)
         )
         if not full.startswith(prompt + answer):
             raise ValueError(

@@ -464,8 +464,9 @@ class MainWindow(QMainWindow):
         from studio.ui.dataset_dialogs import ImportDatasetDialog
 
         dialog = ImportDatasetDialog(self.project, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.imported.connect(lambda _report: self.reload_images())
-        dialog.exec()
+        dialog.open()  # window-modal without a nested event loop
 
     def export_dataset_dialog(self) -> None:
         if self.project is None:
@@ -476,7 +477,8 @@ class MainWindow(QMainWindow):
         dialog = ExportDatasetDialog(self.project, self)
         dialog.exported.connect(
             lambda report: self.statusBar().showMessage(f"Exported {report.images:,} images to {report.target}", 10000))
-        dialog.exec()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def start_job(self, job: Job) -> Job:
         """Run ``job`` in its thread, showing it in the status bar; failures become a status message."""

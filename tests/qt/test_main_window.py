@@ -111,17 +111,18 @@ def test_geometry_docks_and_recent_projects_persist(window, tmp_path, settings, 
     assert again.annotate.docks["vqa"].isHidden() and not again.annotate.docks["caption"].isHidden()
 
 
-def test_file_menu_offers_dataset_import_and_export(window, tmp_path, monkeypatch):
-    from studio.ui import dataset_dialogs
+def test_file_menu_offers_dataset_import_and_export(window, tmp_path):
+    from studio.ui.dataset_dialogs import ExportDatasetDialog, ImportDatasetDialog
 
-    opened = []
-    monkeypatch.setattr(dataset_dialogs.ImportDatasetDialog, "exec", lambda self: opened.append("import"))
-    monkeypatch.setattr(dataset_dialogs.ExportDatasetDialog, "exec", lambda self: opened.append("export"))
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
     window.import_dataset_action.trigger()
     window.export_dataset_action.trigger()
-    assert opened == ["import", "export"]
+    kinds = (ImportDatasetDialog, ExportDatasetDialog)
+    dialogs = [d for kind in kinds for d in window.findChildren(kind) if d.isVisible()]
+    assert sorted(type(d).__name__ for d in dialogs) == ["ExportDatasetDialog", "ImportDatasetDialog"]
+    for dialog in dialogs:
+        dialog.close()
 
 
 def test_model_menu_sets_the_budget_model_and_the_dock_follows(window, tmp_path, qtbot):
