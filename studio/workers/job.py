@@ -78,8 +78,9 @@ class Job(_Signals):
         thread.started.connect(runner.run)
         # Quit from the worker thread itself, so that wait() here returns as soon as the job ended.
         runner.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        # The runner is not deleteLater()'d: deleting a Python-owned object in the worker thread needs the GIL
+        # while Qt holds its connection lock, which deadlocks against the GUI thread. Python frees it with the job.
         thread.finished.connect(lambda: _running.discard(self))
-        thread.finished.connect(runner.deleteLater)
         thread.finished.connect(thread.deleteLater)
         self._thread, self._runner = thread, runner
         _running.add(self)
