@@ -66,9 +66,17 @@ def open_first_project(window, requested: str | None) -> None:
     from studio.workers.job import Job
 
     def make(progress, cancel):
-        create_sample_project(folder, progress=progress, cancel=cancel).close()
+        """Build in a side folder and rename it into place, so an interrupted first start leaves no half sample."""
+        import shutil
+
+        partial = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        create_sample_project(partial, progress=progress, cancel=cancel).close()
+        partial.rename(folder)
         return folder
 
+    window.annotate.show_empty("Creating the built-in sample project (1,000 shape images with captions, phrases and "
+                               "questions) — it opens in a few seconds")
     job = Job("Creating the sample project", make)
     job.finished.connect(lambda path: window.open_project(path))
     window.start_job(job)

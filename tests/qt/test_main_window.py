@@ -184,3 +184,17 @@ def test_train_mode_takes_the_width_and_annotate_brings_the_docks_back(window, t
     window.set_mode("annotate")
     assert window.annotate.docks["caption"].isVisible() and window.image_dock.isVisible()
     assert not window.annotate.docks["vqa"].isVisible()
+
+
+def test_first_start_builds_the_sample_aside_and_opens_it(window, tmp_path, qtbot, monkeypatch):
+    from studio import app
+
+    folder = tmp_path / "data" / "sample-project"
+    (folder.parent / "sample-project.partial").mkdir(parents=True)  # left by an interrupted first start
+    (folder.parent / "sample-project.partial" / "junk").write_text("half")
+    monkeypatch.setattr(app, "sample_project_folder", lambda: folder)
+    app.open_first_project(window, None)
+    assert "Creating the built-in sample project" in window.annotate.page.empty.text()
+    qtbot.waitUntil(lambda: window.project is not None, timeout=60000)
+    assert window.project.folder == folder.resolve() and window.images.model.total() == 1000
+    assert not (folder.parent / "sample-project.partial").exists()
