@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from studio.jobs import CancelToken
 from studio.training.trainer import RunConfig, TrainingError, train
@@ -45,7 +45,8 @@ class TrainingWorker(QObject):
         thread.setObjectName("training")
         self.moveToThread(thread)
         thread.started.connect(self.run)
-        self.done.connect(thread.quit)
+        # Quit from the worker thread itself: wait() on the GUI thread (shutdown) then returns as the run ends.
+        self.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(thread.deleteLater)
         self._thread = thread
         thread.start()
