@@ -13,6 +13,7 @@ from studio.adapters.boxes import BoxMap, ParseResult, RefBoxTags, parse_ref_box
 from studio.adapters.catalog import CatalogEntry
 from studio.adapters.loading import ModelNotAvailable, quantization_config, resolve_checkpoint
 from studio.adapters.samples import Sample
+from studio.adapters.vision_tokens import tile_count
 from studio.mlstack import import_ml_stack
 
 IGNORE_INDEX = -100
@@ -286,6 +287,17 @@ class Adapter:
 
 class RemoteCodeConsentRequired(RuntimeError):
     """A model needs its own remote code and the user has not agreed to run it."""
+
+
+class TiledVision:
+    """Images cut into square tiles of ``tokens_per_tile`` tokens each, chosen as InternVL does (with a thumbnail
+    when tiled): InternVL and NVILA."""
+
+    def visual_tokens_batch(self, widths, heights, settings: VisionSettings | None = None):
+        s = settings or self.settings()
+        v = self.entry.vision
+        tiles = tile_count(widths, heights, v.tile_size, v.min_tiles, s.max_tiles, v.use_thumbnail)
+        return tiles * v.tokens_per_tile
 
 
 class RelativeBoxes:

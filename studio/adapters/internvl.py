@@ -7,22 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.adapters.base import Adapter, RefBoxText, RelativeBoxes, VisionSettings
+from studio.adapters.base import Adapter, RefBoxText, RelativeBoxes, TiledVision, VisionSettings
 from studio.adapters.boxes import INTERNVL_TAGS
 from studio.adapters.samples import Sample
-from studio.adapters.vision_tokens import tile_count
 from studio.mlstack import import_ml_stack
 
 
-class InternVLAdapter(RelativeBoxes, RefBoxText, Adapter):
+class InternVLAdapter(TiledVision, RelativeBoxes, RefBoxText, Adapter):
     box_tags = INTERNVL_TAGS
     unquantised_modules = ("vision_tower", "multi_modal_projector", "lm_head")
-
-    def visual_tokens_batch(self, widths, heights, settings: VisionSettings | None = None):
-        s = settings or self.settings()
-        v = self.entry.vision
-        tiles = tile_count(widths, heights, v.tile_size, v.min_tiles, s.max_tiles, v.use_thumbnail)
-        return tiles * v.tokens_per_tile
 
     def image_wrapper_tokens(self) -> int:
         return 2

@@ -9,22 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.adapters.base import Adapter, RelativeBoxes, VisionSettings
+from studio.adapters.base import Adapter, RelativeBoxes, TiledVision, VisionSettings
 from studio.adapters.qwen import QwenJsonBoxes
 from studio.adapters.samples import Sample
-from studio.adapters.vision_tokens import tile_count
 from studio.mlstack import import_ml_stack
 
 
-class NvilaAdapter(RelativeBoxes, QwenJsonBoxes, Adapter):
+class NvilaAdapter(TiledVision, RelativeBoxes, QwenJsonBoxes, Adapter):
     exact_visual_tokens = False
     unquantised_modules = ("vision_tower", "mm_projector", "lm_head")
-
-    def visual_tokens_batch(self, widths, heights, settings: VisionSettings | None = None):
-        s = settings or self.settings()
-        v = self.entry.vision
-        tiles = tile_count(widths, heights, v.tile_size, v.min_tiles, s.max_tiles, v.use_thumbnail)
-        return tiles * v.tokens_per_tile
 
     def load_processor(self, settings: VisionSettings | None = None, folder: str | Path | None = None) -> Any:
         import_ml_stack()
