@@ -31,7 +31,7 @@ def _suggest(args: argparse.Namespace) -> int:
     from studio.dataset.store import Project
     from studio.inference.labelling import suggest
     from studio.inference.predictor import Predictor
-    from studio.inference.runs import find_run
+    from studio.training.runs import find_run
 
     with Project.open(args.project) as project:
         run_id = None

@@ -15,8 +15,8 @@ from studio.dataset.store import Project
 from studio.evaluation.grounding import GroundingCase, grounding_metrics, score_case
 from studio.evaluation.vqa import vqa_metrics, vqa_scores
 from studio.inference.predictor import BatchAnswer, Predictor
-from studio.inference.runs import find_run, record_evaluation
 from studio.jobs import CancelToken, Progress, no_progress
+from studio.training.runs import find_run, record_evaluation
 
 EVALUATION_DIR = "evaluation"
 

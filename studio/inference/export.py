@@ -12,7 +12,7 @@ from typing import Any
 from studio.adapters import get_adapter
 from studio.dataset.store import Project
 from studio.inference.loading import ADAPTER_CONFIG, META_FILE, is_lora, load_checkpoint, read_meta
-from studio.inference.runs import find_run
+from studio.training.runs import find_run
 
 SKIPPED = {"trainer_state", "optimizer.pt", "scheduler.pt", "rng_state.pth"}
 SERVE_FILE = "SERVE.md"

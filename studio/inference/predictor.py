@@ -22,8 +22,8 @@ from studio.dataset.store import Project
 from studio.inference import vision_cache
 from studio.inference.generation import GenerationSettings, TokenStream, stopping_criteria
 from studio.inference.loading import Loaded, load_base, load_checkpoint
-from studio.inference.runs import find_run
 from studio.jobs import CancelToken
+from studio.training.runs import find_run
 
 
 @dataclass

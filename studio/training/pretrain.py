@@ -46,6 +46,7 @@ from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
 MODEL_ID = "tiny"
 BASE_BATCH, BASE_LR = 16, 1e-3
 GROUP = 8  # batches sorted by length together
+TASK_NAMES = ("caption", "phrases", "vqa")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,10 +65,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--save-every", type=float, default=120.0, help="seconds between checkpoints")
     parser.add_argument("--eval-images", type=int, default=100, help="held-out scenes for the final IoU")
     parser.add_argument("--init", type=Path, default=None, help="continue from this checkpoint folder")
+    parser.add_argument(
+        "--tasks", default="caption,phrases,vqa", help="samples per scene: caption, phrases, vqa (default all)"
+    )
     args = parser.parse_args(argv)
     if args.minutes is None and args.steps is None:
         args.minutes = 10.0
     check_stream(args.seed)
+    tasks = set(args.tasks.split(","))
+    if not tasks or not tasks <= set(TASK_NAMES):
+        parser.error(f"--tasks takes a comma list of {', '.join(TASK_NAMES)}")
     if args.seed == HELD_OUT_SEED:
         parser.error(f"seed {HELD_OUT_SEED} is the held-out stream")
     return args
@@ -78,8 +85,11 @@ class SceneStream:
     ``w, w + n, ...``; every ``GROUP`` batches' worth of examples is shuffled, sorted by length and cut into
     batches (little padding), and the batches are yielded in a shuffled order."""
 
-    def __init__(self, adapter: Any, processor: Any, seed: int, batch: int, collate_fn: Any) -> None:
+    def __init__(
+        self, adapter: Any, processor: Any, seed: int, batch: int, collate_fn: Any, task_mix: TaskMix
+    ) -> None:
         self.adapter = adapter
+        self.task_mix = task_mix
         self.processor = processor
         self.seed = seed
         self.batch = batch
@@ -94,7 +104,7 @@ class SceneStream:
         pool: list[dict[str, Any]] = []
         index = worker
         while True:
-            for sample, image in scene_samples(self.seed, index, vqa_per_scene=1):
+            for sample, image in scene_samples(self.seed, index, self.task_mix, vqa_per_scene=1):
                 pool.append(self.adapter.supervised_example(sample, self.processor, image=image))
             index += workers
             if len(pool) >= GROUP * self.batch:
@@ -179,7 +189,12 @@ def pretrain(args: argparse.Namespace, log=print) -> dict[str, Any]:
     loader = DataLoader(
         _iterable(
             SceneStream(
-                adapter, processor, args.seed, batch, partial(collate, pad_id=pad_id, positions=rope_index_for(model))
+                adapter,
+                processor,
+                args.seed,
+                batch,
+                partial(collate, pad_id=pad_id, positions=rope_index_for(model)),
+                TaskMix(**{name: name in args.tasks.split(",") for name in TASK_NAMES}),
             )
         ),
         batch_size=None,

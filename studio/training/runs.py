@@ -1,5 +1,6 @@
 """Run records: the store's ``runs`` and ``run_metrics`` tables and the run folder
-(``<project>/runs/<name>/run.json``; see RUNS.md for the contract with inference and export)."""
+(``<project>/runs/<name>/run.json``, checkpoints under ``checkpoints/step-…``), written by training and read by
+the playground, evaluation and export; evaluations are kept in the run's summary."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from studio.dataset.store import Project
 
 RUNS_DIR = "runs"
+CHECKPOINTS_DIR = "checkpoints"
 STATUSES = ("created", "running", "stopped", "finished", "failed")
 
 
@@ -29,6 +31,30 @@ class Run:
     finished_at: float | None
     workflow_name: str = ""
     metrics_last: dict[str, float] = field(default_factory=dict)
+
+    def checkpoints(self) -> list[Path]:
+        """Checkpoint folders, oldest step first."""
+        root = self.folder / CHECKPOINTS_DIR
+        return sorted(p for p in root.glob("step-*") if p.is_dir()) if root.is_dir() else []
+
+    def checkpoint(self, which: str = "best") -> Path:
+        """``best``, ``last``, a ``step-…`` folder name, or a path relative to the run folder."""
+        if which in ("best", "last"):
+            chosen = self.summary.get(f"{which}_checkpoint") or self.summary.get("last_checkpoint")
+            if chosen:
+                path = self.folder / chosen
+            else:
+                found = self.checkpoints()
+                if not found:
+                    raise ValueError(f"run {self.name!r} has no checkpoint yet ({self.folder / CHECKPOINTS_DIR})")
+                path = found[-1]
+        else:
+            path = self.folder / which
+            if not path.exists():
+                path = self.folder / CHECKPOINTS_DIR / which
+        if not (path / "vlm_studio.json").is_file():
+            raise ValueError(f"{path}: not a VLM Studio checkpoint (no vlm_studio.json)")
+        return path
 
 
 def new_run_name(project: Project, workflow: str) -> str:
@@ -50,14 +76,17 @@ def create_run(project: Project, name: str, workflow_id: int | None, config: dic
             "INSERT INTO runs (workflow_id, name, status, folder, config) VALUES (?, ?, 'created', ?, ?)",
             (workflow_id, name, str(folder), json.dumps(config)),
         )
-    return get_run(project, name)
+    return find_run(project, name)
 
 
-def get_run(project: Project, name: str) -> Run:
-    row = project.conn.execute(_SELECT + " WHERE r.name = ?", (name,)).fetchone()
+def find_run(project: Project, name_or_id: str | int) -> Run:
+    """The run named ``name_or_id`` (or with that id); `ValueError` listing the runs there are otherwise."""
+    row = project.conn.execute(
+        _SELECT + " WHERE r.name = ? OR CAST(r.id AS TEXT) = ?", (str(name_or_id), str(name_or_id))
+    ).fetchone()
     if row is None:
-        names = ", ".join(r.name for r in list_runs(project)) or "none"
-        raise KeyError(f"no run named {name!r} in {project.folder} (runs: {names})")
+        names = ", ".join(r.name for r in list_runs(project)) or "none yet"
+        raise ValueError(f"{project.folder}: no run {name_or_id!r} (runs: {names})")
     return _run(project, row)
 
 
@@ -80,6 +109,17 @@ def set_status(project: Project, run: Run, status: str, summary: dict[str, Any] 
                 "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
                 (status, finished, json.dumps({**stored, **summary}), run.id),
             )
+
+
+def record_evaluation(project: Project, run_id: int, key: str, result: dict[str, Any]) -> None:
+    """Store ``result`` under ``summary["evaluation"][key]`` of the run, in one transaction."""
+    with project.transaction({"runs"}) as conn:
+        raw = conn.execute("SELECT summary FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if raw is None:
+            raise ValueError(f"no run with id {run_id}")
+        summary = json.loads(raw[0] or "{}")
+        summary.setdefault("evaluation", {})[key] = result
+        conn.execute("UPDATE runs SET summary = ? WHERE id = ?", (json.dumps(summary), run_id))
 
 
 def add_metrics(project: Project, run: Run, rows: list[tuple[int, str, float]]) -> None:
@@ -131,5 +171,8 @@ def _run(project: Project, row) -> Run:
             (rid, rid),
         ).fetchall()
     )
-    return Run(rid, wid, name, status, Path(folder), json.loads(config), json.loads(summary), created, finished,
+    path = Path(folder)
+    if not path.is_absolute():
+        path = project.folder / path
+    return Run(rid, wid, name, status, path, json.loads(config), json.loads(summary or "{}"), created, finished,
                workflow, last)

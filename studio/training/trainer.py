@@ -118,7 +118,7 @@ class _Session:
         import torch
 
         self.status("preparing")
-        resume_run = runs.get_run(self.project, self.rc.resume) if self.rc.resume else None
+        resume_run = runs.find_run(self.project, self.rc.resume) if self.rc.resume else None
         if resume_run is not None:
             if resume_run.status in ("running", "finished"):
                 raise TrainingError(
@@ -485,7 +485,7 @@ class _Session:
     def _fail(self, message: str) -> None:
         run = getattr(self, "run_record", None)
         if run is not None:
-            summary = dict(runs.get_run(self.project, run.name).summary)
+            summary = dict(runs.find_run(self.project, run.name).summary)
             summary["error"] = message
             runs.set_status(self.project, run, "failed", summary)
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio.dataset.store import Project
 from studio.evaluation.run_eval import SampleResult, evaluate_run, load_details
-from studio.inference.runs import Run, list_runs
+from studio.training.runs import Run, list_runs
 from studio.ui import theme
 from studio.ui.evaluate.chart import ScoreChart
 from studio.ui.evaluate.export_dialog import ExportDialog

@@ -30,7 +30,7 @@ from studio.dataset.predictions import suggestions
 from studio.dataset.store import Project
 from studio.inference.labelling import suggest
 from studio.inference.loading import read_meta
-from studio.inference.runs import list_runs
+from studio.training.runs import list_runs
 from studio.ui import theme
 from studio.ui.annotate.commands import AddBoxes, AddVqa, BoxSpec
 from studio.ui.overlay import OverlayBox, OverlayView, read_image
@@ -45,7 +45,7 @@ def model_sources(project: Project | None) -> list[tuple[str, str, dict[str, str
     whose weights are on this machine."""
     found = []
     if project is not None:
-        for run in reversed(list_runs(project)):
+        for run in list_runs(project):
             try:
                 folder = run.checkpoint("best")
             except (ValueError, OSError):

@@ -227,7 +227,7 @@ class TrainPage(QWidget):
         name = self.runs_panel.selected_run()
         if self.worker is not None or name is None:
             return
-        run = runs.get_run(self.project, name)
+        run = runs.find_run(self.project, name)
         self._launch(RunConfig(self.project.folder, run.workflow_name or self.workflow_box.currentText(),
                                resume=name))
 
@@ -242,7 +242,7 @@ class TrainPage(QWidget):
         self.curves.compare({})
         self.active_run = run_config.resume
         if run_config.resume:
-            run = runs.get_run(self.project, run_config.resume)
+            run = runs.find_run(self.project, run_config.resume)
             self.curves.set_series(runs.metrics(self.project, run))
         self.started_at = time.monotonic()
         self.worker = TrainingWorker(run_config)
@@ -301,11 +301,11 @@ class TrainPage(QWidget):
     def _show_run(self, name: str) -> None:
         self._update_buttons()
         if self.worker is None:
-            self.curves.set_series(runs.metrics(self.project, runs.get_run(self.project, name)))
+            self.curves.set_series(runs.metrics(self.project, runs.find_run(self.project, name)))
 
     def _compare_runs(self, names: list[str]) -> None:
         current = self.active_run if self.worker is not None else self.runs_panel.selected_run()
-        others = {n: runs.metrics(self.project, runs.get_run(self.project, n)) for n in names if n != current}
+        others = {n: runs.metrics(self.project, runs.find_run(self.project, n)) for n in names if n != current}
         self.curves.compare(others)
 
     def _update_buttons(self) -> None:
@@ -316,7 +316,7 @@ class TrainPage(QWidget):
         selected = self.runs_panel.selected_run()
         resumable = False
         if selected and not running:
-            resumable = runs.get_run(self.project, selected).status in ("stopped", "failed")
+            resumable = runs.find_run(self.project, selected).status in ("stopped", "failed")
         self.resume_button.setEnabled(resumable)
         if running:
             self.state_label.setText("training…")

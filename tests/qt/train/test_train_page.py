@@ -61,7 +61,7 @@ def test_start_stop_resume(page, qtbot):
     assert page.resume_button.isEnabled()
     page.resume_button.click()
     qtbot.waitUntil(lambda: page.worker is None, timeout=180000)
-    run = runs.get_run(page.project, run.name)
+    run = runs.find_run(page.project, run.name)
     assert run.status == "finished"
     steps = [s for s, _ in page.curves.series["loss"]]
     assert steps == sorted(set(steps)) and steps[-1] == run.summary["steps"]

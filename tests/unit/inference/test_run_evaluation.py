@@ -12,7 +12,7 @@ from studio.dataset.sample import create_sample_project
 from studio.dataset.store import Project
 from studio.evaluation.run_eval import evaluate_run, load_details, project_samples, score_answers
 from studio.inference.predictor import Predictor
-from studio.inference.runs import find_run
+from studio.training.runs import find_run
 from tests.unit.inference.conftest import add_run
 
 

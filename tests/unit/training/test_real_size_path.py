@@ -24,7 +24,7 @@ def _workflow(project, folder, mode):
 def test_lora_on_a_local_qwen25_checkpoint(small_project, qwen25_folder):  # noqa: F811
     _workflow(small_project, qwen25_folder, "lora")
     result = train(RunConfig(small_project.folder, "lora", max_steps=2))
-    run = runs.get_run(small_project, result.run_name)
+    run = runs.find_run(small_project, result.run_name)
     assert result.status == "finished" and run.config["model_id"] == "qwen2.5-vl-7b"
     last = run.folder / run.summary["last_checkpoint"]
     adapter_config = json.loads((last / "adapter_config.json").read_text())

@@ -40,20 +40,20 @@ def test_a_stopped_and_resumed_run_continues_the_uninterrupted_loss_curve(small_
     stopped, stopped_events = _run(small_project, "quick", stop_at=3)
     assert whole.status == "finished" and whole.steps == 8
     assert stopped.status == "stopped" and stopped.steps == 3
-    assert runs.get_run(small_project, stopped.run_name).status == "stopped"
+    assert runs.find_run(small_project, stopped.run_name).status == "stopped"
     resumed, resumed_events = _run(small_project, "quick", resume=stopped.run_name)
     assert resumed.run_name == stopped.run_name and resumed.status == "finished"
     curve = {**_losses(stopped_events), **_losses(resumed_events)}
     expected = _losses(whole_events)
     assert sorted(curve) == list(range(1, 9))
     assert [curve[s] for s in range(1, 9)] == pytest.approx([expected[s] for s in range(1, 9)], rel=1e-5, abs=1e-6)
-    stored = runs.metrics(small_project, runs.get_run(small_project, stopped.run_name), "loss")["loss"]
+    stored = runs.metrics(small_project, runs.find_run(small_project, stopped.run_name), "loss")["loss"]
     assert [v for _, v in stored] == pytest.approx([expected[s] for s in range(1, 9)], rel=1e-5, abs=1e-6)
 
 
 def test_a_run_leaves_standard_checkpoints_and_records(small_project):
     result, events = _run(small_project, "quick", max_steps=6)
-    run = runs.get_run(small_project, result.run_name)
+    run = runs.find_run(small_project, result.run_name)
     assert run.status == "finished" and run.workflow_name == "quick"
     assert run.config["dataset"]["content_hash"] and run.config["dataset"]["train_image_ids"]
     assert run.config["system_prompts"]["grounding"]
@@ -80,7 +80,7 @@ def test_lora_checkpoints_are_peft_adapters(small_project):
     config.mode, config.lora_r = "lora", 4
     save_workflow(small_project, "lora", config)
     result, _ = _run(small_project, "lora", max_steps=2)
-    last = runs.get_run(small_project, result.run_name).folder / result.summary["last_checkpoint"]
+    last = runs.find_run(small_project, result.run_name).folder / result.summary["last_checkpoint"]
     assert (last / "adapter_config.json").is_file() and (last / "adapter_model.safetensors").is_file()
     from studio.inference.loading import load_checkpoint
 
@@ -113,7 +113,7 @@ def test_stop_while_preparing_leaves_a_stopped_run_that_resumes_from_the_start(s
 
     stopped = train(RunConfig(small_project.folder, "quick", max_steps=2), on_progress, token)
     assert stopped.status == "stopped" and stopped.steps == 0
-    assert runs.get_run(small_project, stopped.run_name).status == "stopped"
+    assert runs.find_run(small_project, stopped.run_name).status == "stopped"
     resumed, _ = _run(small_project, "quick", resume=stopped.run_name, max_steps=2)
     assert resumed.status == "finished" and resumed.steps == 2
 
