@@ -58,3 +58,9 @@ def test_a_short_run_writes_a_loadable_checkpoint(tmp_path):
 def test_the_sample_project_stream_is_refused(tmp_path):
     with pytest.raises(ValueError, match="sample project"):
         parse_args([str(tmp_path), "--seed", "0"])
+
+
+def test_tasks_name_the_samples_each_scene_yields(tmp_path):
+    assert parse_args([str(tmp_path), "--tasks", "phrases"]).tasks == "phrases"
+    with pytest.raises(SystemExit):
+        parse_args([str(tmp_path), "--tasks", "phrases,pictures"])
