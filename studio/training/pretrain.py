@@ -72,8 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.minutes is None and args.steps is None:
         args.minutes = 10.0
     check_stream(args.seed)
-    tasks = set(args.tasks.split(","))
-    if not tasks or not tasks <= set(TASK_NAMES):
+    if not set(args.tasks.split(",")) <= set(TASK_NAMES):
         parser.error(f"--tasks takes a comma list of {', '.join(TASK_NAMES)}")
     if args.seed == HELD_OUT_SEED:
         parser.error(f"seed {HELD_OUT_SEED} is the held-out stream")
