@@ -37,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     launch.add_argument("--gpus", type=int, required=True, help="GPUs per node")
     launch.add_argument("--nodes", type=int, default=1)
     backend = launch.add_mutually_exclusive_group()
-    backend.add_argument("--deepspeed", choices=("zero2", "zero3"))
-    backend.add_argument("--fsdp", action="store_true")
+    backend.add_argument("--deepspeed", choices=("zero2", "zero3"),
+                         help="the ZeRO stage's sharding, run with PyTorch FSDP2 (no DeepSpeed install)")
+    backend.add_argument("--fsdp", action="store_true", help="PyTorch FSDP2, fully sharded (as --deepspeed zero3)")
     launch.add_argument("--json", action="store_true")
     launch.set_defaults(handler=_launch)
 
@@ -124,8 +125,9 @@ def _launch(args: argparse.Namespace) -> int:
     precision = workflow.config.precision if workflow.config.precision != "auto" else "bf16"
     path, command = write_launch(folder, Path(args.project).resolve(), args.workflow, args.gpus, args.nodes,
                                  backend, precision)
-    note = ("" if backend == "ddp" else
-            f"note: the trainer runs several GPUs as DDP so far; it refuses {backend} launches with a message")
+    note = {"zero2": "DeepSpeed is not needed: PyTorch FSDP2 shards gradients and optimizer state (ZeRO-2)",
+            "zero3": "DeepSpeed is not needed: PyTorch FSDP2 shards parameters, gradients and optimizer state "
+                     "(ZeRO-3)"}.get(backend, "")
     emit({"config": str(path), "command": command, "note": note}, as_json=args.json,
          text=f"wrote {path}\n{command}" + (f"\n{note}" if note else ""))
     return 0

@@ -9,7 +9,7 @@ import os
 import random
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 CHECKPOINTS_DIR = "checkpoints"
 STATE_DIR = "trainer_state"
@@ -19,6 +19,46 @@ def checkpoint_name(step: int) -> str:
     return f"step-{step:06d}"
 
 
+class Gathered(NamedTuple):
+    """What a checkpoint holds beyond ``save_pretrained``, gathered from every process by `gather_states`."""
+
+    weights: dict[str, Any] | None  # the whole model state when it is sharded (FSDP), else None
+    optimizer: dict[str, Any]  # keyed by parameter name
+    rng: list[dict[str, Any]]  # one per process: each drew its own dropout masks
+
+
+def gather_states(model: Any, optimizer: Any) -> Gathered:
+    """Every process calls this together; the main one receives the states (in CPU memory)."""
+    import torch.distributed as dist
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        get_model_state_dict,
+        get_optimizer_state_dict,
+    )
+    from torch.distributed.fsdp import FSDPModule
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    weights = get_model_state_dict(model, options=options) if isinstance(model, FSDPModule) else None
+    optimizer_state = get_optimizer_state_dict(model, optimizer, options=options)
+    rng = [_rng_state()]
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        rng = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
+        dist.gather_object(_rng_state(), rng, dst=0)
+    return Gathered(weights, optimizer_state, rng or [])
+
+
+def _rng_state() -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    return {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
 def save_checkpoint(
     run_folder: Path,
     step: int,
@@ -26,34 +66,29 @@ def save_checkpoint(
     processor: Any,
     meta: dict[str, Any],
     state: dict[str, Any],
-    optimizer: Any,
+    states: Gathered,
     scheduler: Any,
     scaler: Any = None,
 ) -> Path:
-    """Write the checkpoint of ``step`` atomically (a staging folder renamed into place) and return it."""
-    import numpy as np
+    """Write the checkpoint of ``step`` atomically (a staging folder renamed into place) and return it;
+    ``states`` come from `gather_states`."""
     import torch
 
     final = run_folder / CHECKPOINTS_DIR / checkpoint_name(step)
     staging = final.with_name(final.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    model.save_pretrained(staging, safe_serialization=True)
+    extra = {"state_dict": states.weights} if states.weights is not None else {}
+    model.save_pretrained(staging, safe_serialization=True, **extra)
     processor.save_pretrained(staging)
     (staging / "vlm_studio.json").write_text(json.dumps({**meta, "step": step}, indent=2) + "\n", encoding="utf-8")
     trainer_state = staging / STATE_DIR
     trainer_state.mkdir()
-    torch.save(optimizer.state_dict(), trainer_state / "optimizer.pt")
+    torch.save(states.optimizer, trainer_state / "optimizer.pt")
     torch.save(scheduler.state_dict(), trainer_state / "scheduler.pt")
     if scaler is not None:
         torch.save(scaler.state_dict(), trainer_state / "scaler.pt")
-    rng = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-    }
-    torch.save(rng, trainer_state / "rng.pt")
+    torch.save(states.rng, trainer_state / "rng.pt")
     (trainer_state / "state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     if final.exists():
         shutil.rmtree(final)
@@ -61,25 +96,40 @@ def save_checkpoint(
     return final
 
 
-def load_trainer_state(checkpoint: Path, optimizer: Any, scheduler: Any, scaler: Any = None) -> dict[str, Any]:
-    """Restore optimizer, scheduler, scaler and RNG states; return the saved loop state."""
+def loop_state(checkpoint: Path) -> dict[str, Any]:
+    """The saved loop state (step, samples, seconds, checkpoints, best validation loss) of a checkpoint."""
+    path = checkpoint / STATE_DIR / "state.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{checkpoint}: no {STATE_DIR}/state.json; this checkpoint cannot be resumed")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def restore_trainer_state(
+    checkpoint: Path, model: Any, optimizer: Any, scheduler: Any, scaler: Any = None, rank: int = 0
+) -> None:
+    """Restore the optimizer (for ``model``, sharded or not), scheduler, scaler and process ``rank``'s RNG
+    states (rank 0's when the checkpoint was written by fewer processes)."""
     import numpy as np
     import torch
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
 
     folder = checkpoint / STATE_DIR
-    if not (folder / "state.json").is_file():
-        raise FileNotFoundError(f"{checkpoint}: no {STATE_DIR}/state.json; this checkpoint cannot be resumed")
-    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=False))
+    set_optimizer_state_dict(
+        model,
+        optimizer,
+        optim_state_dict=torch.load(folder / "optimizer.pt", weights_only=False),
+        options=StateDictOptions(full_state_dict=True),
+    )
     scheduler.load_state_dict(torch.load(folder / "scheduler.pt", weights_only=False))
     if scaler is not None and (folder / "scaler.pt").is_file():
         scaler.load_state_dict(torch.load(folder / "scaler.pt", weights_only=False))
-    rng = torch.load(folder / "rng.pt", weights_only=False)
+    ranks = torch.load(folder / "rng.pt", weights_only=False)
+    rng = ranks[rank] if rank < len(ranks) else ranks[0]
     random.setstate(rng["python"])
     np.random.set_state(rng["numpy"])
     torch.set_rng_state(rng["torch"])
     if rng["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
-    return json.loads((folder / "state.json").read_text(encoding="utf-8"))
 
 
 def prune(run_folder: Path, checkpoints: list[dict[str, Any]], keep_last: int) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 """Accelerate configurations and the exact ``accelerate launch`` command for running a workflow on several
-GPUs or nodes (DDP, DeepSpeed ZeRO-2/3 or FSDP)."""
+GPUs or nodes: DDP, or sharded with PyTorch FSDP2. ``zero2`` and ``zero3`` ask for DeepSpeed's sharding stages and
+get them from FSDP2 (no DeepSpeed install): gradients and optimizer state split across the GPUs, the parameters
+kept gathered from forward to backward (``zero2``) or split too (``zero3``, the same as ``fsdp``)."""
 
 from __future__ import annotations
 
@@ -35,26 +37,15 @@ def accelerate_config(gpus: int, nodes: int = 1, backend: str = "ddp", precision
     if nodes > 1:
         config["main_process_ip"] = "MAIN_NODE_IP"
         config["main_process_port"] = 29500
-    if backend in ("zero2", "zero3"):
-        config["distributed_type"] = "DEEPSPEED"
-        config["deepspeed_config"] = {
-            "zero_stage": 2 if backend == "zero2" else 3,
-            "gradient_accumulation_steps": 1,
-            "gradient_clipping": 1.0,
-            "offload_optimizer_device": "none",
-            "offload_param_device": "none",
-            "zero3_init_flag": backend == "zero3",
-            "zero3_save_16bit_model": backend == "zero3",
-        }
-    elif backend == "fsdp":
+    if backend != "ddp":
         config["distributed_type"] = "FSDP"
         config["fsdp_config"] = {
             "fsdp_version": 2,
             "fsdp_auto_wrap_policy": "TRANSFORMER_BASED_WRAP",
-            "fsdp_cpu_ram_efficient_loading": True,
+            "fsdp_cpu_ram_efficient_loading": False,  # every process loads the weights, then shards them
             "fsdp_offload_params": False,
-            "fsdp_reshard_after_forward": True,
-            "fsdp_state_dict_type": "SHARDED_STATE_DICT",
+            "fsdp_reshard_after_forward": backend != "zero2",
+            "fsdp_state_dict_type": "FULL_STATE_DICT",  # checkpoints are whole, standard model folders
         }
     return config
 

@@ -79,6 +79,11 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _norm_value(norm: Any) -> float:
+    """The gradient norm as a number (under FSDP ``clip_grad_norm_`` returns a sharded tensor)."""
+    return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
+
+
 def _memory_mb(device: str) -> float:
     used = memory_in_use(device)
     if used is not None:
@@ -132,6 +137,11 @@ class _Session:
         self.config = config
         adapter = get_adapter(config.model_id)
         self.dist = Distributed.from_env()
+        if self.dist.sharded and config.mode.startswith("qlora"):
+            raise TrainingError(
+                "FSDP does not shard QLoRA's quantised weights: train LoRA under FSDP, or launch QLoRA as DDP "
+                "(`vlm-studio launch-config ... --gpus N` without --fsdp/--deepspeed)"
+            )
         device = self.dist.device(pick_device(config.device))
         self.dist.setup(device)
         precision = resolve_precision(config.precision, device)
@@ -202,20 +212,14 @@ class _Session:
         total_steps = max(1, math.ceil(config.epochs * steps_per_epoch))
         if self.rc.max_steps is not None:
             total_steps = min(total_steps, self.rc.max_steps)
-        optimizer = make_optimizer(model, config.lr, config.weight_decay, fused=device.startswith("cuda"))
-        factor = LrFactor(total_steps, config.warmup_steps, config.schedule, config.lr_floor)
-        scheduler = make_scheduler(optimizer, factor)
-        scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
         state = {"step": 0, "samples": 0, "seconds": 0.0, "checkpoints": [], "best_val_loss": None}
         if resume_from is not None:
-            state.update(ckpt.load_trainer_state(resume_from, optimizer, scheduler, scaler))
-            self.log(f"resumed from {resume_from.name}")
+            state.update(ckpt.loop_state(resume_from))
         run = self.run_record
         if self.dist.main:
             runs.set_status(self.project, run, "running")
             self._open_tensorboard(run.folder)
-        core = model  # the model itself; ``model`` becomes the DDP wrapper under several processes
-        model = self.dist.wrap(model, device)
+        core = model  # the model itself; ``model`` is what trains: the DDP wrapper, or ``core`` sharded in place
 
         use_cache = config.vision_frozen and not config.augment.active and accepts_encoder_outputs(core)
         positions = rope_index_for(core)
@@ -230,6 +234,14 @@ class _Session:
                 val_examples = self._prepare_cached(val_source, cache, "validation")
             except Cancelled:  # stopped before the first step: nothing to save, a resume starts afresh
                 return self._finish("stopped", state, state["step"])
+        model = self.dist.wrap(core, device)  # after the cache: the vision tower ran there unsharded
+        optimizer = make_optimizer(core, config.lr, config.weight_decay, fused=device.startswith("cuda"))
+        factor = LrFactor(total_steps, config.warmup_steps, config.schedule, config.lr_floor)
+        scheduler = make_scheduler(optimizer, factor)
+        scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+        if resume_from is not None:
+            ckpt.restore_trainer_state(resume_from, core, optimizer, scheduler, scaler, self.dist.rank)
+            self.log(f"resumed from {resume_from.name}")
         meta = {
             "model_id": config.model_id,
             "mode": config.mode,
@@ -255,7 +267,8 @@ class _Session:
         )
 
         def validation_loss() -> float | None:
-            if not val_lengths or not self.dist.main:
+            """On the main process; under FSDP every process runs it (each forward is collective)."""
+            if not val_lengths or not (self.dist.main or self.dist.sharded):
                 return None
             core.eval()
             order = sorted(range(len(val_lengths)), key=lambda i: val_lengths[i])
@@ -270,7 +283,7 @@ class _Session:
                     total_loss += float(loss) * tokens
                     total_tokens += tokens
             core.train()
-            return total_loss / max(1, total_tokens)
+            return total_loss / max(1, total_tokens) if self.dist.main else None
 
         step = state["step"]
         started = time.monotonic() - state["seconds"]
@@ -308,7 +321,7 @@ class _Session:
                     if scaler:
                         scaler.unscale_(optimizer)
                     grad_norm = (
-                        float(
+                        _norm_value(
                             torch.nn.utils.clip_grad_norm_(
                                 [p for p in model.parameters() if p.requires_grad], config.max_grad_norm
                             )
@@ -365,8 +378,7 @@ class _Session:
                         or (config.save_every and step % config.save_every == 0)
                         or (not config.save_every and end_of_epoch)
                     ):
-                        if self.dist.main:
-                            self._save(step, state, val_loss, meta, optimizer, scheduler, scaler, total_steps)
+                        self._save(step, state, val_loss, meta, optimizer, scheduler, scaler, total_steps)
                         self.dist.barrier()
                     if stopping:
                         return self._finish("stopped", state, step)
@@ -445,6 +457,10 @@ class _Session:
 
     # --- records ------------------------------------------------------------------------------------------
     def _save(self, step, state, val_loss, meta, optimizer, scheduler, scaler, total_steps) -> None:
+        """Every process gathers its share of the states; the main one writes the checkpoint."""
+        states = ckpt.gather_states(self.model, optimizer)
+        if not self.dist.main:
+            return
         run = self.run_record
         state["checkpoints"] = [c for c in state["checkpoints"] if c["step"] != step]
         state["checkpoints"].append({"step": step, "val_loss": val_loss})
@@ -452,7 +468,7 @@ class _Session:
             state["best_val_loss"] = val_loss
         _, processor, *_ = self.setup
         folder = ckpt.save_checkpoint(
-            run.folder, step, self.model, processor, meta, state, optimizer, scheduler, scaler
+            run.folder, step, self.model, processor, meta, state, states, scheduler, scaler
         )
         state["checkpoints"] = ckpt.prune(run.folder, state["checkpoints"], self.config.keep_last)
         runs.set_status(self.project, run, "running", self._summary(state))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_train_errors_are_one_line(small_project, capsys):
 
 @pytest.mark.parametrize(
     ("extra", "kind"),
-    [([], "MULTI_GPU"), (["--deepspeed", "zero2"], "DEEPSPEED"), (["--deepspeed", "zero3"], "DEEPSPEED"),
+    [([], "MULTI_GPU"), (["--deepspeed", "zero2"], "FSDP"), (["--deepspeed", "zero3"], "FSDP"),
      (["--fsdp"], "FSDP"), (["--nodes", "2"], "MULTI_GPU")],
 )
 def test_launch_configs_load_in_accelerate(small_project, capsys, extra, kind):
@@ -47,5 +48,37 @@ def test_launch_configs_load_in_accelerate(small_project, capsys, extra, kind):
     assert config.num_processes == 4 * nodes and config.num_machines == nodes
     assert written["command"].startswith(f"accelerate launch --config_file {written['config']}")
     assert written["command"].endswith(f"train {small_project.folder} --workflow quick")
-    if "zero3" in extra:
-        assert config.deepspeed_config["zero_stage"] == 3
+    if kind == "FSDP":
+        assert config.fsdp_config["fsdp_reshard_after_forward"] == ("zero2" not in extra)
+
+
+@pytest.mark.parametrize(("extra", "sharded", "reshard"),
+                         [([], False, True), (["--deepspeed", "zero2"], True, False), (["--fsdp"], True, True)])
+def test_a_launch_from_the_written_config_trains_as_asked(small_project, capsys, monkeypatch, extra, sharded, reshard):
+    """The environment `accelerate launch` gives each process from the written config selects DDP or FSDP2."""
+    from accelerate.commands.launch import _validate_launch_command, launch_command_parser
+    from accelerate.utils.launch import prepare_multi_gpu_env
+
+    from studio.training.distributed import Distributed
+
+    assert run(["launch-config", str(small_project.folder), "--workflow", "quick", "--gpus", "2", *extra,
+                "--json"]) == 0
+    written = json.loads(capsys.readouterr().out)
+    args = launch_command_parser().parse_args(shlex.split(written["command"])[2:])
+    env = prepare_multi_gpu_env(_validate_launch_command(args)[0])
+    for name in ("ACCELERATE_USE_FSDP", "FSDP_RESHARD_AFTER_FORWARD"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**env, "WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1"}.items():
+        monkeypatch.setenv(name, value)
+    dist = Distributed.from_env()
+    assert (dist.world, dist.rank, dist.sharded) == (2, 1, sharded)
+    assert not sharded or dist.reshard_after_forward == reshard
+
+
+def test_a_deepspeed_engine_launch_is_refused_with_the_way_out(monkeypatch):
+    from studio.training.distributed import Distributed
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")
+    with pytest.raises(RuntimeError, match=r"DeepSpeed engine.*--deepspeed zero2\|zero3"):
+        Distributed.from_env()
