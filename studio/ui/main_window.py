@@ -173,11 +173,17 @@ class MainWindow(QMainWindow):
         return action
 
     def _restore_dock_state(self) -> None:
-        """Once every dock exists: the saved layout, or on first start a narrow image list and one right-hand
-        column with the budget behind the labels and the training text behind the questions."""
+        """Once every dock exists: the saved layout, or on first start the default one, shown as the current
+        mode wants."""
         state = self.settings.value("mainWindow/state")
-        if state is not None and self.restoreState(state):
-            return
+        if state is None or not self.restoreState(state):
+            self._default_dock_layout()
+        current = next((key for key, action in self.mode_actions.items() if action.isChecked()), "annotate")
+        self._show_mode_docks(current)  # the saved layout holds the annotate docks: the mode may hide them
+
+    def _default_dock_layout(self) -> None:
+        """A narrow image list and one right-hand column with the budget behind the labels and the training
+        text behind the questions."""
         docks = self.annotate.docks
         self.tabifyDockWidget(docks["labels"], self.models.budget_dock)
         self.tabifyDockWidget(docks["vqa"], self.models.preview_dock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QDockWidget
 
 from studio.dataset.sample import create_sample_project
 from studio.dataset.store import Project
@@ -109,6 +110,22 @@ def test_geometry_docks_and_recent_projects_persist(window, tmp_path, settings, 
     qtbot.addWidget(again)
     assert again.recent_projects()[0] == str((tmp_path / "p").resolve())
     assert again.annotate.docks["vqa"].isHidden() and not again.annotate.docks["caption"].isHidden()
+
+
+def test_a_saved_layout_restored_in_train_mode_keeps_the_docks_hidden(window, tmp_path, settings, qtbot):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.close()  # saves a layout with every dock shown
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    again.show()
+    again.open_project(tmp_path / "s")
+    again.set_mode("train")
+    again.models.docks_added.emit()  # the late docks arrive: the saved layout is restored now
+    assert not [dock.objectName() for dock in again.findChildren(QDockWidget) if dock.isVisible()]
+    again.set_mode("annotate")
+    assert again.image_dock.isVisible() and again.annotate.docks["caption"].isVisible()
+    again.set_project(None)
 
 
 def test_file_menu_offers_dataset_import_and_export(window, tmp_path):

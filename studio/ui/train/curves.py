@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui import theme
@@ -27,7 +28,9 @@ class CurvesView(QWidget):
         self.lr_plot.showGrid(x=True, y=True, alpha=0.2)
         self.lr_plot.setXLink(self.loss_plot)
         self.lr_plot.setMaximumHeight(180)
-        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(colours["muted"], width=1))
+        raw = QColor(colours["muted"])
+        raw.setAlpha(70)  # per-batch losses: faint, so the smoothed curve reads first
+        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(raw, width=1))
         self.train_curve = self.loss_plot.plot(name="train loss (smoothed)", pen=pg.mkPen(theme.ACCENT, width=2))
         self.val_curve = self.loss_plot.plot(name="val loss", pen=pg.mkPen("#e8853d", width=2), symbol="o",
                                              symbolSize=6, symbolBrush="#e8853d")

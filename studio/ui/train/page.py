@@ -297,11 +297,16 @@ class TrainPage(QWidget):
         if self.worker is not None and found and found[0].status == "running" and self.active_run != found[0].name:
             self.active_run = found[0].name
             self.runs_panel.set_runs(found, self.active_run)
+        elif self.worker is None and current:
+            self._show_run(current)
 
     def _show_run(self, name: str) -> None:
+        """A stored run's curves and a line of its outcome (while training, the live run keeps the view)."""
         self._update_buttons()
         if self.worker is None:
-            self.curves.set_series(runs.metrics(self.project, runs.find_run(self.project, name)))
+            run = runs.find_run(self.project, name)
+            self.curves.set_series(runs.metrics(self.project, run))
+            self.curves.stats.setText(run_outcome(run))
 
     def _compare_runs(self, names: list[str]) -> None:
         current = self.active_run if self.worker is not None else self.runs_panel.selected_run()
@@ -330,3 +335,20 @@ class TrainPage(QWidget):
         if self.worker is not None:
             self.worker.stop()
             self.worker.wait()
+
+
+def run_outcome(run: runs.Run) -> str:
+    """One line on a stored run: status, steps, best validation loss, speed, training time."""
+    summary = run.summary
+    parts = [f"{run.name}: {run.status}"]
+    if summary.get("steps") is not None:
+        parts.append(f"{summary['steps']:,} steps")
+    if isinstance(summary.get("best_val_loss"), float):
+        parts.append(f"best val loss {summary['best_val_loss']:.4f}")
+    if summary.get("samples_per_s"):
+        parts.append(f"{summary['samples_per_s']:.1f} samples/s")
+    if summary.get("train_seconds"):
+        parts.append(f"trained {duration(summary['train_seconds'])}")
+    if summary.get("error"):
+        parts.append(summary["error"])
+    return " · ".join(parts)

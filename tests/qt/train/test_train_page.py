@@ -86,3 +86,21 @@ def test_the_main_window_shows_the_train_page_for_an_open_project(qtbot, window,
     assert window.pages.currentWidget() is window.mode_pages["train"]
     window.set_project(None)
     assert not isinstance(window.mode_pages["train"], TrainPage)
+
+
+def test_a_stored_run_shows_its_curves_and_outcome_when_the_page_opens(qtbot, qapp, tmp_path):
+    from studio.training.trainer import RunConfig, train
+    from studio.training.workflows import ensure_default_workflow
+
+    project = create_sample_project(tmp_path / "shapes", count=24)
+    ensure_default_workflow(project)
+    done = train(RunConfig(project.folder, "default", max_steps=2))
+    widget = TrainPage(project)
+    qtbot.addWidget(widget)
+    try:
+        assert widget.runs_panel.selected_run() == done.run_name
+        assert [s for s, _ in widget.curves.series["loss"]] == [1, 2] and widget.curves.series["val_loss"]
+        assert widget.curves.stats.text().startswith(f"{done.run_name}: finished · 2 steps · best val loss")
+    finally:
+        widget.shutdown()
+        project.close()
