@@ -1,7 +1,7 @@
 """Playground time to first token: the first prompt on an image against a second prompt on the same image (which
 reuses the image's encoding: the KV cache of the system prompt + image prefix), measured with `Predictor` on
 
-- the tiny built-in model (random weights, 240 x 160 image, 25 visual tokens), and
+- the tiny built-in model (random weights, 240 x 160 image stretched to 224 x 224: 49 visual tokens), and
 - a larger random Qwen3-VL configuration (text 512 x 8 layers, vision 256 x 8 layers, 448 x 448 image, 196
   visual tokens) where the image is most of the prompt, as with real checkpoints.
 

@@ -45,6 +45,7 @@ class VisionSpec:
     use_thumbnail: bool = False
     tokens_per_tile: int = 0
     base_tokens: int = 0  # tokens of the global view (DeepSeek-OCR, LLaVA-NeXT), besides the tiles
+    square: bool = False  # every image stretched to one square of max_pixels first (the tiny model: one grid)
     grid_pinpoints: tuple[tuple[int, int], ...] = ()  # LLaVA-NeXT's (height, width) canvases
     image_mean: tuple[float, ...] = (0.48145466, 0.4578275, 0.40821073)
     image_std: tuple[float, ...] = (0.26862954, 0.26130258, 0.27577711)

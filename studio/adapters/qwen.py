@@ -5,8 +5,12 @@ resize images with ``smart_resize`` to multiples of patch * merge pixels, and wr
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from PIL import Image as PILImage
 
 from studio.adapters.base import Adapter, RelativeBoxes, VisionSettings
 from studio.adapters.boxes import BoxMap, ParseResult, parse_qwen_json, write_qwen_json
@@ -41,12 +45,16 @@ class QwenVLAdapter(QwenJsonBoxes, Adapter):
         """(width, height) of the image the model sees."""
         s = settings or self.settings()
         v = self.entry.vision
+        if v.square:
+            width = height = math.isqrt(s.max_pixels)
         w, h = qwen_resized([width], [height], v.patch_size * v.merge_size, s.min_pixels, s.max_pixels)
         return int(w[0]), int(h[0])
 
     def visual_tokens_batch(self, widths, heights, settings: VisionSettings | None = None):
         s = settings or self.settings()
         v = self.entry.vision
+        if v.square:
+            widths = heights = np.full(len(widths), math.isqrt(s.max_pixels))
         return qwen_tokens(widths, heights, v.patch_size, v.merge_size, s.min_pixels, s.max_pixels)
 
     def image_wrapper_tokens(self) -> int:
@@ -70,9 +78,12 @@ class QwenVLAdapter(QwenJsonBoxes, Adapter):
         """input_ids, attention_mask, pixel_values, image_grid_thw and mm_token_type_ids (1 on image tokens;
         transformers 5 needs it for M-RoPE)."""
         s = settings or self.settings()
+        picture = self._image(sample, image)
+        if self.entry.vision.square:  # relative box coordinates do not change
+            picture = picture.resize(self.resized_size(*picture.size, s), PILImage.Resampling.BICUBIC)
         return processor(
             text=[text],
-            images=[self._image(sample, image)],
+            images=[picture],
             return_tensors="pt",
             return_mm_token_type_ids=True,
             size={"shortest_edge": s.min_pixels, "longest_edge": s.max_pixels},

@@ -45,8 +45,8 @@ VISION_CONFIG = {
     "deepstack_visual_indexes": [0],
     "out_hidden_size": 128,
 }
-# min = max pixels: 160 x 160 costs 25 visual tokens; 4:3 and 3:2 images of 160-256 px cost 20-24.
-TINY_PIXELS = 160 * 160
+# min = max pixels: the adapter stretches every image to 224 x 224 first (catalog ``square``): 49 visual tokens.
+TINY_PIXELS = 224 * 224
 IMAGE_MEAN = [0.5, 0.5, 0.5]
 
 SPECIAL_TOKENS = (

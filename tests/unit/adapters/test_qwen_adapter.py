@@ -22,14 +22,19 @@ SIZES = [
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
-def test_visual_tokens_equal_the_processor(tiny_adapter, tiny_processor, width, height):
+def test_every_image_is_stretched_to_the_one_grid_the_budget_counts(tiny_adapter, tiny_processor, width, height):
+    """The tiny model's catalog entry is ``square``: the adapter's own encoding (the processor after the stretch)
+    gives every size 224 x 224 pixels, 49 visual tokens."""
     from PIL import Image
 
-    settings = tiny_adapter.settings()
-    grid = tiny_processor.image_processor(images=[Image.new("RGB", (width, height))], return_tensors="pt")[
-        "image_grid_thw"
-    ][0]
-    assert tiny_adapter.visual_tokens(width, height, settings) == int(grid.prod()) // 4
+    from studio.adapters.samples import Sample
+
+    sample = Sample(1, "memory", width, height, "vqa", "How many shapes are there?", answer="2")
+    inputs = tiny_adapter.prompt_inputs(sample, tiny_processor, image=Image.new("RGB", (width, height)))
+    image_tokens = int((inputs["input_ids"][0] == tiny_processor.image_token_id).sum())
+    assert inputs["image_grid_thw"][0].tolist() == [1, 14, 14]
+    assert tiny_adapter.visual_tokens(width, height) == image_tokens == 49
+    assert tiny_adapter.resized_size(width, height) == (224, 224)
 
 
 @pytest.mark.parametrize("max_pixels", [16384, 25600, 262144])
@@ -41,9 +46,10 @@ def test_visual_tokens_follow_max_pixels(tiny_adapter, tiny_processor, grounding
     assert int(inputs["mm_token_type_ids"].sum()) == image_tokens
 
 
-def test_sample_images_cost_16_to_25_tokens(tiny_adapter):
-    for width, height in [(160, 160), (256, 256), (240, 160), (256, 192), (200, 160), (256, 170)]:
-        assert 16 <= tiny_adapter.visual_tokens(width, height) <= 25, (width, height)
+def test_a_smaller_square_costs_fewer_tokens(tiny_adapter):
+    settings = tiny_adapter.settings(min_pixels=160 * 160, max_pixels=160 * 160)
+    assert tiny_adapter.visual_tokens(256, 170, settings) == 25
+    assert tiny_adapter.resized_size(256, 170, settings) == (160, 160)
 
 
 def test_training_text_and_labels(tiny_adapter, tiny_processor, grounding_sample):
@@ -59,7 +65,7 @@ def test_training_text_and_labels(tiny_adapter, tiny_processor, grounding_sample
     decoded = tiny_processor.tokenizer.decode(learned)
     assert decoded == text.target.rstrip("\n")
     assert example["input_ids"].shape == example["labels"].shape == example["mm_token_type_ids"].shape
-    assert example["image_grid_thw"].tolist() == [[1, 8, 12]]
+    assert example["image_grid_thw"].tolist() == [[1, 14, 14]]
 
 
 def test_vqa_example_learns_the_answer(tiny_adapter, tiny_processor, vqa_sample):

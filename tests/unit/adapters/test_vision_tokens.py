@@ -35,7 +35,8 @@ def _qwen_processor(adapter, settings):
     )
 
 
-QWEN_MODELS = ["qwen2.5-vl-7b", "qwen3-vl-8b", "qwen3.5-9b", "tiny"]
+QWEN_MODELS = ["qwen2.5-vl-7b", "qwen3-vl-8b", "qwen3.5-9b"]  # the tiny model: tests/unit/adapters/test_qwen_adapter.py
+
 
 
 @pytest.mark.parametrize("model_id", QWEN_MODELS)
