@@ -178,8 +178,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("mainWindow/state")
         if state is None or not self.restoreState(state):
             self._default_dock_layout()
-        current = next((key for key, action in self.mode_actions.items() if action.isChecked()), "annotate")
-        self._show_mode_docks(current)  # the saved layout holds the annotate docks: the mode may hide them
+        self._show_mode_docks(self.current_mode())  # the saved layout holds the annotate docks: the mode may hide them
 
     def _default_dock_layout(self) -> None:
         """A narrow image list and one right-hand column with the budget behind the labels and the training

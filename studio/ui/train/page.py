@@ -285,9 +285,7 @@ class TrainPage(QWidget):
 
     def _on_done(self) -> None:
         self.worker = None
-        self.refresh_runs(select=self.active_run)
-        if self.active_run:
-            self._show_run(self.active_run)
+        self.refresh_runs(select=self.active_run)  # shows the finished run
         self._update_buttons()
 
     def refresh_runs(self, select: str | None = None) -> None:
