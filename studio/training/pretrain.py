@@ -42,6 +42,7 @@ from studio.training.device import default_threads, pick_device
 from studio.training.loss import answer_loss
 from studio.training.scenes import HELD_OUT_SEED, check_stream, scene_samples
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
+from studio.training.uniform_vision import batch_uniform_images
 
 MODEL_ID = "tiny"
 BASE_BATCH, BASE_LR = 16, 1e-3
@@ -163,6 +164,7 @@ def _initial_model(adapter: Any, args: argparse.Namespace, device: str) -> Any:
     else:
         model = build_model(AutoConfig.from_pretrained(folder, local_files_only=True), seed=args.seed)
     model.generation_config = GenerationConfig.from_pretrained(folder, local_files_only=True)
+    batch_uniform_images(model)
     return model.to(device).train()
 
 
