@@ -93,8 +93,10 @@ class CurvesView(QWidget):
         self.train_curve.setData([p[0] for p in self.series["loss"]], smoothed([v for _, v in self.series["loss"]]))
 
 
-def smoothed(values: list[float], weight: float = 0.9) -> list[float]:
-    """TensorBoard-style exponential smoothing, debiased at the start."""
+def smoothed(values: list[float]) -> list[float]:
+    """TensorBoard-style exponential smoothing, debiased at the start, over a window of ~5 % of the run (at least
+    10 steps): length-grouped batches of different tasks have very different losses, and the trend must read."""
+    weight = 1 - 1 / max(10, len(values) // 20)
     out, last = [], 0.0
     for n, value in enumerate(values, start=1):
         last = weight * last + (1 - weight) * value

@@ -184,7 +184,8 @@ class TrainPage(QWidget):
         if problems:
             text = "".join(f"<p style='color:#d64545'>✗ {p}</p>" for p in problems)
         else:
-            text = (f"<p>✓ Ready on <b>{facts['device']}</b> · GPU memory estimate {facts['estimate']} peak "
+            memory = "memory" if facts["device"] == "cpu" else "GPU memory"
+            text = (f"<p>✓ Ready on <b>{facts['device']}</b> · {memory} estimate {facts['estimate']} peak "
                     f"(batch {config.batch_size}). Samples longer than {config.max_seq_len} tokens are refused "
                     f"by name when the run starts.</p>")
         text += "".join(f"<p style='color:{colours['muted']}'>! {w}</p>" for w in warnings)

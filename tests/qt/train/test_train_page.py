@@ -40,6 +40,7 @@ def test_the_form_holds_the_default_workflow_and_validates(page, qtbot):
     page.form.editors["train_split"][1].setCurrentIndex(0)
     qtbot.waitUntil(lambda: "Ready on" in page.check_label.text(), timeout=3000)
     assert page.start_button.isEnabled()
+    assert "Ready on <b>cpu</b> · memory estimate" in page.check_label.text()  # no "GPU" on a CPU
     page.data_button.click()
     qtbot.waitUntil(lambda: "validation samples" in page.data_label.text() and page.data_job is None, timeout=60000)
     page.form.editors["max_seq_len"][1].setValue(60)
