@@ -1,5 +1,6 @@
 """Run records: the store's ``runs`` and ``run_metrics`` tables and the run folder
-(``<project>/runs/<name>/run.json``, checkpoints under ``checkpoints/step-…``), written by training and read by
+(``<project>/runs/<name>/run.json``, checkpoints under ``checkpoints/step-…``, the log ``train.log``), written by
+training and read by
 the playground, evaluation and export; evaluations are kept in the run's summary."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from studio.dataset.store import Project
 
 RUNS_DIR = "runs"
 CHECKPOINTS_DIR = "checkpoints"
+LOG_FILE = "train.log"  # the run's log lines (what the Train page's log showed), in the run folder
 STATUSES = ("created", "running", "stopped", "finished", "failed")
 
 
@@ -55,6 +57,18 @@ class Run:
         if not (path / "vlm_studio.json").is_file():
             raise ValueError(f"{path}: not a VLM Studio checkpoint (no vlm_studio.json)")
         return path
+
+
+def append_log(run: Run, lines: list[str]) -> None:
+    """Add ``lines`` to the run's log file."""
+    with open(run.folder / LOG_FILE, "a", encoding="utf-8") as log:
+        log.writelines(line + "\n" for line in lines)
+
+
+def read_log(run: Run) -> str:
+    """The run's log ('' for runs without one)."""
+    path = run.folder / LOG_FILE
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
 def new_run_name(project: Project, workflow: str) -> str:

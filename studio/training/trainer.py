@@ -60,6 +60,12 @@ class TrainingEvent:
     metrics: dict[str, float] = field(default_factory=dict)
     message: str = ""
 
+    def log_line(self) -> str:
+        """The event as a line of the run's log ('' for per-step progress)."""
+        if self.kind == "eval":
+            return f"step {self.step}: val loss {self.metrics['val_loss']:.4f}"
+        return "" if self.kind in ("step", "prepare") else self.message
+
 
 @dataclass(frozen=True)
 class TrainResult:
@@ -111,7 +117,8 @@ class _Session:
     def __init__(
         self, project: Project, rc: RunConfig, emit: Callable[[TrainingEvent], None], cancel: CancelToken
     ) -> None:
-        self.project, self.rc, self.emit, self.cancel = project, rc, emit, cancel
+        self.project, self.rc, self.forward, self.cancel = project, rc, emit, cancel
+        self.log_lines: list[str] = []  # waiting for the run folder
         self.pending_metrics: list[tuple[int, str, float]] = []
         self.last_flush = time.monotonic()
         self.writer: Any = None
@@ -178,6 +185,7 @@ class _Session:
         else:
             self.run_record = resume_run
             resume_from = ckpt.latest_checkpoint(resume_run.folder)
+            self.log(f"resuming {resume_run.name} from {resume_from.name if resume_from else 'the start'}")
         torch.manual_seed(config.seed)
         model = load_for_training(adapter, config, device, precision, resume_from=resume_from)
         trainable, total = parameter_counts(model)
@@ -501,6 +509,9 @@ class _Session:
     def _fail(self, message: str) -> None:
         run = getattr(self, "run_record", None)
         if run is not None:
+            self.log_lines.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  failed: {message}")
+            with contextlib.suppress(OSError):  # a full disk must not hide the message itself
+                self.write_log()
             summary = dict(runs.find_run(self.project, run.name).summary)
             summary["error"] = message
             runs.set_status(self.project, run, "failed", summary)
@@ -529,6 +540,19 @@ class _Session:
             self.log(f"TensorBoard logs are off: {exc} (pip install tensorboard)")
             return
         self.writer = SummaryWriter(str(folder / "tensorboard"))
+
+    def emit(self, event: TrainingEvent) -> None:
+        """Hand ``event`` on, and keep its log line in the run folder (the main process's)."""
+        self.forward(event)
+        line = event.log_line()
+        if line and self.dist.main:
+            self.log_lines.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {line}")
+            if self.run_record is not None:
+                self.write_log()
+
+    def write_log(self) -> None:
+        lines, self.log_lines = self.log_lines, []
+        runs.append_log(self.run_record, lines)
 
     def status(self, message: str) -> None:
         self.emit(TrainingEvent("status", message=message))

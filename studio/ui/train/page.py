@@ -242,9 +242,11 @@ class TrainPage(QWidget):
         self.curves.clear()
         self.curves.compare({})
         self.active_run = run_config.resume
+        self.runs_panel.show_log("")
         if run_config.resume:
             run = runs.find_run(self.project, run_config.resume)
             self.curves.set_series(runs.metrics(self.project, run))
+            self.runs_panel.show_log(runs.read_log(run))  # the stopped run's log goes on
         self.started_at = time.monotonic()
         self.worker = TrainingWorker(run_config)
         self.worker.event.connect(self._on_event)
@@ -264,14 +266,13 @@ class TrainPage(QWidget):
             self.curves.stats.setText(
                 f"step {event.step:,}/{event.total_steps:,} · epoch {event.epoch:.2f} · loss {m['loss']:.4f} · "
                 f"lr {m['lr']:.2e} · {m['samples_per_s']:.1f} samples/s · ETA {duration(m['eta_s'])}{memory}")
-        elif event.kind == "eval":
-            self.curves.add(event.step, event.metrics)
-            self.runs_panel.append_log(f"step {event.step}: val loss {event.metrics['val_loss']:.4f}")
         elif event.kind == "prepare":
             self.curves.stats.setText(event.message)
         else:
-            if event.message:
-                self.runs_panel.append_log(event.message)
+            if event.kind == "eval":
+                self.curves.add(event.step, event.metrics)
+            if event.log_line():
+                self.runs_panel.append_log(event.log_line())
             if event.kind in ("checkpoint", "status"):
                 self.refresh_runs()
 
@@ -306,6 +307,7 @@ class TrainPage(QWidget):
             run = runs.find_run(self.project, name)
             self.curves.set_series(runs.metrics(self.project, run))
             self.curves.stats.setText(run_outcome(run))
+            self.runs_panel.show_log(runs.read_log(run))
 
     def _compare_runs(self, names: list[str]) -> None:
         current = self.active_run if self.worker is not None else self.runs_panel.selected_run()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPlainTextEdit, QVBoxLayout, QWidget
 
 from studio.training.runs import Run
@@ -63,7 +66,23 @@ class RunsPanel(QWidget):
         return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
 
     def append_log(self, line: str) -> None:
-        self.log.appendPlainText(line)
+        """Add a live line, stamped with the time of day as the stored log is."""
+        self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {line}")
+
+    def show_log(self, text: str) -> None:
+        """Replace the log with a stored run's (``YYYY-MM-DD HH:MM:SS  message`` lines): each date once, as a
+        heading, then the times; scrolled to the end."""
+        shown, day = [], None
+        for line in text.splitlines():
+            date, _, rest = line.partition(" ")
+            if len(date) == 10 and date[4] == "-" and rest:
+                if date != day:
+                    shown.append(f"— {date}")
+                    day = date
+                line = rest
+            shown.append(line)
+        self.log.setPlainText("\n".join(shown))
+        self.log.moveCursor(QTextCursor.MoveOperation.End)
 
     def _selected(self, item: QListWidgetItem | None) -> None:
         if item is not None:

@@ -11,6 +11,7 @@ from studio.dataset.sample import create_sample_project
 from studio.training import runs
 from studio.ui import theme
 from studio.ui.train import TrainPage
+from studio.ui.train.runs_panel import RunsPanel
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 
@@ -67,11 +68,14 @@ def test_start_stop_resume(page, qtbot):
     steps = [s for s, _ in page.curves.series["loss"]]
     assert steps == sorted(set(steps)) and steps[-1] == run.summary["steps"]
     assert page.curves.series["val_loss"]
-    assert "finished" in page.runs_panel.log.toPlainText()
+    shown = page.runs_panel.log.toPlainText()  # the run's stored log, both halves
+    stages = (f"run {run.name} stopped at step", f"resuming {run.name} from step-", f"run {run.name} finished at step")
+    assert [shown.index(stage) for stage in stages] == sorted(shown.index(stage) for stage in stages)
     page.form.editors["epochs"][1].setValue(0.5)
     qtbot.waitUntil(page.start_button.isEnabled, timeout=3000)
     page.start_button.click()  # a second, shorter run, then both compared
     qtbot.waitUntil(lambda: page.worker is None, timeout=180000)
+    assert "resuming" not in page.runs_panel.log.toPlainText()  # the new run's own log
     page.runs_panel.list.selectAll()
     assert len(page.curves._compared) == 2  # the other run's train and val curves
     page.curves._redraw()
@@ -105,3 +109,15 @@ def test_a_stored_run_shows_its_curves_and_outcome_when_the_page_opens(qtbot, qa
     finally:
         widget.shutdown()
         project.close()
+
+
+def test_a_stored_log_shows_each_date_once(qtbot):
+    panel = RunsPanel()
+    qtbot.addWidget(panel)
+    panel.show_log("2026-11-26 23:59:58  preparing\n2026-11-27 00:00:01  saved step-000016\n"
+                   "2026-11-27 00:00:02  run default-1 finished at step 16\n")
+    assert panel.log.toPlainText().splitlines() == [
+        "— 2026-11-26", "23:59:58  preparing", "— 2026-11-27", "00:00:01  saved step-000016",
+        "00:00:02  run default-1 finished at step 16"]
+    panel.append_log("starting a run")
+    assert panel.log.toPlainText().splitlines()[-1][8:] == "  starting a run"

@@ -68,6 +68,10 @@ def test_a_run_leaves_standard_checkpoints_and_records(small_project):
     assert len(series["loss"]) == 6 and series["val_loss"] and series["lr"]
     assert list((run.folder / "tensorboard").glob("events.out.tfevents.*"))
     assert {e.kind for e in events} >= {"status", "prepare", "step", "eval", "checkpoint", "done"}
+    log = runs.read_log(run)  # the log lines the Train page showed, timestamped, from before the run folder existed
+    lines = [e.log_line() for e in events if e.log_line()]
+    assert [line.split("  ", 1)[1] for line in log.splitlines()] == lines
+    assert lines[0] == "preparing" and f"run {run.name} finished at step 6" in lines[-1]
 
     from studio.inference.loading import load_checkpoint
 
@@ -116,6 +120,9 @@ def test_stop_while_preparing_leaves_a_stopped_run_that_resumes_from_the_start(s
     assert runs.find_run(small_project, stopped.run_name).status == "stopped"
     resumed, _ = _run(small_project, "quick", resume=stopped.run_name, max_steps=2)
     assert resumed.status == "finished" and resumed.steps == 2
+    log = runs.read_log(runs.find_run(small_project, stopped.run_name))
+    stages = ("stopped at step 0", f"resuming {stopped.run_name} from the start", "finished at step 2")
+    assert [log.index(stage) for stage in stages] == sorted(log.index(stage) for stage in stages)
 
 
 def test_missing_weights_say_what_to_do(small_project, tmp_path):
@@ -149,6 +156,7 @@ def test_a_full_disk_stops_the_run_with_advice(small_project, monkeypatch):
         _run(small_project, "quick", max_steps=1)
     run = runs.list_runs(small_project)[0]
     assert run.status == "failed" and "disk is full" in run.summary["error"]
+    assert "failed: the disk is full" in runs.read_log(run).splitlines()[-1]
 
 
 def test_a_non_finite_loss_stops_the_run(small_project, monkeypatch):
