@@ -1,7 +1,6 @@
 """Run records: the store's ``runs`` and ``run_metrics`` tables and the run folder
-(``<project>/runs/<name>/run.json``, checkpoints under ``checkpoints/step-…``, the log ``train.log``), written by
-training and read by
-the playground, evaluation and export; evaluations are kept in the run's summary."""
+(``<project>/runs/<name>/run.json``, checkpoints under ``checkpoints/step-…``, the log ``train.log``), written
+by training and read by the playground, evaluation and export; evaluations are kept in the run's summary."""
 
 from __future__ import annotations
 

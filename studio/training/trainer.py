@@ -509,9 +509,8 @@ class _Session:
     def _fail(self, message: str) -> None:
         run = getattr(self, "run_record", None)
         if run is not None:
-            self.log_lines.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  failed: {message}")
             with contextlib.suppress(OSError):  # a full disk must not hide the message itself
-                self.write_log()
+                self.keep_log(f"failed: {message}")
             summary = dict(runs.find_run(self.project, run.name).summary)
             summary["error"] = message
             runs.set_status(self.project, run, "failed", summary)
@@ -542,17 +541,19 @@ class _Session:
         self.writer = SummaryWriter(str(folder / "tensorboard"))
 
     def emit(self, event: TrainingEvent) -> None:
-        """Hand ``event`` on, and keep its log line in the run folder (the main process's)."""
+        """Hand ``event`` on and keep its log line."""
         self.forward(event)
-        line = event.log_line()
-        if line and self.dist.main:
-            self.log_lines.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {line}")
-            if self.run_record is not None:
-                self.write_log()
+        if event.log_line():
+            self.keep_log(event.log_line())
 
-    def write_log(self) -> None:
-        lines, self.log_lines = self.log_lines, []
-        runs.append_log(self.run_record, lines)
+    def keep_log(self, line: str) -> None:
+        """Add ``line``, timestamped, to the run's log file (the main process's; held until the folder exists)."""
+        if not self.dist.main:
+            return
+        self.log_lines.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {line}")
+        if self.run_record is not None:
+            lines, self.log_lines = self.log_lines, []
+            runs.append_log(self.run_record, lines)
 
     def status(self, message: str) -> None:
         self.emit(TrainingEvent("status", message=message))

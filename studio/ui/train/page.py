@@ -242,11 +242,10 @@ class TrainPage(QWidget):
         self.curves.clear()
         self.curves.compare({})
         self.active_run = run_config.resume
-        self.runs_panel.show_log("")
-        if run_config.resume:
-            run = runs.find_run(self.project, run_config.resume)
-            self.curves.set_series(runs.metrics(self.project, run))
-            self.runs_panel.show_log(runs.read_log(run))  # the stopped run's log goes on
+        resumed = runs.find_run(self.project, run_config.resume) if run_config.resume else None
+        if resumed is not None:
+            self.curves.set_series(runs.metrics(self.project, resumed))
+        self.runs_panel.show_log(runs.read_log(resumed) if resumed else "")  # a resumed run's log goes on
         self.started_at = time.monotonic()
         self.worker = TrainingWorker(run_config)
         self.worker.event.connect(self._on_event)
