@@ -28,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     runs = subparsers.add_parser("runs", help="the project's training runs with their status and last metrics")
     runs.add_argument("project")
+    runs.add_argument("--log", metavar="RUN", help="print this run's log instead")
     runs.add_argument("--json", action="store_true")
     runs.set_defaults(handler=_runs)
 
@@ -98,11 +99,16 @@ def _train(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from studio.dataset.store import Project
-    from studio.training.runs import list_runs
+    from studio.training.runs import LOG_FILE, find_run, list_runs, read_log
 
     with Project.open(args.project, read_only=True) as project:
+        if args.log:
+            log = read_log(find_run(project, args.log))
+            emit({"name": args.log, "log": log}, as_json=args.json, text=log.rstrip("\n") or "no log")
+            return 0
         found = list_runs(project)
     data = [{"name": r.name, "workflow": r.workflow_name, "status": r.status, "folder": str(r.folder),
+             "log_file": str(r.folder / LOG_FILE),
              "model_id": r.config.get("model_id"), "mode": r.config.get("mode"), "summary": r.summary,
              "last_metrics": r.metrics_last, "created_at": r.created_at, "finished_at": r.finished_at}
             for r in found]

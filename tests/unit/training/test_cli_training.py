@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,10 @@ def test_workflows_train_and_runs(small_project, capsys):
     assert run(["runs", folder, "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)
     assert runs[0]["name"] == "quick-1" and runs[0]["status"] == "finished" and "loss" in runs[0]["last_metrics"]
+    assert run(["runs", folder, "--log", "quick-1"]) == 0
+    log = capsys.readouterr().out
+    assert "preparing" in log and log.rstrip().endswith("run quick-1 finished at step 2")
+    assert Path(runs[0]["log_file"]).read_text(encoding="utf-8").strip() == log.strip()
 
 
 def test_train_errors_are_one_line(small_project, capsys):
