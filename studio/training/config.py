@@ -159,8 +159,8 @@ class WorkflowConfig:
 def default_workflow(model_id: str) -> WorkflowConfig:
     """The shipped starting point for ``model_id``. The tiny model trains fully (it is 1.8 M parameters) with
     its vision tower frozen, so the vision outputs are cached: 2 epochs of the sample project take ~3 min on
-    2 CPU cores (bench/bench_default_workflow.py). lr 2e-4 keeps the pre-trained localisation (sample val mean
-    IoU 0.563 -> 0.561; 5e-4 lost 0.04 with an earlier checkpoint, 5e-5 over 3 epochs ends at 0.553)."""
+    2 CPU cores (bench/bench_default_workflow.py). lr 2e-4 keeps most of the pre-trained localisation (sample val
+    mean IoU 0.596 -> 0.569 from the shipped start; 5e-5 over 3 epochs did no better over an earlier one)."""
     if model_id == "tiny":
         return WorkflowConfig(
             model_id="tiny",
