@@ -71,7 +71,8 @@ def open_first_project(window, requested: str | None) -> None:
 
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
-        create_sample_project(partial, progress=progress, cancel=cancel).close()
+        with create_sample_project(partial, progress=progress, cancel=cancel) as project:
+            project.relink(str(project.folder), str(folder.resolve()))  # the image paths after the rename
         partial.rename(folder)
         return folder
 

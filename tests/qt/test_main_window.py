@@ -215,3 +215,4 @@ def test_first_start_builds_the_sample_aside_and_opens_it(window, tmp_path, qtbo
     qtbot.waitUntil(lambda: window.project is not None, timeout=60000)
     assert window.project.folder == folder.resolve() and window.images.model.total() == 1000
     assert not (folder.parent / "sample-project.partial").exists()
+    assert not window.project.missing_images()  # the stored paths moved with the folder
