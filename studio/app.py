@@ -6,6 +6,7 @@ Nothing here imports torch or transformers: the window paints first; heavy modul
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -51,15 +52,27 @@ def run_gui(argv: list[str]) -> int:
     return app.exec()
 
 
+def mend_sample_paths(folder: Path) -> None:
+    """A sample project built by a first start before 2026-11-28 kept its image paths inside the side folder it
+    was built in (``sample-project.partial``); point them to the sample's own folder."""
+    from studio.dataset.lock import ProjectLockedError
+    from studio.dataset.store import DB_NAME, Project, ProjectError
+
+    if (folder / DB_NAME).is_file():
+        with contextlib.suppress(ProjectError, ProjectLockedError), Project.open(folder) as project:
+            project.relink(str(folder.with_name(folder.name + ".partial").resolve()), str(project.folder))
+
+
 def open_first_project(window, requested: str | None) -> None:
     """Open the requested project, else the last one, else the built-in sample (created in a worker)."""
     if requested:
         window.open_project(requested)
         return
+    folder = sample_project_folder()
+    mend_sample_paths(folder)
     last = window.settings.value("lastProject")
     if last and Path(last).is_dir() and window.open_project(last):
         return
-    folder = sample_project_folder()
     if folder.is_dir() and window.open_project(folder):
         return
     from studio.dataset.sample import create_sample_project

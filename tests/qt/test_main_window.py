@@ -216,3 +216,14 @@ def test_first_start_builds_the_sample_aside_and_opens_it(window, tmp_path, qtbo
     assert window.project.folder == folder.resolve() and window.images.model.total() == 1000
     assert not (folder.parent / "sample-project.partial").exists()
     assert not window.project.missing_images()  # the stored paths moved with the folder
+
+
+def test_a_sample_built_before_the_path_fix_is_mended_on_start(window, tmp_path, monkeypatch):
+    from studio import app
+
+    folder = tmp_path / "data" / "sample-project"
+    create_sample_project(folder.with_name("sample-project.partial"), count=3).close()
+    folder.with_name("sample-project.partial").rename(folder)  # what the first start did: paths still point aside
+    monkeypatch.setattr(app, "sample_project_folder", lambda: folder)
+    app.open_first_project(window, None)
+    assert window.project.folder == folder.resolve() and not window.project.missing_images()
