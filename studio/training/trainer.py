@@ -543,8 +543,8 @@ class _Session:
     def emit(self, event: TrainingEvent) -> None:
         """Hand ``event`` on and keep its log line."""
         self.forward(event)
-        if event.log_line():
-            self.keep_log(event.log_line())
+        if line := event.log_line():
+            self.keep_log(line)
 
     def keep_log(self, line: str) -> None:
         """Add ``line``, timestamped, to the run's log file (the main process's; held until the folder exists)."""

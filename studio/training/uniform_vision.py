@@ -67,8 +67,10 @@ def _attention(self: Any, hidden_states: Any, cu_seqlens: Any, position_embeddin
 
     seq = hidden_states.shape[0]
     images = cu_seqlens.numel() - 1
-    length = seq // images if images else 0
-    if not length or length * images != seq or bool((cu_seqlens.diff() != length).any()):
+    length = kwargs.get("max_seqlen")
+    # The segments add up to seq and none is longer than max_seqlen, so images * max_seqlen == seq means they are
+    # all equal: no look at cu_seqlens's values (a device sync per block). The library's SDPA path passes none.
+    if not isinstance(length, int) or length * images != seq:
         return self._library_forward(hidden_states, cu_seqlens, position_embeddings=position_embeddings, **kwargs)
     q, k, v = self.qkv(hidden_states).reshape(seq, 3, self.num_heads, -1).permute(1, 0, 2, 3).unbind(0)
     cos, sin = position_embeddings

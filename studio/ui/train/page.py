@@ -270,8 +270,8 @@ class TrainPage(QWidget):
         else:
             if event.kind == "eval":
                 self.curves.add(event.step, event.metrics)
-            if event.log_line():
-                self.runs_panel.append_log(event.log_line())
+            if line := event.log_line():
+                self.runs_panel.append_log(line)
             if event.kind in ("checkpoint", "status"):
                 self.refresh_runs()
 
