@@ -8,12 +8,15 @@ import numpy as np
 
 from studio.dataset.imaging import read_image_info
 from studio.dataset.store import Project
-from studio.dataset.synthetic import COLOURS, SHAPES, make_scene
+from studio.dataset.synthetic import COLOURS, SHAPES, Words, make_scene, name
 from studio.jobs import CancelToken, Progress, no_progress
 
 SAMPLE_SEED = 0  # the tiny model's pre-training uses other seeds, never this one
 SAMPLE_SIZE = 1000
 VAL_FRACTION = 0.1
+# The sample project's own names for the shapes: words the tiny model's pre-training never reads, so the default
+# run has something to teach it (a project's vocabulary), as fine-tuning teaches a real model a project's classes.
+SAMPLE_WORDS: Words = {"circle": "ball", "square": "block", "triangle": "wedge"}
 _LABEL_COLOURS = {"red": "#d62728", "green": "#2ca02c", "blue": "#1f5bcc"}
 
 
@@ -22,6 +25,7 @@ def create_sample_project(
     *,
     count: int = SAMPLE_SIZE,
     seed: int = SAMPLE_SEED,
+    words: Words = SAMPLE_WORDS,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> Project:
@@ -31,17 +35,19 @@ def create_sample_project(
     """
     project = Project.create(folder)
     try:
-        _fill(project, count, seed, progress, cancel)
+        _fill(project, count, seed, words, progress, cancel)
     except BaseException:
         project.close()
         raise
     return project
 
 
-def _fill(project: Project, count: int, seed: int, progress: Progress, cancel: CancelToken | None) -> None:
+def _fill(
+    project: Project, count: int, seed: int, words: Words, progress: Progress, cancel: CancelToken | None
+) -> None:
     project.assets_dir.mkdir(exist_ok=True)
     labels = {
-        f"{colour} {shape}": project.ensure_label(f"{colour} {shape}", _LABEL_COLOURS[colour]).id
+        (colour, shape): project.ensure_label(f"{name(colour, words)} {name(shape, words)}", _LABEL_COLOURS[colour]).id
         for colour in COLOURS for shape in SHAPES
     }
     val = set(np.random.default_rng(seed).permutation(count)[: round(count * VAL_FRACTION)].tolist())
@@ -49,7 +55,7 @@ def _fill(project: Project, count: int, seed: int, progress: Progress, cancel: C
         if cancel is not None:
             cancel.raise_if_cancelled()
         progress(start, count, "drawing sample images")
-        scenes = [(i, make_scene(seed, i)) for i in range(start, min(start + 100, count))]
+        scenes = [(i, make_scene(seed, i, words=words)) for i in range(start, min(start + 100, count))]
         infos = []
         for i, scene in scenes:
             path = project.assets_dir / f"shapes_{i:04d}.jpg"
@@ -58,7 +64,7 @@ def _fill(project: Project, count: int, seed: int, progress: Progress, cancel: C
         with project.transaction({"images", "boxes", "captions", "phrases", "phrase_boxes", "vqa"}):
             ids = project.add_images(infos)
             for image_id, (i, scene) in zip(ids, scenes, strict=True):
-                box_ids = [project.add_box(image_id, labels[s.label], *s.box) for s in scene.shapes]
+                box_ids = [project.add_box(image_id, labels[s.colour, s.shape], *s.box) for s in scene.shapes]
                 project.set_caption(image_id, scene.caption)
                 for phrase in scene.phrases:
                     project.add_phrase(image_id, phrase.start, phrase.end, [box_ids[k] for k in phrase.shape_indexes])

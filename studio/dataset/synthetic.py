@@ -6,6 +6,7 @@ Scene ``index`` of ``seed`` is always the same picture and text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw
 COLOURS = {"red": (214, 39, 40), "green": (44, 160, 44), "blue": (31, 91, 204)}
 SHAPES = ("circle", "square", "triangle")
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three"}
+Words = Mapping[str, str]  # a project's own name for a colour or shape; the rest keep theirs
 
 
 @dataclass(frozen=True)
@@ -22,9 +24,9 @@ class Shape:
     shape: str
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels; x2/y2 are the outer pixel edges
 
-    @property
-    def label(self) -> str:
-        return f"{self.colour} {self.shape}"
+    def label(self, words: Words | None = None) -> str:
+        """The label "colour shape", named by ``words``."""
+        return f"{name(self.colour, words)} {name(self.shape, words)}"
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -47,8 +49,14 @@ class Scene:
     vqa: list[tuple[str, str]] = field(default_factory=list)
 
 
-def make_scene(seed: int, index: int, *, size: tuple[int, int] | None = None) -> Scene:
-    """Scene ``index`` of the stream ``seed``: 1-3 non-overlapping shapes, a caption with phrases, VQA pairs."""
+def name(word: str, words: Words | None) -> str:
+    """``word`` as a project with ``words`` calls it."""
+    return (words or {}).get(word, word)
+
+
+def make_scene(seed: int, index: int, *, size: tuple[int, int] | None = None, words: Words | None = None) -> Scene:
+    """Scene ``index`` of the stream ``seed``: 1-3 non-overlapping shapes, a caption with phrases, VQA pairs; the
+    text names colours and shapes by ``words`` where it has them (the picture is the same whatever the words)."""
     rng = np.random.default_rng([seed, index])
     width, height = size or (int(rng.integers(160, 257)), int(rng.integers(160, 257)))
     image = _background(rng, width, height)
@@ -59,8 +67,8 @@ def make_scene(seed: int, index: int, *, size: tuple[int, int] | None = None) ->
         if shape is not None:
             _draw(draw, shape, rng)
             shapes.append(shape)
-    caption, phrases = _caption(rng, shapes)
-    return Scene(image=image, shapes=shapes, caption=caption, phrases=phrases, vqa=_questions(rng, shapes))
+    caption, phrases = _caption(rng, shapes, words)
+    return Scene(image=image, shapes=shapes, caption=caption, phrases=phrases, vqa=_questions(rng, shapes, words))
 
 
 def _background(rng: np.random.Generator, width: int, height: int) -> Image.Image:
@@ -111,11 +119,11 @@ def _relation(a: Shape, b: Shape) -> str:
     return "above" if ay < by else "below"
 
 
-def _caption(rng: np.random.Generator, shapes: list[Shape]) -> tuple[str, list[ScenePhrase]]:
+def _caption(rng: np.random.Generator, shapes: list[Shape], words: Words | None) -> tuple[str, list[ScenePhrase]]:
     """A caption whose phrases name the shapes; identical shapes are grouped ("two red circles")."""
     groups: dict[str, list[int]] = {}
     for i, shape in enumerate(shapes):
-        groups.setdefault(shape.label, []).append(i)
+        groups.setdefault(shape.label(words), []).append(i)
     items = [(label, tuple(indexes)) for label, indexes in groups.items()]
     order = rng.permutation(len(items))
     items = [items[i] for i in order]
@@ -133,16 +141,17 @@ def _caption(rng: np.random.Generator, shapes: list[Shape]) -> tuple[str, list[S
     return caption, phrases
 
 
-def _questions(rng: np.random.Generator, shapes: list[Shape]) -> list[tuple[str, str]]:
+def _questions(rng: np.random.Generator, shapes: list[Shape], words: Words | None) -> list[tuple[str, str]]:
     kinds = [shape.shape for shape in shapes]
     candidates = [("How many shapes are there?", str(len(shapes)))]
     for kind in SHAPES:
-        candidates.append((f"How many {kind}s are there?", str(kinds.count(kind))))
+        called = name(kind, words)
+        candidates.append((f"How many {called}s are there?", str(kinds.count(kind))))
         if kinds.count(kind) == 1:
-            candidates.append((f"What colour is the {kind}?", shapes[kinds.index(kind)].colour))
+            candidates.append((f"What colour is the {called}?", name(shapes[kinds.index(kind)].colour, words)))
     colour = list(COLOURS)[int(rng.integers(len(COLOURS)))]
     kind = SHAPES[int(rng.integers(len(SHAPES)))]
     present = any(s.colour == colour and s.shape == kind for s in shapes)
-    candidates.append((f"Is there a {colour} {kind}?", "yes" if present else "no"))
+    candidates.append((f"Is there a {name(colour, words)} {name(kind, words)}?", "yes" if present else "no"))
     picks = rng.choice(len(candidates), size=min(3, len(candidates)), replace=False)
     return [candidates[i] for i in sorted(picks)]

@@ -51,6 +51,24 @@ def test_vqa_answers_are_true():
                 assert answer == scene.shapes[kinds.index(kind)].colour
 
 
+def test_project_words_rename_the_text_not_the_picture():
+    words = {"circle": "ball", "square": "block", "triangle": "wedge", "red": "cherry"}
+    for index in range(30):
+        plain, named = make_scene(2, index), make_scene(2, index, words=words)
+        assert named.image.tobytes() == plain.image.tobytes() and named.shapes == plain.shapes
+        assert [(p.start, p.end) for p in named.phrases] != [] and [p.shape_indexes for p in named.phrases] == [
+            p.shape_indexes for p in plain.phrases
+        ]
+        renamed = named.caption + " ".join(q + " " + a for q, a in named.vqa)
+        assert not any(word in renamed for word in ("circle", "square", "triangle", "red"))
+        for phrase in named.phrases:
+            text = named.caption[phrase.start : phrase.end]
+            for i in phrase.shape_indexes:
+                shape = named.shapes[i]
+                assert words[shape.shape] in text and words.get(shape.colour, shape.colour) in text
+        assert [a for _, a in named.vqa] == [words.get(a, a) for _, a in plain.vqa]
+
+
 def test_sample_project_is_annotated_split_and_reproducible(tmp_path):
     with create_sample_project(tmp_path / "a", count=40) as project:
         counts = project.counts()
