@@ -92,7 +92,7 @@ def main() -> None:
     adapter = get_adapter("tiny")
     meta = {"model_id": "tiny", "system_prompts": {}}
     tiny = Loaded(adapter.load_model(device=args.device), adapter.load_processor(), adapter, meta)
-    rows = {"tiny (1.8 M, 240x160 image)": measure(Predictor(tiny), (240, 160), args.images, 1)}
+    rows = {"tiny (1.9 M, 240x160 image)": measure(Predictor(tiny), (240, 160), args.images, 1)}
     if not args.skip_larger:
         with tempfile.TemporaryDirectory() as tmp:
             folder, pixels = larger_model_folder(Path(tmp))

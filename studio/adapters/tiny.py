@@ -76,6 +76,12 @@ corner side large small big tiny you helpful assistant user answer answers quest
 json list label labels bbox d word words number short give please for about its own given name names
 mentioned part region coordinates as by from be only if than more fewer same different
 """.split()  # noqa: SIM905 (a word list reads better as text)
+# Everyday nouns (and their plurals) that the tokenizer holds but pre-training never writes, after the special
+# tokens so that no other id moves: a project may name its own classes with them, as the sample project does, and
+# its training has to teach the model what they mean (rows added by `grow_vocabulary`).
+SPARE_WORDS = """
+ball block wedge disc ring star cube cone dot tile coin card cup key bolt nut gear seed cell dent pin bead chip knob
+""".split()  # noqa: SIM905
 _PUNCTUATION = [
     '[{"',
     '":',
@@ -150,6 +156,11 @@ def build_tokenizer():
         vocab[char] = len(vocab)
     words = [*_WORDS, *(w.capitalize() for w in _WORDS), "JSON"]
     for piece in [*(v for w in words for v in (w, " " + w)), *_PUNCTUATION, *(str(i) for i in range(1001))]:
+        vocab.setdefault(_byte_level(piece), len(vocab))
+    for special in SPECIAL_TOKENS:
+        vocab[special] = len(vocab)
+    spare = [form for w in SPARE_WORDS for form in (w, w + "s")]
+    for piece in (v for w in [*spare, *(w.capitalize() for w in spare)] for v in (w, " " + w)):
         vocab.setdefault(_byte_level(piece), len(vocab))
     tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=[], ignore_merges=True))
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
@@ -232,6 +243,19 @@ def build_model(config, seed: int = 0):
         torch.manual_seed(seed)
         model = Qwen3VLForConditionalGeneration(config)
     return model.eval()
+
+
+def grow_vocabulary(model, size: int, seed: int = 0) -> None:
+    """Give ``model`` embedding and output rows up to ``size`` tokens (a checkpoint from before the spare words),
+    drawn from the existing rows' mean and covariance (transformers' mean resizing); the same ``seed`` gives the
+    same rows."""
+    import torch
+
+    if model.get_input_embeddings().num_embeddings >= size:
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model.resize_token_embeddings(size, mean_resizing=True)
 
 
 def build_tiny_checkpoint(folder: str | Path, seed: int = 0, *, weights: bool = True) -> Path:

@@ -3,11 +3,15 @@
 Reproducible: the same arguments (and data-loader worker count) give the same data order and initial weights.
 The scenes come from `studio.dataset.synthetic.make_scene` with stream ``--seed`` (never 0: stream 0 is the
 sample project, whose validation images must stay unseen). Each scene yields the adapter's own samples: the
-caption prompt, one prompt per phrase, and one VQA pair, so the model learns exactly the text it will see.
+caption prompt, one prompt per phrase, and one VQA pair, so the model learns the text it will see, with the
+generator's own words (circle, square, triangle; the sample project names them otherwise, for its training to teach).
 
     python -m studio.training.pretrain OUT --minutes 30          # CPU: batch 16, ~2 steps/s on 2 busy cores
     python -m studio.training.pretrain OUT --minutes 7 --device cuda --workers 14 --batch 32  # H200: ~19.6 steps/s
     python -m studio.training.pretrain OUT --init resources/tiny-model --lr 5e-4 ...  # continue the shipped one
+
+An ``--init`` checkpoint from before the tokenizer's spare words (`studio.adapters.tiny.SPARE_WORDS`) gets their
+embedding and output rows first; ``--steps 0`` writes it just so.
 
 OUT receives a complete checkpoint folder (model.safetensors, config, generation config, tokenizer and
 processor files) every ``--save-every`` seconds and at the end, plus ``pretrain.json`` (arguments, steps,
@@ -56,7 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("out", type=Path, help="checkpoint folder to write (created)")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, default=None, help="training time budget (default 10)")
-    budget.add_argument("--steps", type=int, default=None, help="a fixed number of optimizer steps instead")
+    budget.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="a fixed number of optimizer steps instead (0: write the initial checkpoint as it is)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--seed", type=int, default=1, help="scene stream and weight seed, not 0 (default 1)")
     parser.add_argument("--batch", type=int, default=None, help="batch size (default 16 on CPU, 64 on a GPU)")
@@ -74,6 +83,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.minutes is None and args.steps is None:
         args.minutes = 10.0
     check_stream(args.seed)
+    if args.steps is not None and args.steps < 0:
+        parser.error("--steps must be 0 or more")
     if not set(args.tasks.split(",")) <= set(TASK_NAMES):
         parser.error(f"--tasks takes a comma list of {', '.join(TASK_NAMES)}")
     if args.seed == HELD_OUT_SEED:
@@ -154,14 +165,15 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _initial_model(adapter: Any, args: argparse.Namespace, device: str) -> Any:
+def _initial_model(adapter: Any, args: argparse.Namespace, device: str, vocab_size: int) -> Any:
     from transformers import AutoConfig, GenerationConfig
 
-    from studio.adapters.tiny import build_model
+    from studio.adapters.tiny import build_model, grow_vocabulary
 
     folder = adapter.checkpoint_folder()
     if args.init is not None:
         model = adapter.load_model(folder=args.init, dtype="float32")
+        grow_vocabulary(model, vocab_size, seed=args.seed)
     else:
         model = build_model(AutoConfig.from_pretrained(folder, local_files_only=True), seed=args.seed)
     model.generation_config = GenerationConfig.from_pretrained(folder, local_files_only=True)
@@ -186,7 +198,7 @@ def pretrain(args: argparse.Namespace, log=print) -> dict[str, Any]:
 
     adapter = get_adapter(MODEL_ID)
     processor = adapter.load_processor()
-    model = _initial_model(adapter, args, device)
+    model = _initial_model(adapter, args, device, len(processor.tokenizer))
     pad_id = processor.tokenizer.pad_token_id
     loader = DataLoader(
         _iterable(
@@ -224,14 +236,14 @@ def pretrain(args: argparse.Namespace, log=print) -> dict[str, Any]:
     }
     log(
         f"pretraining {MODEL_ID} on {device}: batch {batch}, lr {lr:.2e}, {workers} workers, "
-        f"{torch.get_num_threads()} threads, budget {args.steps or ''}{' steps' if args.steps else ''}"
+        f"{torch.get_num_threads()} threads, budget {'' if args.steps is None else f'{args.steps} steps'}"
         f"{f'{args.minutes:g} min' if args.minutes is not None else ''}"
     )
 
-    step, loss_ema, started = 0, None, None
+    step, loss_ema, started, elapsed, rate = 0, None, None, 0.0, 0.0
     last_log = last_save = time.monotonic()
     batches = iter(loader)
-    while True:
+    while args.steps != 0:
         data = to_device(next(batches), device)
         loss = answer_loss(model, data)
         if not torch.isfinite(loss):
@@ -270,7 +282,7 @@ def pretrain(args: argparse.Namespace, log=print) -> dict[str, Any]:
         train_seconds=round(elapsed, 1),
         steps_per_s=round(rate, 3),
         samples_per_s=round(rate * batch, 1),
-        final_loss_ema=round(loss_ema, 5),
+        final_loss_ema=None if loss_ema is None else round(loss_ema, 5),
     )
     del batches, loader
     if args.eval_images > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import filecmp
 
 import pytest
@@ -99,3 +100,31 @@ def test_generate_offline(tiny_adapter, tiny_processor, tiny_model, grounding_sa
     )
     again = tiny_model.generate(**inputs, max_new_tokens=6, do_sample=False)
     assert torch.equal(out, again)
+
+
+def test_spare_words_are_whole_tokens_after_every_other_id():
+    from studio.adapters.tiny import SPARE_WORDS
+
+    tokenizer = build_tokenizer()
+    last_special = max(tokenizer.token_to_id(t) for t in SPECIAL_TOKENS)
+    assert last_special == len(SPECIAL_TOKENS) + min(tokenizer.token_to_id(t) for t in SPECIAL_TOKENS) - 1
+    for word in ("ball", "blocks", "Wedge", "Knobs"):
+        assert word.lower().rstrip("s") in SPARE_WORDS
+        encoded = tokenizer.encode(f"a {word}")
+        assert encoded.tokens[1] == f"Ġ{word}" and encoded.ids[1] > last_special
+    assert tokenizer.get_vocab_size() == last_special + 1 + 8 * len(SPARE_WORDS)
+
+
+def test_grow_vocabulary_adds_the_same_rows_for_the_same_seed_and_keeps_the_rest(tiny_model):
+    from studio.adapters.tiny import grow_vocabulary
+
+    size = tiny_model.get_input_embeddings().num_embeddings
+    copies = [copy.deepcopy(tiny_model) for _ in range(2)]  # resizing changes the model's config too
+    for model in copies:
+        grow_vocabulary(model, size + 5, seed=3)
+    for model in copies:
+        assert model.get_input_embeddings().weight.shape[0] == model.lm_head.weight.shape[0] == size + 5
+        assert torch.equal(model.get_input_embeddings().weight[:size], tiny_model.get_input_embeddings().weight)
+    assert torch.equal(copies[0].lm_head.weight, copies[1].lm_head.weight)
+    grow_vocabulary(copies[0], size, seed=4)  # never shrinks
+    assert copies[0].lm_head.weight.shape[0] == size + 5

@@ -64,3 +64,25 @@ def test_tasks_name_the_samples_each_scene_yields(tmp_path):
     assert parse_args([str(tmp_path), "--tasks", "phrases"]).tasks == "phrases"
     with pytest.raises(SystemExit):
         parse_args([str(tmp_path), "--tasks", "phrases,pictures"])
+
+
+def test_zero_steps_write_the_initial_checkpoint_with_the_vocabulary_grown(tmp_path):
+    """A checkpoint from before the spare words continues with their rows added; its own rows stay as they were."""
+    import torch
+    from transformers import Qwen3VLForConditionalGeneration
+
+    adapter = get_adapter("tiny")
+    old = adapter.load_model()
+    old.resize_token_embeddings(1817)  # the vocabulary before the spare words
+    old.save_pretrained(tmp_path / "old")
+    out = tmp_path / "grown"
+    args = parse_args([str(out), "--init", str(tmp_path / "old"), "--steps", "0", "--workers", "0",
+                       "--eval-images", "0"])
+    summary = pretrain(args, log=lambda line: None)
+    assert summary["steps"] == 0 and summary["final"] is True
+    grown = Qwen3VLForConditionalGeneration.from_pretrained(out, local_files_only=True)
+    rows = grown.get_input_embeddings().weight
+    assert rows.shape[0] == len(adapter.load_processor().tokenizer) > 1817
+    assert torch.equal(rows[:1817], old.get_input_embeddings().weight)
+    assert torch.equal(grown.lm_head.weight[:1817], old.lm_head.weight)
+    assert torch.equal(grown.model.visual.merger.linear_fc2.weight, old.model.visual.merger.linear_fc2.weight)
