@@ -24,13 +24,14 @@ from studio.dataset.sample import create_sample_project
 from studio.dataset.store import Project
 from studio.evaluation.run_eval import evaluate_run, project_samples, score_answers
 from studio.inference.predictor import Predictor
+from studio.training.config import WorkflowConfig
 from studio.training.trainer import RunConfig, train
 from studio.training.workflows import DEFAULT_NAME, ensure_default_workflow, get_workflow, save_workflow
 
 
-def base_metrics(project: Project, split: str = "val") -> dict:
-    """The starting checkpoint's metrics on ``split`` (the same scoring as a run's evaluation)."""
-    predictor = Predictor.from_model("tiny", device="cpu")
+def base_metrics(project: Project, config: WorkflowConfig, split: str = "val") -> dict:
+    """The workflow's starting checkpoint's metrics on ``split`` (the same scoring as a run's evaluation)."""
+    predictor = Predictor.from_model(config.model_id, folder=config.model_folder or None, device="cpu")
     samples = project_samples(project, split)
     answers = []
     for start in range(0, len(samples), 32):
@@ -46,6 +47,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=float, default=None, help="override the default workflow's epochs")
     parser.add_argument("--threads", type=int, default=None, help="override the torch threads")
     parser.add_argument("--lr", type=float, default=None, help="override the learning rate")
+    parser.add_argument("--model-folder", default=None, help="start from this checkpoint folder instead")
     parser.add_argument("--no-before", action="store_true", help="skip evaluating the starting checkpoint")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="vlm-default-")) / "sample"
@@ -54,8 +56,9 @@ def main() -> int:
     config.epochs = args.epochs or config.epochs
     config.lr = args.lr or config.lr
     config.threads = args.threads if args.threads is not None else config.threads
+    config.model_folder = args.model_folder or config.model_folder
     save_workflow(project, DEFAULT_NAME, config)
-    before = None if args.no_before else base_metrics(project)
+    before = None if args.no_before else base_metrics(project, config)
     if before is not None:
         print("before:", json.dumps(before["grounding"]), flush=True)
     started = time.monotonic()

@@ -123,7 +123,7 @@ class PlaygroundPage(QWidget):
         self.system_warning.setWordWrap(True)
         self.system_warning.setStyleSheet("color: #c77700;")
         self.prompt = QLineEdit()
-        self.prompt.setPlaceholderText("Ask about the image, e.g. Locate the red circle.")
+        self.prompt.setPlaceholderText("Ask about the image, e.g. Locate the red ball.")
         self.prompt.returnPressed.connect(self.send)
         self.send_button = QPushButton(theme.icon("mdi6.send", color="white"), "Send")
         self.send_button.setProperty("primary", True)
