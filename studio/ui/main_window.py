@@ -203,6 +203,9 @@ class MainWindow(QMainWindow):
             from studio.ui.train import TrainPage  # built on first use: pyqtgraph takes a while to import
 
             self._replace_page("train", TrainPage(self.project))
+        if key in ("playground", "evaluate") and self.playground_page is not None and self.project is not None:
+            self.playground_page.refresh_sources()  # runs trained since (here or by the CLI) show up
+            self.evaluate_page.refresh()
         self.pages.setCurrentWidget(self.mode_pages[key])
         self._show_mode_docks(key)
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDockWidget
 from studio.dataset.sample import create_sample_project
 from studio.dataset.store import Project
 from studio.ui.main_window import MainWindow
+from tests.unit.inference.conftest import tiny_checkpoints  # noqa: F401 (fixture)
 
 
 def test_empty_window_explains_what_to_do(window):
@@ -227,3 +228,26 @@ def test_a_sample_built_before_the_path_fix_is_mended_on_start(window, tmp_path,
     monkeypatch.setattr(app, "sample_project_folder", lambda: folder)
     app.open_first_project(window, None)
     assert window.project.folder == folder.resolve() and not window.project.missing_images()
+
+
+def test_playground_and_evaluate_list_a_run_trained_elsewhere(window, tmp_path, tiny_checkpoints):  # noqa: F811
+    """A run recorded by another process (the CLI) shows up, chosen, when the user opens the Playground."""
+    import json
+    import shutil
+    import sqlite3
+
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.set_mode("playground")
+    assert window.playground_page.source.currentText().startswith("Base model")
+    checkpoint = tiny_checkpoints["full"]
+    shutil.copytree(checkpoint.parent.parent, tmp_path / "s" / "runs" / "cli-run")
+    summary = {"best_checkpoint": f"checkpoints/{checkpoint.name}"}
+    with sqlite3.connect(tmp_path / "s" / "project.vlmstudio.sqlite") as conn:
+        conn.execute("INSERT INTO runs (name, status, folder, config, summary) VALUES (?, 'finished', ?, ?, ?)",
+                     ("cli-run", "runs/cli-run", json.dumps({"model_id": "tiny"}), json.dumps(summary)))
+    window.set_mode("annotate")
+    window.set_mode("playground")
+    assert window.playground_page.source.currentText().startswith("Run: cli-run")
+    window.set_mode("evaluate")
+    assert window.evaluate_page.run_box.currentText() == "cli-run"

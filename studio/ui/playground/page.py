@@ -200,10 +200,19 @@ class PlaygroundPage(QWidget):
         self.refresh_sources()
 
     def refresh_sources(self) -> None:
+        """List the runs and base models anew; a run that was not listed before (one just trained) is chosen,
+        else the choice stays. Nothing changes when the list is the same."""
+        sources = model_sources(self.project)
+        listed = [self.source.itemData(i) for i in range(self.source.count())]
+        if [source for _, source, _, _ in sources] == listed:
+            return
         current = self.source.currentData()
+        new_runs = [source for _, source, _, run_id in sources if run_id is not None and source not in listed]
+        if listed and new_runs:
+            current = new_runs[0]  # newest first
         self.source.blockSignals(True)
         self.source.clear()
-        for title, source, system, run_id in model_sources(self.project):
+        for title, source, system, run_id in sources:
             self.source.addItem(title, source)
             self.source.setItemData(self.source.count() - 1, system, SYSTEM_ROLE)
             self.source.setItemData(self.source.count() - 1, run_id, RUN_ROLE)

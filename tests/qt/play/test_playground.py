@@ -10,7 +10,7 @@ from studio.inference.predictor import Prediction
 from studio.ui import theme
 from studio.ui.playground import PlaygroundPage
 from tests.qt.play.conftest import save_shot
-from tests.unit.inference.conftest import tiny_checkpoints  # noqa: F401 (fixture)
+from tests.unit.inference.conftest import add_run, tiny_checkpoints  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -32,6 +32,17 @@ def test_sources_list_runs_then_base_models(page):
     titles = [page.source.itemText(i) for i in range(page.source.count())]
     assert titles[0].startswith("Run: full-run") and titles[1].startswith("Run: lora-run")  # newest first
     assert any(t.startswith("Base model: Tiny") for t in titles)
+
+
+def test_a_run_trained_since_is_listed_and_chosen(page, sample_project, tiny_checkpoints):  # noqa: F811
+    page.source.setCurrentIndex(page.source.findText("Base model", flags=Qt.MatchFlag.MatchStartsWith))
+    page.system_prompt.setPlainText("Edited.")
+    page.refresh_sources()  # the same runs: the choice and the edited prompt stay
+    assert page.source.currentText().startswith("Base model") and page.system_prompt.toPlainText() == "Edited."
+    add_run(sample_project, "new-run", tiny_checkpoints["full"])
+    page.refresh_sources()
+    assert page.source.currentText().startswith("Run: new-run") and page.source.count() == 4
+    assert page.system_prompt.toPlainText() == page.run_system_prompt()
 
 
 def test_answer_streams_from_a_worker_and_shows_timing(qtbot, page):
