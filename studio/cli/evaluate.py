@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("project")
     run.add_argument("--run", required=True, help="run name or id")
     run.add_argument("--split", default="val", choices=("val", "test", "train"))
-    run.add_argument("--checkpoint", default="best", help="best, last or a step-… folder (default best)")
+    run.add_argument("--checkpoint", default="best",
+                     help="best, last, a step-… folder, or start: the model the run started from (default best)")
     run.add_argument("--batch-size", type=int, default=8)
     run.add_argument("--max-new-tokens", type=int, default=256)
     run.add_argument("--limit", type=int, help="evaluate only the first N samples")

@@ -1,6 +1,7 @@
 """Evaluating a run's checkpoint on the val or test split: batched greedy answers for every sample (caption and
 phrase grounding, VQA), the metrics, a per-sample file for the worst-first browser, and the summary stored with the
-run (``runs.summary["evaluation"][split]``)."""
+run (``runs.summary["evaluation"][split]``). The checkpoint ``start`` is the model the run started from (before any
+training), stored apart (``[f"{split}@start"]``) so that a run's table row and its start's sit side by side."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ from studio.jobs import CancelToken, Progress, no_progress
 from studio.training.runs import find_run, record_evaluation
 
 EVALUATION_DIR = "evaluation"
+START = "start"  # the checkpoint name for the model a run started from
+
+
+def evaluation_key(split: str, checkpoint: str) -> str:
+    """Where the summary of ``checkpoint`` on ``split`` is stored in the run's ``summary["evaluation"]``."""
+    return f"{split}@{START}" if checkpoint == START else split
 
 
 @dataclass(frozen=True)
@@ -113,28 +120,38 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Evaluate and store the summary; returns it. ``limit`` evaluates only the first samples (a quick look)."""
     record = find_run(project, run)
-    folder = record.checkpoint(checkpoint)
+    folder = None if checkpoint == START else record.checkpoint(checkpoint)
     started = time.perf_counter()
     samples = project_samples(project, split)[:limit]
     progress(0, len(samples), "loading the model")
-    predictor = predictor or Predictor.from_checkpoint(folder)
+    if predictor is None:
+        predictor = Predictor.from_checkpoint(folder) if folder is not None else start_predictor(record.config)
     answers = generate_all(predictor, samples, batch_size=batch_size, max_new_tokens=max_new_tokens,
                            progress=progress, cancel=cancel, message=f"evaluating on {split}")
     metrics, results = score_answers(predictor, samples, [a.text for a in answers], [a.confidence for a in answers])
-    details = record.folder / EVALUATION_DIR / f"{split}-{folder.name}.json"
+    details = record.folder / EVALUATION_DIR / f"{split}-{folder.name if folder is not None else START}.json"
     details.parent.mkdir(parents=True, exist_ok=True)
     details.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
     summary = {
         "split": split,
-        "checkpoint": str(folder.relative_to(record.folder)),
+        "checkpoint": str(folder.relative_to(record.folder)) if folder is not None else START,
         "samples": len(samples),
         "images": len({s.image_id for s in samples}),
         "seconds": round(time.perf_counter() - started, 2),
         "details": str(details.relative_to(record.folder)),
         **metrics,
     }
-    record_evaluation(project, record.id, split, summary)
+    record_evaluation(project, record.id, evaluation_key(split, checkpoint), summary)
     return summary
+
+
+def start_predictor(record: dict[str, Any]) -> Predictor:
+    """The model a run started from (its run ``record``: model, local folder), unquantised, prompted with the run's
+    system prompts."""
+    folder = (record.get("workflow_config") or {}).get("model_folder") or None
+    predictor = Predictor.from_model(record["model_id"], folder=folder)
+    predictor.meta["system_prompts"] = record.get("system_prompts") or {}
+    return predictor
 
 
 def load_details(run_folder: str | Path, summary: dict[str, Any]) -> list[SampleResult]:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.dataset.store import Project
-from studio.evaluation.run_eval import SampleResult, evaluate_run, load_details
+from studio.evaluation.run_eval import START, SampleResult, evaluate_run, evaluation_key, load_details
 from studio.training.runs import Run, list_runs
 from studio.ui import theme
 from studio.ui.evaluate.chart import ScoreChart
@@ -74,6 +74,7 @@ class EvaluatePage(QWidget):
         self.split_box.addItems(["val", "test"])
         self.split_box.currentIndexChanged.connect(self.refresh)
         self.checkpoint_box = QComboBox()
+        self.checkpoint_box.currentTextChanged.connect(self._enable_export)
         self.evaluate_button = QPushButton(theme.icon("mdi6.play", color="white"), "Evaluate")
         self.evaluate_button.setProperty("primary", True)
         self.evaluate_button.clicked.connect(self.evaluate)
@@ -152,7 +153,13 @@ class EvaluatePage(QWidget):
     def _fill_checkpoints(self) -> None:
         run = next((r for r in self.runs if r.name == self.run_box.currentText()), None)
         self.checkpoint_box.clear()
-        self.checkpoint_box.addItems(["best", "last", *(p.name for p in (run.checkpoints() if run else []))])
+        self.checkpoint_box.addItems(["best", "last", START, *(p.name for p in (run.checkpoints() if run else []))])
+        self.checkpoint_box.setItemData(2, "The model the run started from, before any training: its gain shows "
+                                           "beside the run's row", Qt.ItemDataRole.ToolTipRole)
+
+    def _enable_export(self) -> None:
+        """A run's checkpoints export; its start is the base model, not the run's."""
+        self.export_button.setEnabled(bool(self.runs) and self.checkpoint_box.currentText() != START)
 
     def split(self) -> str:
         return self.split_box.currentText()
@@ -170,21 +177,25 @@ class EvaluatePage(QWidget):
         self._fill_checkpoints()
         self.evaluate_button.setEnabled(bool(self.runs) and self.project is not None
                                         and not self.project.read_only and self.job is None)
-        self.export_button.setEnabled(bool(self.runs))
-        evaluated = [run for run in self.runs if self.split() in run.summary.get("evaluation", {})]
+        self._enable_export()
+        evaluated = [
+            (run, key, run.summary["evaluation"][key])
+            for run in self.runs
+            for key in (self.split(), evaluation_key(self.split(), START))
+            if key in run.summary.get("evaluation", {})
+        ]
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(evaluated))
-        for row, run in enumerate(evaluated):
-            summary = run.summary["evaluation"][self.split()]
-            self.table.setItem(row, 0, _item(f"{run.name} ({summary['checkpoint'].rsplit('/', 1)[-1]})", run.id))
+        for row, (run, key, summary) in enumerate(evaluated):
+            self.table.setItem(row, 0, _item(f"{run.name} ({summary['checkpoint'].rsplit('/', 1)[-1]})", (run.id, key)))
             self.table.setItem(row, 1, _number(summary["samples"], f"{summary['samples']:,}"))
-            for col, (_, section, key) in enumerate(COLUMNS, start=2):
-                value = summary.get(section, {}).get(key)
+            for col, (_, section, metric) in enumerate(COLUMNS, start=2):
+                value = summary.get(section, {}).get(metric)
                 self.table.setItem(row, col, _number(value, "—" if value is None else f"{value:.3f}"))
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
         self.empty.setVisible(not evaluated)
-        self.chart.show_scores([(run.name, run.summary["evaluation"][self.split()]) for run in evaluated])
+        self.chart.show_scores([(_row_title(run, summary), summary) for run, _, summary in evaluated])
         if evaluated and not self.table.selectedItems():
             self.table.selectRow(0)
         self._show_gallery()
@@ -242,20 +253,23 @@ class EvaluatePage(QWidget):
         self.message.setText("Evaluation cancelled")
 
     # ---------------------------------------------------------------- gallery
-    def selected_run(self) -> Run | None:
+    def selected_row(self) -> tuple[Run, str] | None:
+        """The run of the selected table row and the key of its evaluation."""
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        run_id = self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
-        return next((run for run in self.runs if run.id == run_id), None)
+        run_id, key = self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        run = next((run for run in self.runs if run.id == run_id), None)
+        return None if run is None else (run, key)
 
     def _show_gallery(self) -> None:
         self.gallery.clear()
-        run = self.selected_run()
-        if run is None or self.project is None:
+        selected = self.selected_row()
+        if selected is None or self.project is None:
             return
+        run, key = selected
         try:
-            results = load_details(run.folder, run.summary["evaluation"][self.split()])
+            results = load_details(run.folder, run.summary["evaluation"][key])
         except (OSError, KeyError) as exc:
             self.message.setText(str(exc))
             return
@@ -297,6 +311,10 @@ def _truth_text(result: SampleResult) -> str:
 def _short(text: str, limit: int = 34) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _row_title(run: Run, summary: dict[str, Any]) -> str:
+    return f"{run.name} ({START})" if summary["checkpoint"] == START else run.name
 
 
 def _item(text: str, data: Any = None) -> QTableWidgetItem:

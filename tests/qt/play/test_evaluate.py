@@ -54,6 +54,21 @@ def test_evaluations_fill_the_table_and_gallery(qtbot, page, sample_project):
     assert signal.args[0] in {i.id for i in sample_project.images(split="val")}
 
 
+def test_a_runs_start_is_evaluated_beside_it(qtbot, page):
+    evaluate(qtbot, page, "full-run")
+    page.checkpoint_box.setCurrentText("start")
+    assert not page.export_button.isEnabled()  # the start is the base model, not the run's to export
+    evaluate(qtbot, page, "full-run")
+    titles = sorted(page.table.item(r, 0).text() for r in range(page.table.rowCount()))
+    assert titles == ["full-run (start)", "full-run (step-000010)"]
+    start_row = next(r for r in range(2) if page.table.item(r, 0).text() == "full-run (start)")
+    page.table.selectRow(start_row)
+    run, key = page.selected_row()
+    assert run.name == "full-run" and key == "val@start" and page.gallery.count() > 0
+    page.checkpoint_box.setCurrentText("best")
+    assert page.export_button.isEnabled()
+
+
 def test_cancel_stops_the_evaluation(qtbot, page):
     page.run_box.setCurrentText("lora-run")
     page.evaluate()

@@ -57,6 +57,19 @@ def test_evaluate_run_stores_the_summary_and_details(sample_project):
     assert [d.score for d in details] == sorted(d.score for d in details)
 
 
+def test_the_start_of_a_run_is_evaluated_apart_from_its_checkpoints(sample_project):
+    trained = evaluate_run(sample_project, "full-run", max_new_tokens=16, batch_size=4)
+    start = evaluate_run(sample_project, "full-run", checkpoint="start", max_new_tokens=16, batch_size=4)
+    other_start = evaluate_run(sample_project, "lora-run", checkpoint="start", max_new_tokens=16, batch_size=4)
+    run = find_run(sample_project, "full-run")
+    assert run.summary["evaluation"] == {"val": trained, "val@start": start}
+    assert start["checkpoint"] == "start" and start["details"] == "evaluation/val-start.json"
+    # both runs started from the tiny base model: the same answers, whatever their own weights
+    answers = [d.answer for d in load_details(run.folder, start)]
+    assert answers == [d.answer for d in load_details(find_run(sample_project, "lora-run").folder, other_start)]
+    assert answers != [d.answer for d in load_details(run.folder, trained)]
+
+
 def test_cli_eval_predict_and_eval_boxes(sample_project, tmp_path):
     folder = str(sample_project.folder)
     sample_project.close()
