@@ -36,6 +36,8 @@ def apply(app: QApplication) -> None:
         (QPalette.ColorRole.Mid, "border"),
     ):
         palette.setColor(role, QColor(c[key]))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(c["muted"]))  # disabled reads as disabled
     palette.setColor(QPalette.ColorRole.Highlight, QColor(ACCENT))
     palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
     palette.setColor(QPalette.ColorRole.Link, QColor(ACCENT))
@@ -47,7 +49,8 @@ def icon(name: str, *, color: str | None = None) -> QIcon:
     """An icon from the one icon set, e.g. ``icon("mdi6.folder-open")``."""
     import qtawesome
 
-    return qtawesome.icon(name, color=color or colours()["text"], color_active=ACCENT)
+    c = colours()
+    return qtawesome.icon(name, color=color or c["text"], color_active=ACCENT, color_disabled=c["muted"])
 
 
 _STYLE = """
@@ -69,6 +72,8 @@ QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border-color: {accent}
 QPushButton {{ border: 1px solid {border}; border-radius: 5px; padding: 4px 12px; background: {button}; }}
 QPushButton:hover {{ border-color: {accent}; }}
 QPushButton[primary="true"] {{ background: {accent}; color: white; border-color: {accent}; font-weight: 600; }}
+QPushButton:disabled {{ color: {muted}; background: {alt}; border-color: {border}; }}
+QPushButton[primary="true"]:disabled {{ background: {border}; border-color: {border}; color: {muted}; }}
 QLabel[role="empty"] {{ color: {muted}; font-size: 14px; }}
 QLabel[role="heading"] {{ font-size: 16px; font-weight: 600; }}
 QProgressBar {{ border: 1px solid {border}; border-radius: 4px; text-align: center; max-height: 14px; }}
