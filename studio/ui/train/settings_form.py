@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -83,6 +84,9 @@ GROUPS: list[tuple[str, list[tuple[str, str, str, Any]]]] = [
 ]
 
 
+LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "lora_targets")
+
+
 class WorkflowForm(QWidget):
     """Edits one `WorkflowConfig`; ``changed`` fires on every edit."""
 
@@ -91,6 +95,7 @@ class WorkflowForm(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.editors: dict[str, tuple[str, QWidget]] = {}
+        self.labels: dict[str, QLabel] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for title, rows in GROUPS:
@@ -100,9 +105,19 @@ class WorkflowForm(QWidget):
             for key, label, kind, options in rows:
                 editor = self._editor(key, kind, options)
                 self.editors[key] = (kind, editor)
-                form.addRow(label, editor)
+                self.labels[key] = QLabel(label)
+                form.addRow(self.labels[key], editor)
             layout.addWidget(box)
         layout.addStretch(1)
+        self.editors["mode"][1].currentIndexChanged.connect(self._follow_mode)
+        self._follow_mode()
+
+    def _follow_mode(self) -> None:
+        """The LoRA settings apply to LoRA and QLoRA runs only: greyed out for full fine-tuning."""
+        lora = self.editors["mode"][1].currentData() != "full"
+        for key in LORA_KEYS:
+            self.editors[key][1].setEnabled(lora)
+            self.labels[key].setEnabled(lora)
 
     def _editor(self, key: str, kind: str, options: Any) -> QWidget:
         if kind == "int":
@@ -163,6 +178,7 @@ class WorkflowForm(QWidget):
                 editor.blockSignals(False)
         finally:
             self.blockSignals(False)
+        self._follow_mode()
         self.changed.emit()
 
     def config(self) -> WorkflowConfig:

@@ -9,6 +9,7 @@ import pytest
 
 from studio.dataset.sample import create_sample_project
 from studio.training import runs
+from studio.training.config import WorkflowConfig
 from studio.ui import theme
 from studio.ui.train import TrainPage
 from studio.ui.train.runs_panel import RunsPanel
@@ -47,6 +48,15 @@ def test_the_form_holds_the_default_workflow_and_validates(page, qtbot):
     page.form.editors["max_seq_len"][1].setValue(60)
     page.data_button.click()
     qtbot.waitUntil(lambda: "exceed max sequence length 60" in page.data_label.text(), timeout=60000)
+
+
+def test_lora_settings_are_greyed_out_for_full_fine_tuning(page):
+    rank, mode = page.form.editors["lora_r"][1], page.form.editors["mode"][1]
+    assert mode.currentData() == "full" and not rank.isEnabled() and not page.form.labels["lora_r"].isEnabled()
+    mode.setCurrentIndex(mode.findData("lora"))
+    assert rank.isEnabled() and page.form.labels["lora_targets"].isEnabled()
+    page.form.set_config(WorkflowConfig(mode="full"))
+    assert not page.form.editors["lora_targets"][1].isEnabled()
 
 
 def test_start_stop_resume(page, qtbot):
