@@ -202,12 +202,20 @@ class MainWindow(QMainWindow):
         if key == "train" and self.project is not None and isinstance(self.mode_pages["train"], EmptyPage):
             from studio.ui.train import TrainPage  # built on first use: pyqtgraph takes a while to import
 
-            self._replace_page("train", TrainPage(self.project))
+            page = TrainPage(self.project)
+            page.try_run.connect(self.try_run)
+            self._replace_page("train", page)
         if key in ("playground", "evaluate") and self.playground_page is not None and self.project is not None:
             self.playground_page.refresh_sources()  # runs trained since (here or by the CLI) show up
             self.evaluate_page.refresh()
         self.pages.setCurrentWidget(self.mode_pages[key])
         self._show_mode_docks(key)
+
+    def try_run(self, run_id: int) -> None:
+        """Open the Playground on a run's best checkpoint (the Train page's "Try in Playground")."""
+        if self.playground_page is not None:
+            self.set_mode("playground")
+            self.playground_page.choose_run(run_id)
 
     def _show_mode_docks(self, key: str) -> None:
         """Annotate shows every dock; Playground and Evaluate keep the image list; Train needs the whole width.

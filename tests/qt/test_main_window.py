@@ -244,10 +244,15 @@ def test_playground_and_evaluate_list_a_run_trained_elsewhere(window, tmp_path, 
     shutil.copytree(checkpoint.parent.parent, tmp_path / "s" / "runs" / "cli-run")
     summary = {"best_checkpoint": f"checkpoints/{checkpoint.name}"}
     with sqlite3.connect(tmp_path / "s" / "project.vlmstudio.sqlite") as conn:
-        conn.execute("INSERT INTO runs (name, status, folder, config, summary) VALUES (?, 'finished', ?, ?, ?)",
-                     ("cli-run", "runs/cli-run", json.dumps({"model_id": "tiny"}), json.dumps(summary)))
+        run_id = conn.execute(
+            "INSERT INTO runs (name, status, folder, config, summary) VALUES (?, 'finished', ?, ?, ?)",
+            ("cli-run", "runs/cli-run", json.dumps({"model_id": "tiny"}), json.dumps(summary))).lastrowid
     window.set_mode("annotate")
     window.set_mode("playground")
     assert window.playground_page.source.currentText().startswith("Run: cli-run")
     window.set_mode("evaluate")
     assert window.evaluate_page.run_box.currentText() == "cli-run"
+    source = window.playground_page.source
+    source.setCurrentIndex(source.findText("Base model", flags=Qt.MatchFlag.MatchStartsWith))
+    window.try_run(run_id)  # the Train page's "Try in Playground"
+    assert window.current_mode() == "playground" and source.currentText().startswith("Run: cli-run")

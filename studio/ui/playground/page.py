@@ -221,6 +221,14 @@ class PlaygroundPage(QWidget):
         self.source.blockSignals(False)
         self._source_changed()
 
+    def choose_run(self, run_id: int) -> bool:
+        """Choose the run's best checkpoint as the model (listing runs anew first); False when it has none."""
+        self.refresh_sources()
+        index = next((i for i in range(self.source.count()) if self.source.itemData(i, RUN_ROLE) == run_id), -1)
+        if index >= 0:
+            self.source.setCurrentIndex(index)
+        return index >= 0
+
     def run_system_prompt(self) -> str:
         """The selected run's system prompt for the task (the default one for base models)."""
         task = self.task.currentData()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -40,6 +40,11 @@ from studio.workers.training import TrainingWorker
 
 
 class TrainPage(QWidget):
+    """Workflows, the run in progress and the stored runs; ``try_run(run id)`` asks to open a run in the
+    Playground."""
+
+    try_run = Signal(int)
+
     def __init__(self, project: Project) -> None:
         super().__init__()
         self.project = project
@@ -58,6 +63,8 @@ class TrainPage(QWidget):
         self.start_button.setObjectName("startButton")
         self.stop_button = QPushButton(theme.icon("mdi6.stop"), "Stop")
         self.resume_button = QPushButton(theme.icon("mdi6.play-pause"), "Resume")
+        self.try_button = QPushButton(theme.icon("mdi6.message-image-outline"), "Try in Playground")
+        self.try_button.setToolTip("Prompt the selected run's best checkpoint on any image")
         self.state_label = QLabel()
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Workflow"))
@@ -66,7 +73,7 @@ class TrainPage(QWidget):
         bar.addWidget(self.save_as_button)
         bar.addStretch(1)
         bar.addWidget(self.state_label)
-        for button in (self.start_button, self.stop_button, self.resume_button):
+        for button in (self.start_button, self.stop_button, self.resume_button, self.try_button):
             bar.addWidget(button)
 
         self.form = WorkflowForm()
@@ -116,6 +123,7 @@ class TrainPage(QWidget):
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
+        self.try_button.clicked.connect(self._try_selected)
         self.runs_panel.run_selected.connect(self._show_run)
         self.runs_panel.selection_changed.connect(self._compare_runs)
         self.refresh_workflows(DEFAULT_NAME)
@@ -319,14 +327,18 @@ class TrainPage(QWidget):
         self.start_button.setEnabled(not running and not problems and not self.project.read_only)
         self.stop_button.setEnabled(running)
         selected = self.runs_panel.selected_run()
-        resumable = False
-        if selected and not running:
-            resumable = runs.find_run(self.project, selected).status in ("stopped", "failed")
-        self.resume_button.setEnabled(resumable)
+        run = runs.find_run(self.project, selected) if selected and not running else None
+        self.resume_button.setEnabled(run is not None and run.status in ("stopped", "failed"))
+        self.try_button.setEnabled(run is not None and _has_checkpoint(run))
         if running:
             self.state_label.setText("training…")
         elif not self.state_label.text().startswith("failed"):
             self.state_label.setText("")
+
+    def _try_selected(self) -> None:
+        selected = self.runs_panel.selected_run()
+        if selected:
+            self.try_run.emit(runs.find_run(self.project, selected).id)
 
     def shutdown(self) -> None:
         """Stop a run (it saves a checkpoint) and wait for it: called when the window closes."""
@@ -335,6 +347,14 @@ class TrainPage(QWidget):
         if self.worker is not None:
             self.worker.stop()
             self.worker.wait()
+
+
+def _has_checkpoint(run: runs.Run) -> bool:
+    try:
+        run.checkpoint("best")
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 def run_outcome(run: runs.Run) -> str:

@@ -34,7 +34,7 @@ def test_the_form_holds_the_default_workflow_and_validates(page, qtbot):
     assert page.workflow_box.currentText() == "default"
     config = page.form.config()
     assert config.model_id == "tiny" and config.mode == "full"
-    assert page.start_button.isEnabled() and not page.stop_button.isEnabled()
+    assert page.start_button.isEnabled() and not page.stop_button.isEnabled() and not page.try_button.isEnabled()
     page.form.editors["batch_size"][1].setValue(8)
     page.form.editors["train_split"][1].setCurrentIndex(page.form.editors["train_split"][1].findData("val"))
     qtbot.waitUntil(lambda: "must differ" in page.check_label.text(), timeout=3000)
@@ -116,6 +116,10 @@ def test_a_stored_run_shows_its_curves_and_outcome_when_the_page_opens(qtbot, qa
         assert widget.runs_panel.selected_run() == done.run_name
         assert [s for s, _ in widget.curves.series["loss"]] == [1, 2] and widget.curves.series["val_loss"]
         assert widget.curves.stats.text().startswith(f"{done.run_name}: finished · 2 steps · best val loss")
+        assert widget.try_button.isEnabled()
+        with qtbot.waitSignal(widget.try_run) as signal:
+            widget.try_button.click()
+        assert signal.args == [runs.find_run(project, done.run_name).id]
     finally:
         widget.shutdown()
         project.close()
