@@ -25,6 +25,7 @@ from studio.adapters import get_adapter
 from studio.adapters.base import VisionSettings
 from studio.budget.budget import Budget, TextTable, compute_budget, merge_tables, project_text_table
 from studio.dataset.store import Change, Project
+from studio.ui.pages import scrollable
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 from studio.workers.job_slot import JobSlot
@@ -95,7 +96,7 @@ class BudgetDock(QDockWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
-        self.setWidget(body)
+        self.setWidget(scrollable(body))
         self._show_empty("Open a project to see what each image costs the model.")
 
     # --- inputs -------------------------------------------------------------------------------------------

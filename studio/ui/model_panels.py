@@ -8,6 +8,7 @@ from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolButton
 
 from studio.dataset.store import Project
+from studio.ui.pages import scrollable
 
 DEFAULT_MODEL = "tiny"
 
@@ -51,7 +52,7 @@ class ModelPanels(QObject):
         self.training_preview = TrainingPreview()
         self.preview_dock = QDockWidget("Training text", window)
         self.preview_dock.setObjectName("trainingTextDock")
-        self.preview_dock.setWidget(self.training_preview)
+        self.preview_dock.setWidget(scrollable(self.training_preview))
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
         for dock in (self.budget_dock, self.preview_dock):
             self.view_menu.addAction(dock.toggleViewAction())

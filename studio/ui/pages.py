@@ -1,11 +1,23 @@
-"""Mode pages: the annotate page (canvas or an empty-state hint) and the empty state of modes still to come."""
+"""Mode pages: the annotate page (canvas or an empty-state hint), the empty state of modes still to come, and a
+scrolling frame for panels taller than a small screen leaves them."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from studio.ui import theme
+
+
+def scrollable(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless vertical scroll area: a dock holding it can shrink below its natural height, so
+    the window fits a laptop screen (the docks of one side stack their minimum heights)."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 def empty_label(text: str) -> QLabel:

@@ -217,6 +217,7 @@ def test_first_start_builds_the_sample_aside_and_opens_it(window, tmp_path, qtbo
     assert window.project.folder == folder.resolve() and window.images.model.total() == 1000
     assert not (folder.parent / "sample-project.partial").exists()
     assert not window.project.missing_images()  # the stored paths moved with the folder
+    assert window.statusBar().currentMessage() == app.FIRST_HINT  # what to try first
 
 
 def test_a_sample_built_before_the_path_fix_is_mended_on_start(window, tmp_path, monkeypatch):
@@ -256,3 +257,13 @@ def test_playground_and_evaluate_list_a_run_trained_elsewhere(window, tmp_path, 
     source.setCurrentIndex(source.findText("Base model", flags=Qt.MatchFlag.MatchStartsWith))
     window.try_run(run_id)  # the Train page's "Try in Playground"
     assert window.current_mode() == "playground" and source.currentText().startswith("Run: cli-run")
+
+
+def test_the_window_fits_a_laptop_screen(window, tmp_path, qtbot):
+    """The right-hand docks stack their minimum heights: the tall ones scroll, so the window fits 1366 x 768."""
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    for dock in (window.models.budget_dock, window.models.preview_dock):
+        dock.show()
+    assert window.minimumSizeHint().height() <= 720 and window.minimumSizeHint().width() <= 1366
