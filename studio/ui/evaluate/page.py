@@ -152,10 +152,12 @@ class EvaluatePage(QWidget):
 
     def _fill_checkpoints(self) -> None:
         run = next((r for r in self.runs if r.name == self.run_box.currentText()), None)
+        current = self.checkpoint_box.currentText()
         self.checkpoint_box.clear()
         self.checkpoint_box.addItems(["best", "last", START, *(p.name for p in (run.checkpoints() if run else []))])
         self.checkpoint_box.setItemData(2, "The model the run started from, before any training: its gain shows "
                                            "beside the run's row", Qt.ItemDataRole.ToolTipRole)
+        self.checkpoint_box.setCurrentIndex(max(self.checkpoint_box.findText(current), 0))  # kept where it exists
 
     def _enable_export(self) -> None:
         """A run's checkpoints export; its start is the base model, not the run's."""

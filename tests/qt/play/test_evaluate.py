@@ -61,6 +61,7 @@ def test_a_runs_start_is_evaluated_beside_it(qtbot, page):
     evaluate(qtbot, page, "full-run")
     titles = sorted(page.table.item(r, 0).text() for r in range(page.table.rowCount()))
     assert titles == ["full-run (start)", "full-run (step-000010)"]
+    assert page.checkpoint_box.currentText() == "start"  # the choice outlives the table's refresh
     start_row = next(r for r in range(2) if page.table.item(r, 0).text() == "full-run (start)")
     page.table.selectRow(start_row)
     run, key = page.selected_row()
