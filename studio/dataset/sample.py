@@ -8,7 +8,7 @@ import numpy as np
 
 from studio.dataset.imaging import read_image_info
 from studio.dataset.store import Project
-from studio.dataset.synthetic import COLOURS, SHAPES, Words, make_scene, name
+from studio.dataset.synthetic import COLOURS, SHAPES, Words, make_scene, shape_label
 from studio.jobs import CancelToken, Progress, no_progress
 
 SAMPLE_SEED = 0  # the tiny model's pre-training uses other seeds, never this one
@@ -47,7 +47,7 @@ def _fill(
 ) -> None:
     project.assets_dir.mkdir(exist_ok=True)
     labels = {
-        (colour, shape): project.ensure_label(f"{name(colour, words)} {name(shape, words)}", _LABEL_COLOURS[colour]).id
+        (colour, shape): project.ensure_label(shape_label(colour, shape, words), _LABEL_COLOURS[colour]).id
         for colour in COLOURS for shape in SHAPES
     }
     val = set(np.random.default_rng(seed).permutation(count)[: round(count * VAL_FRACTION)].tolist())

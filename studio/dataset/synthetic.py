@@ -25,8 +25,7 @@ class Shape:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels; x2/y2 are the outer pixel edges
 
     def label(self, words: Words | None = None) -> str:
-        """The label "colour shape", named by ``words``."""
-        return f"{name(self.colour, words)} {name(self.shape, words)}"
+        return shape_label(self.colour, self.shape, words)
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -52,6 +51,11 @@ class Scene:
 def name(word: str, words: Words | None) -> str:
     """``word`` as a project with ``words`` calls it."""
     return (words or {}).get(word, word)
+
+
+def shape_label(colour: str, shape: str, words: Words | None = None) -> str:
+    """The label "colour shape", named by ``words``."""
+    return f"{name(colour, words)} {name(shape, words)}"
 
 
 def make_scene(seed: int, index: int, *, size: tuple[int, int] | None = None, words: Words | None = None) -> Scene:
