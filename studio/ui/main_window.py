@@ -205,9 +205,11 @@ class MainWindow(QMainWindow):
             page = TrainPage(self.project)
             page.try_run.connect(self.try_run)
             self._replace_page("train", page)
-        if key in ("playground", "evaluate") and self.playground_page is not None and self.project is not None:
-            self.playground_page.refresh_sources()  # runs trained since (here or by the CLI) show up
-            self.evaluate_page.refresh()
+        if self.playground_page is not None and self.project is not None:  # runs trained since (here or by the CLI)
+            if key == "playground":
+                self.playground_page.refresh_sources()
+            elif key == "evaluate":
+                self.evaluate_page.refresh()  # re-reads the gallery's images: only when it is shown
         self.pages.setCurrentWidget(self.mode_pages[key])
         self._show_mode_docks(key)
 

@@ -222,8 +222,7 @@ class PlaygroundPage(QWidget):
         self._source_changed()
 
     def choose_run(self, run_id: int) -> bool:
-        """Choose the run's best checkpoint as the model (listing runs anew first); False when it has none."""
-        self.refresh_sources()
+        """Choose the run's best checkpoint as the model; False when it is not listed (no checkpoint)."""
         index = next((i for i in range(self.source.count()) if self.source.itemData(i, RUN_ROLE) == run_id), -1)
         if index >= 0:
             self.source.setCurrentIndex(index)
