@@ -64,7 +64,8 @@ def _train(args: argparse.Namespace) -> int:
     from studio.training.trainer import RunConfig, TrainingError, train
     from studio.training.workflows import DEFAULT_NAME, ensure_default_workflow
 
-    if int(os.environ.get("RANK", "0")) == 0:  # under several processes only the first keeps records
+    first = int(os.environ.get("RANK", "0")) == 0  # under several processes only the first keeps records and reports
+    if first:
         with Project.open(args.project) as project:
             runs.mark_interrupted(project)
             if args.workflow == DEFAULT_NAME and not args.resume:
@@ -72,10 +73,13 @@ def _train(args: argparse.Namespace) -> int:
     as_json = args.json_progress
 
     def on_progress(event) -> None:
-        if as_json:
-            print(json.dumps({"event": event.kind, "step": event.step, "total_steps": event.total_steps,
-                              "epoch": round(event.epoch, 4), "metrics": event.metrics, "message": event.message}),
-                  flush=True)
+        if not first:
+            return
+        if as_json:  # one write per line, so no other output lands inside it
+            sys.stdout.write(json.dumps({"event": event.kind, "step": event.step, "total_steps": event.total_steps,
+                                         "epoch": round(event.epoch, 4), "metrics": event.metrics,
+                                         "message": event.message}) + "\n")
+            sys.stdout.flush()
         elif event.kind == "step":
             m = event.metrics
             print(f"\rstep {event.step}/{event.total_steps} epoch {event.epoch:.2f} loss {m['loss']:.4f} "
@@ -90,6 +94,8 @@ def _train(args: argparse.Namespace) -> int:
                        on_progress)
     except TrainingError as exc:
         raise CommandError(str(exc)) from None
+    if not first:
+        return 0
     done = {"run": result.run_name, "status": result.status, "steps": result.steps, "summary": result.summary}
     emit(done, as_json=False, text=json.dumps({"event": "result", **done}) if as_json else
          f"run {result.run_name} {result.status} after {result.steps} steps; best "
