@@ -15,6 +15,7 @@ from studio.adapters import Sample, TaskMix, load_image, samples_from_annotation
 from studio.dataset.store import Project
 from studio.evaluation.grounding import GroundingCase, grounding_metrics, score_case
 from studio.evaluation.vqa import vqa_metrics, vqa_scores
+from studio.inference.loading import default_device, trained_quantization
 from studio.inference.predictor import BatchAnswer, Predictor
 from studio.jobs import CancelToken, Progress, no_progress
 from studio.training.runs import find_run, record_evaluation
@@ -146,10 +147,13 @@ def evaluate_run(
 
 
 def start_predictor(record: dict[str, Any]) -> Predictor:
-    """The model a run started from (its run ``record``: model, local folder), unquantised, prompted with the run's
-    system prompts."""
-    folder = (record.get("workflow_config") or {}).get("model_folder") or None
-    predictor = Predictor.from_model(record["model_id"], folder=folder)
+    """The model a run started from (its run ``record``: model, local folder), loaded as the run's checkpoints are
+    (a QLoRA run's quantised on CUDA), prompted with the run's system prompts."""
+    config = record.get("workflow_config") or {}
+    device = default_device()
+    bits = trained_quantization({"mode": config.get("mode")}, device)
+    predictor = Predictor.from_model(record["model_id"], folder=config.get("model_folder") or None, device=device,
+                                     quantization=bits)
     predictor.meta["system_prompts"] = record.get("system_prompts") or {}
     return predictor
 

@@ -107,3 +107,16 @@ def test_cli_eval_boxes(tmp_path):
     assert "mAP@[.5:.95]" in text.stdout
     missing = vlm("eval-boxes", "--gt", str(tmp_path / "nope.json"), "--pred", str(tmp_path / "det.json"))
     assert missing.returncode == 2 and "nope.json: cannot read" in missing.stderr
+
+
+@pytest.mark.parametrize(("device", "bits"), [("cuda", 4), ("cpu", None)])
+def test_a_qlora_runs_start_loads_as_its_checkpoints_do(monkeypatch, device, bits):
+    from types import SimpleNamespace
+
+    from studio.evaluation import run_eval
+
+    loaded = {}
+    monkeypatch.setattr(run_eval, "default_device", lambda: device)
+    monkeypatch.setattr(Predictor, "from_model", lambda model_id, **kw: loaded.update(kw) or SimpleNamespace(meta={}))
+    run_eval.start_predictor({"model_id": "tiny", "workflow_config": {"mode": "qlora4", "model_folder": "/m"}})
+    assert loaded == {"folder": "/m", "device": device, "quantization": bits}
