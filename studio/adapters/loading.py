@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 QUANTIZATIONS = (None, 4, 8)
@@ -45,8 +46,8 @@ def resolve_checkpoint(hf_id: str, folder: str | Path | None = None) -> Path:
 
 
 def quantization_config(bits: int | None, skip_modules: list[str], compute_dtype: str = "bfloat16"):
-    """A `BitsAndBytesConfig` for 4-bit NF4 or 8-bit loading that leaves ``skip_modules`` (the vision tower,
-    lm_head) unquantised; ``None`` for no quantisation."""
+    """A `BitsAndBytesConfig` for 4-bit NF4 or 8-bit loading that leaves the modules named ``skip_modules`` (the
+    vision tower, lm_head) unquantised wherever they sit; ``None`` for no quantisation."""
     if bits is None:
         return None
     if bits not in (4, 8):
@@ -61,9 +62,15 @@ def quantization_config(bits: int | None, skip_modules: list[str], compute_dtype
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=getattr(torch, compute_dtype),
-            llm_int8_skip_modules=skip_modules,
+            llm_int8_skip_modules=skip_patterns(skip_modules),
         )
-    return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=skip_modules)
+    return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=skip_patterns(skip_modules))
+
+
+def skip_patterns(names: list[str]) -> list[str]:
+    """transformers matches skip patterns from the start of a module's full name ("model.visual.blocks.0…" is
+    not matched by "visual"): each name may follow any prefix of whole module names."""
+    return [rf"(?:.*\.)?{re.escape(name)}" for name in names]
 
 
 def check_quantization_available() -> None:

@@ -119,8 +119,7 @@ def test_quantisation_without_bitsandbytes_or_cuda_is_refused_clearly(tiny_adapt
     from studio.adapters.loading import QuantizationUnavailable, quantization_config
 
     if importlib.util.find_spec("bitsandbytes") and torch.cuda.is_available():
-        config = quantization_config(4, ["visual", "lm_head"])
-        assert config.llm_int8_skip_modules == ["visual", "lm_head"]
+        assert quantization_config(4, ["visual", "lm_head"]).load_in_4bit
     else:
         with pytest.raises(QuantizationUnavailable, match=r"bitsandbytes|CUDA"):
             tiny_adapter.load_model(quantization=4)
@@ -134,7 +133,7 @@ def test_quantisation_settings_keep_vision_and_head_unquantised(monkeypatch, bit
 
     monkeypatch.setattr(loading, "check_quantization_available", lambda: None)
     config = loading.quantization_config(bits, list(get_adapter("qwen3-vl-8b").unquantised_modules))
-    assert config.llm_int8_skip_modules == ["visual", "lm_head"]
+    assert config.llm_int8_skip_modules == loading.skip_patterns(["visual", "lm_head"])
     if bits == 4:
         assert config.load_in_4bit and config.bnb_4bit_quant_type == "nf4" and config.bnb_4bit_use_double_quant
         assert config.bnb_4bit_compute_dtype == torch.bfloat16
@@ -142,6 +141,27 @@ def test_quantisation_settings_keep_vision_and_head_unquantised(monkeypatch, bit
         assert config.load_in_8bit and not config.load_in_4bit
     with pytest.raises(ValueError, match="4 or 8 bits"):
         loading.quantization_config(3, [])
+
+
+@pytest.mark.parametrize("model_id", ["tiny", "qwen2.5-vl-7b", "qwen3-vl-8b", "qwen3.5-9b", "internvl3.5-8b"])
+def test_quantisation_converts_the_language_model_only(model_id):
+    """The skip patterns, matched by transformers' own rule against the real model's module names (built empty on
+    the meta device): every linear layer of the vision tower, the projector and lm_head stays unquantised."""
+    import torch
+    import transformers
+    from transformers.quantizers.quantizers_utils import should_convert_module
+
+    from studio.adapters.loading import skip_patterns
+
+    adapter = get_adapter(model_id)
+    cls = getattr(transformers, adapter.entry.transformers_class)
+    with torch.device("meta"):
+        model = cls._from_config(cls.config_class())
+    linears = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)]
+    patterns = skip_patterns(list(adapter.unquantised_modules))
+    kept = {name for name in linears if not should_convert_module(name, patterns)}
+    outside_language = {name for name in linears if "language_model" not in name}
+    assert kept == outside_language and any("lm_head" in n for n in kept) and len(kept) < len(linears)
 
 
 def test_hybrid_thinking_templates_learn_the_answer_without_a_think_block(tiny_adapter, grounding_sample):
