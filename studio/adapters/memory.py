@@ -1,21 +1,32 @@
-"""Pre-flight peak GPU memory for training one catalog model (documented formula, bytes).
+"""Pre-flight peak GPU memory for training one catalog model the way the trainer does it (documented formula, bytes).
 
     peak = (weights + trainable_state + activations + logits + vision_activations) * 1.10 + 0.5 GiB
 
-* weights: bf16, 2 bytes per parameter. QLoRA-4 stores the language model in NF4 with double quantisation
-  (4.13 bits = 0.516 bytes per parameter), QLoRA-8 in int8 (1 byte); the vision tower, the embeddings and
-  lm_head stay bf16.
-* trainable_state: 16 bytes per trained parameter (bf16 weight and gradient, fp32 master copy, two fp32 AdamW
-  moments). Full fine-tuning trains every parameter (the vision tower only when unfrozen); LoRA and QLoRA
-  train the adapters, r * (in + out) parameters per projection (q, k, v, o, gate, up, down in every layer).
+* weights: LoRA loads every parameter in half precision (2 bytes). QLoRA stores the language model's linear
+  layers in NF4 with double quantisation (4.13 bits = 0.516 bytes per parameter) or int8 (1 byte); the vision tower
+  stays in half precision; the embeddings and lm_head stay unquantised and peft's prepare_model_for_kbit_training
+  up-casts them to fp32 (4 bytes). Full fine-tuning keeps fp32 master weights (4 bytes) and, while the step runs,
+  the half-precision copy autocast makes of each trained weight (2 bytes); a tied embedding also receives two
+  fp32 gradients that are summed (+4 bytes per embedding parameter) and their half-precision source (+2).
+* trainable_state: full fine-tuning: 12 bytes per trained parameter (fp32 gradient, two fp32 AdamW moments);
+  the vision tower only when unfrozen. LoRA and QLoRA: 16 bytes per adapter parameter (fp32 adapter weight,
+  gradient and moments), r * (in + out) per projection (q, k, v, o, gate, up, down in every layer).
 * activations, per token and layer, bf16: 2 * (7 * hidden + 4 * intermediate + 2 * kv_heads * head_dim) bytes
   (norm inputs and outputs, q/k/v/o, attention output, gate/up/activation/product of the MLP; attention via
-  SDPA/flash keeps no seq x seq matrix). With gradient checkpointing only each layer's input (2 * hidden
-  bytes) is kept, plus one layer's full activations while it is recomputed.
-* logits: batch * seq * vocab * 8 bytes (bf16 logits, their fp32 up-cast for the loss, and its gradient).
+  SDPA/flash keeps no seq x seq matrix). LoRA adds the half-precision copy of each adapted projection's input
+  that its own matrix product keeps: 2 * (6 * hidden + intermediate). QLoRA and full fine-tuning carry an fp32
+  residual stream (fp32 embeddings and norms): 2 * 9 * hidden more (norm inputs and outputs at 4 bytes, and the
+  half-precision copies autocast makes of them for q, k, v, gate and up). With gradient checkpointing only each
+  layer's input (2 * hidden bytes) is kept, plus one layer's full activations while it is recomputed.
+* logits: batch * (answer_tokens + 1) * vocab * 8 bytes: the trainer runs lm_head only over the answer window
+  (bf16 logits, their fp32 up-cast for the loss, its gradient); 256 answer tokens when the caller does not know.
 * vision_activations: only when the vision tower is trained, the same per-token rule over its patches
   (visual tokens * merge^2) with an MLP of 4 * vision_hidden.
 * 1.10 and 0.5 GiB: allocator fragmentation and the CUDA context.
+
+bench/memory_checks.py measures the trainer's own path against this: on a CPU (every live tensor counted) the
+LoRA estimate before the two margins is within 1 % of Qwen3-VL-2B's measured peak with and without gradient
+checkpointing, and full fine-tuning within 4 % of a smaller model's; the QLoRA and fp32-stream terms await a GPU.
 """
 
 from __future__ import annotations
@@ -28,6 +39,8 @@ METHODS = ("lora", "qlora4", "qlora8", "full")
 GIB = 1024**3
 OVERHEAD_FACTOR = 1.10
 CUDA_CONTEXT = 0.5 * GIB
+ANSWER_TOKENS = 256  # the answer window the logits are computed over, when the caller does not know it
+QUANTISED_BYTES = {"qlora4": 4.13 / 8, "qlora8": 1.0}
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ def estimate_memory(
     seq_len: int,
     visual_tokens: int,
     grad_checkpointing: bool,
+    answer_tokens: int | None = None,
     lora_rank: int = 16,
     train_vision: bool = False,
 ) -> MemoryEstimate:
@@ -67,26 +81,32 @@ def estimate_memory(
     if method != "full" and not entry.lora.supported:
         raise ValueError(f"{entry.id}: LoRA is not supported: {entry.lora.reason}")
     m = entry.memory
-    embedding = float(m.vocab_size * m.hidden_size)
-    # bitsandbytes leaves embeddings alone, and lm_head is kept unquantised on purpose
-    unquantised = m.params_vision + embedding * (1 if m.tied_embeddings else 2)
-    language = max(m.params_total - unquantised, 0.0)
-    bytes_per_param = {"lora": 2.0, "full": 2.0, "qlora8": 1.0, "qlora4": 4.13 / 8}[method]
-    weights = language * bytes_per_param + unquantised * 2.0
+    embedding = float(m.vocab_size * m.hidden_size) * (1 if m.tied_embeddings else 2)  # with an untied lm_head
+    language = max(m.params_total - m.params_vision - embedding, 0.0)
     if method == "full":
         trainable = m.params_total if train_vision else m.params_total - m.params_vision
-        # the bf16 weights are already counted above: 14 more bytes for gradient, master copy and moments
-        state = trainable * 14.0
+        weights = m.params_total * 4.0 + trainable * 2.0 + (embedding * 6.0 if m.tied_embeddings else 0.0)
+        state = trainable * 12.0
     else:
         trainable = lora_params(entry, lora_rank)
+        if method == "lora":
+            weights = m.params_total * 2.0
+        else:
+            weights = language * QUANTISED_BYTES[method] + m.params_vision * 2.0 + embedding * 4.0
         state = trainable * 16.0
     tokens = batch * seq_len
-    per_layer = 2.0 * (7 * m.hidden_size + 4 * m.intermediate_size + 2 * m.num_kv_heads * m.head_dim)
+    elements = 7 * m.hidden_size + 4 * m.intermediate_size + 2 * m.num_kv_heads * m.head_dim
+    if method != "full":
+        elements += 6 * m.hidden_size + m.intermediate_size
+    if method != "lora":
+        elements += 9 * m.hidden_size
+    per_layer = 2.0 * elements
     if grad_checkpointing:
         activations = tokens * (2.0 * m.hidden_size * m.num_layers + per_layer)
     else:
         activations = tokens * per_layer * m.num_layers
-    logits = tokens * m.vocab_size * 8.0
+    window = min(seq_len, ANSWER_TOKENS if answer_tokens is None else answer_tokens + 1)
+    logits = batch * window * m.vocab_size * 8.0
     vision = 0.0
     if train_vision and m.vision_layers:
         patches = batch * visual_tokens * entry.vision.merge_size**2

@@ -37,6 +37,7 @@ def load_for_training(
             from peft import prepare_model_for_kbit_training
 
             model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.grad_checkpointing)
+            _vision_to(model, adapter, dtype)
         model = _with_lora(model, adapter, config, resume_from)
     if config.grad_checkpointing:
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -45,6 +46,20 @@ def load_for_training(
             base.enable_input_require_grads()
         base.config.use_cache = False
     return model.train()
+
+
+def _vision_to(model: Any, adapter: Any, dtype: str) -> None:
+    """Return the unquantised vision tower and projector to ``dtype``: peft's kbit preparation up-casts every
+    unquantised weight to fp32 (for the embeddings, lm_head and norms it trains beside), which would double the
+    frozen vision tower's memory."""
+    import torch
+
+    names = {name for name in adapter.unquantised_modules if name != "lm_head"}
+    for name, module in model.named_modules():
+        if name.rsplit(".", 1)[-1] in names:
+            for param in module.parameters():
+                if param.dtype == torch.float32:
+                    param.data = param.data.to(getattr(torch, dtype))
 
 
 def _freeze_vision(model: Any, config: WorkflowConfig) -> None:

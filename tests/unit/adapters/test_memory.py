@@ -13,10 +13,18 @@ SETTINGS = {"batch": 1, "seq_len": 2048, "visual_tokens": 1024, "grad_checkpoint
 def test_components_follow_the_documented_formula():
     entry = get_entry("qwen3-vl-8b")
     m = entry.memory
+    embedding = 151936 * 4096  # untied: lm_head as large again
     full = estimate_memory(entry, "full", **SETTINGS)
-    assert full.parts["weights"] == pytest.approx(2 * m.params_total)
-    assert full.trainable_params == pytest.approx(m.params_total - m.params_vision)
-    assert full.parts["logits"] == pytest.approx(2048 * 151936 * 8)
+    trained = m.params_total - m.params_vision
+    assert full.trainable_params == pytest.approx(trained)
+    assert full.parts["weights"] == pytest.approx(4 * m.params_total + 2 * trained)
+    assert full.parts["trainable_state"] == pytest.approx(12 * trained)
+    assert full.parts["logits"] == pytest.approx(256 * 151936 * 8)  # the answer window when it is not known
+    assert estimate_memory(entry, "full", **SETTINGS, answer_tokens=31).parts["logits"] == pytest.approx(
+        32 * 151936 * 8)
+    qlora4 = estimate_memory(entry, "qlora4", **SETTINGS)
+    language = m.params_total - m.params_vision - 2 * embedding
+    assert qlora4.parts["weights"] == pytest.approx(language * 4.13 / 8 + 2 * m.params_vision + 4 * 2 * embedding)
     lora = estimate_memory(entry, "lora", **SETTINGS)
     assert lora.trainable_params == lora_params(entry, 16)
     # rank 16 on 36 layers of q, k, v, o, gate, up, down: about 43.6 M parameters
