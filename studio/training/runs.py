@@ -57,6 +57,13 @@ class Run:
             raise ValueError(f"{path}: not a VLM Studio checkpoint (no vlm_studio.json)")
         return path
 
+    def best_checkpoint(self) -> Path | None:
+        """The best checkpoint folder, or None while the run has none (or it is gone)."""
+        try:
+            return self.checkpoint("best")
+        except (ValueError, OSError):
+            return None
+
 
 def append_log(run: Run, lines: list[str]) -> None:
     """Add ``lines`` to the run's log file."""

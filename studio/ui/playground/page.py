@@ -46,9 +46,8 @@ def model_sources(project: Project | None) -> list[tuple[str, str, dict[str, str
     found = []
     if project is not None:
         for run in list_runs(project):
-            try:
-                folder = run.checkpoint("best")
-            except (ValueError, OSError):
+            folder = run.best_checkpoint()
+            if folder is None:
                 continue
             prompts_ = read_meta(folder).get("system_prompts") or {}
             found.append((f"Run: {run.name} ({folder.name})", str(folder), prompts_, run.id))

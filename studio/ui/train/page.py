@@ -329,7 +329,7 @@ class TrainPage(QWidget):
         selected = self.runs_panel.selected_run()
         run = runs.find_run(self.project, selected) if selected and not running else None
         self.resume_button.setEnabled(run is not None and run.status in ("stopped", "failed"))
-        self.try_button.setEnabled(run is not None and _has_checkpoint(run))
+        self.try_button.setEnabled(run is not None and run.best_checkpoint() is not None)
         if running:
             self.state_label.setText("training…")
         elif not self.state_label.text().startswith("failed"):
@@ -347,14 +347,6 @@ class TrainPage(QWidget):
         if self.worker is not None:
             self.worker.stop()
             self.worker.wait()
-
-
-def _has_checkpoint(run: runs.Run) -> bool:
-    try:
-        run.checkpoint("best")
-    except (ValueError, OSError):
-        return False
-    return True
 
 
 def run_outcome(run: runs.Run) -> str:
