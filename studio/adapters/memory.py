@@ -2,20 +2,20 @@
 
     peak = (weights + trainable_state + activations + logits + vision_activations) * 1.10 + 0.5 GiB
 
-* weights: LoRA loads every parameter in half precision (2 bytes). QLoRA stores the language model's linear
-  layers in NF4 with double quantisation (4.13 bits = 0.516 bytes per parameter) or int8 (1 byte); the vision tower
-  stays in half precision; the embeddings and lm_head stay unquantised and peft's prepare_model_for_kbit_training
-  up-casts them to fp32 (4 bytes). Full fine-tuning keeps fp32 master weights (4 bytes) and, while the step runs,
-  the half-precision copy autocast makes of each trained weight (2 bytes); a tied embedding also receives two
-  fp32 gradients that are summed (+4 bytes per embedding parameter) and their half-precision source (+2).
-* trainable_state: full fine-tuning: 12 bytes per trained parameter (fp32 gradient, two fp32 AdamW moments);
-  the vision tower only when unfrozen. LoRA and QLoRA: 16 bytes per adapter parameter (fp32 adapter weight,
-  gradient and moments), r * (in + out) per projection (q, k, v, o, gate, up, down in every layer).
-* activations, per token and layer, bf16: 2 * (7 * hidden + 4 * intermediate + 2 * kv_heads * head_dim) bytes
-  (norm inputs and outputs, q/k/v/o, attention output, gate/up/activation/product of the MLP; attention via
-  SDPA/flash keeps no seq x seq matrix). LoRA adds the half-precision copy of each adapted projection's input
-  that its own matrix product keeps: 2 * (6 * hidden + intermediate). QLoRA and full fine-tuning carry an fp32
-  residual stream (fp32 embeddings and norms): 2 * 9 * hidden more (norm inputs and outputs at 4 bytes, and the
+* weights: LoRA loads every parameter in half precision (2 bytes). QLoRA stores the language model's linear layers
+  in NF4 with double quantisation (4.13 bits = 0.516 bytes per parameter) or int8 (1 byte); the vision tower, the
+  embeddings and lm_head stay in half precision (only the norms are fp32). Full fine-tuning keeps fp32 master
+  weights (4 bytes) and, while the step runs, the half-precision copy autocast makes of each trained weight (2
+  bytes); a tied embedding also receives two fp32 gradients that are summed (+4 bytes per embedding parameter) and
+  their half-precision source (+2).
+* trainable_state: full fine-tuning: 12 bytes per trained parameter (fp32 gradient, two fp32 AdamW moments); the
+  vision tower only when unfrozen. LoRA and QLoRA: 16 bytes per adapter parameter (fp32 adapter weight, gradient and
+  moments), r * (in + out) per projection (q, k, v, o, gate, up, down in every layer).
+* activations, per token and layer, bf16: 2 * (7 * hidden + 4 * intermediate + 2 * kv_heads * head_dim) bytes (norm
+  inputs and outputs, q/k/v/o, attention output, gate/up/activation/product of the MLP; attention via SDPA/flash
+  keeps no seq x seq matrix). LoRA adds the half-precision copy of each adapted projection's input that its own
+  matrix product keeps: 2 * (6 * hidden + intermediate). QLoRA and full fine-tuning carry an fp32 residual stream
+  (fp32 norms, and fp32 embeddings when full): 2 * 9 * hidden more (norm inputs and outputs at 4 bytes, and the
   half-precision copies autocast makes of them for q, k, v, gate and up). With gradient checkpointing only each
   layer's input (2 * hidden bytes) is kept, plus one layer's full activations while it is recomputed.
 * logits: batch * (answer_tokens + 1) * vocab * 8 bytes: the trainer runs lm_head only over the answer window
@@ -24,9 +24,9 @@
   (visual tokens * merge^2) with an MLP of 4 * vision_hidden.
 * 1.10 and 0.5 GiB: allocator fragmentation and the CUDA context.
 
-bench/memory_checks.py measures the trainer's own path against this: on a CPU (every live tensor counted) the
-LoRA estimate before the two margins is within 1 % of Qwen3-VL-2B's measured peak with and without gradient
-checkpointing, and full fine-tuning within 4 % of a smaller model's; the QLoRA and fp32-stream terms await a GPU.
+bench/memory_checks.py measures the trainer's own path against this. On a CPU (every live tensor counted), before
+the two margins: LoRA on Qwen3-VL-2B +0.9 to +1.2 % with and without gradient checkpointing (-3 % on a 1024-wide
+4-layer variant), full fine-tuning +3 to +6 % on the smaller variants. The QLoRA terms await a GPU.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def estimate_memory(
         if method == "lora":
             weights = m.params_total * 2.0
         else:
-            weights = language * QUANTISED_BYTES[method] + m.params_vision * 2.0 + embedding * 4.0
+            weights = language * QUANTISED_BYTES[method] + (m.params_vision + embedding) * 2.0
         state = trainable * 16.0
     tokens = batch * seq_len
     elements = 7 * m.hidden_size + 4 * m.intermediate_size + 2 * m.num_kv_heads * m.head_dim

@@ -24,7 +24,7 @@ def test_components_follow_the_documented_formula():
         32 * 151936 * 8)
     qlora4 = estimate_memory(entry, "qlora4", **SETTINGS)
     language = m.params_total - m.params_vision - 2 * embedding
-    assert qlora4.parts["weights"] == pytest.approx(language * 4.13 / 8 + 2 * m.params_vision + 4 * 2 * embedding)
+    assert qlora4.parts["weights"] == pytest.approx(language * 4.13 / 8 + 2 * (m.params_vision + 2 * embedding))
     lora = estimate_memory(entry, "lora", **SETTINGS)
     assert lora.trainable_params == lora_params(entry, 16)
     # rank 16 on 36 layers of q, k, v, o, gate, up, down: about 43.6 M parameters
