@@ -105,7 +105,7 @@ def estimate_memory(
         activations = tokens * (2.0 * m.hidden_size * m.num_layers + per_layer)
     else:
         activations = tokens * per_layer * m.num_layers
-    window = min(seq_len, ANSWER_TOKENS if answer_tokens is None else answer_tokens + 1)
+    window = min(seq_len, (ANSWER_TOKENS if answer_tokens is None else answer_tokens) + 1)
     logits = batch * window * m.vocab_size * 8.0
     vision = 0.0
     if train_vision and m.vision_layers:

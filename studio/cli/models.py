@@ -37,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     memory.add_argument("--method", default="lora", choices=("lora", "qlora4", "qlora8", "full"))
     memory.add_argument("--batch", type=int, default=1)
     memory.add_argument("--seq-len", type=int, default=DEFAULT_MAX_SEQ_LEN)
+    memory.add_argument("--answer-tokens", type=int, default=None,
+                        help="the longest answer in tokens, which the loss's logits cover (default 256)")
     memory.add_argument("--lora-rank", type=int, default=16)
     memory.add_argument("--no-grad-checkpointing", action="store_true")
     memory.add_argument("--train-vision", action="store_true", help="the vision tower is trained too")
@@ -146,16 +148,17 @@ def _budget(args: argparse.Namespace) -> int:
 
 def _memory(args: argparse.Namespace) -> int:
     from studio.adapters import get_entry
-    from studio.adapters.memory import detected_gpu, estimate_memory, max_visual_tokens
+    from studio.adapters.memory import ANSWER_TOKENS, detected_gpu, estimate_memory, max_visual_tokens
 
     entry = get_entry(args.model)
     visual = max_visual_tokens(entry, args.max_pixels or 0, args.max_tiles or 0)
+    answer = ANSWER_TOKENS if args.answer_tokens is None else args.answer_tokens
     estimate = estimate_memory(entry, args.method, batch=args.batch, seq_len=args.seq_len, visual_tokens=visual,
-                               grad_checkpointing=not args.no_grad_checkpointing, lora_rank=args.lora_rank,
-                               train_vision=args.train_vision)
+                               answer_tokens=answer, grad_checkpointing=not args.no_grad_checkpointing,
+                               lora_rank=args.lora_rank, train_vision=args.train_vision)
     gpu = detected_gpu()
     data = {"model": entry.id, "method": args.method, "batch": args.batch, "seq_len": args.seq_len,
-            "visual_tokens": visual, "grad_checkpointing": not args.no_grad_checkpointing,
+            "answer_tokens": answer, "visual_tokens": visual, "grad_checkpointing": not args.no_grad_checkpointing,
             "estimate_gib": round(estimate.total_gib, 2), "trainable_params": int(estimate.trainable_params),
             "parts_gib": {k: round(v / 2**30, 3) for k, v in estimate.parts.items()},
             "gpu": {"name": gpu[0], "memory_gib": round(gpu[1] / 2**30, 1)} if gpu else None}

@@ -61,19 +61,24 @@ def snapshot(project: Project, data: Sequence[SplitData]) -> dict[str, Any]:
     return out
 
 
-def token_lengths(adapter: Any, processor: Any, samples: Sequence[Sample], config: WorkflowConfig) -> list[int]:
-    """Each sample's full training sequence length (text tokens plus the image's visual and wrapper
-    tokens) at the workflow's pixel settings, computed without processing any image."""
+def token_lengths(
+    adapter: Any, processor: Any, samples: Sequence[Sample], config: WorkflowConfig
+) -> tuple[list[int], list[int]]:
+    """Each sample's full training sequence length (text tokens plus the image's visual and wrapper tokens) at the
+    workflow's pixel settings, and the length of its answer (the tokens learned), computed without processing any
+    image."""
     settings = vision_settings(adapter, config)
     tokenizer = processor.tokenizer
     prompts = config.resolved_system_prompts()
-    texts = [adapter.training_text(s, processor, settings, prompts[s.task]).full for s in samples]
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    texts = [adapter.training_text(s, processor, settings, prompts[s.task]) for s in samples]
+    ids = tokenizer([t.full for t in texts], add_special_tokens=False)["input_ids"]
+    answers = tokenizer([t.target for t in texts], add_special_tokens=False)["input_ids"]
     image_tokens = tokenizer.convert_tokens_to_ids("<|image_pad|>")
-    return [
+    lengths = [
         len(row) - row.count(image_tokens) + adapter.visual_tokens(s.width, s.height, settings)
         for row, s in zip(ids, samples, strict=True)
     ]
+    return lengths, [len(row) for row in answers]
 
 
 def vision_settings(adapter: Any, config: WorkflowConfig) -> Any:

@@ -62,7 +62,13 @@ def check_token_budget(
 
 
 def check_memory(
-    report: Preflight, adapter: Any, config: WorkflowConfig, device: str, longest: int, visual_tokens: int
+    report: Preflight,
+    adapter: Any,
+    config: WorkflowConfig,
+    device: str,
+    longest: int,
+    visual_tokens: int,
+    longest_answer: int,
 ) -> None:
     """The peak training memory estimate (studio.adapters.memory) against the GPU's free memory."""
     from studio.adapters.memory import estimate_memory
@@ -74,6 +80,7 @@ def check_memory(
             batch=config.batch_size,
             seq_len=longest,
             visual_tokens=visual_tokens,
+            answer_tokens=longest_answer,
             grad_checkpointing=config.grad_checkpointing,
             lora_rank=config.lora_r,
             train_vision=config.train_vision,
@@ -81,6 +88,7 @@ def check_memory(
     except ValueError as exc:
         report.errors.append(str(exc))
         return
+    report.facts["longest_answer_tokens"] = longest_answer
     report.facts["memory_estimate_bytes"] = int(estimate.total)
     report.facts["trainable_parameters_estimate"] = int(estimate.trainable_params)
     if device.startswith("cuda"):
@@ -123,8 +131,8 @@ def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfi
             f"{config.train_split!r} (or change the workflow's split)"
         )
         return DataCheck(report, train, val, [], [])
-    lengths = token_lengths(adapter, processor, train.samples, config)
-    val_lengths = token_lengths(adapter, processor, val.samples, config)
+    lengths, answers = token_lengths(adapter, processor, train.samples, config)
+    val_lengths, _ = token_lengths(adapter, processor, val.samples, config)
     for data, lens in ((train, lengths), (val, val_lengths)):
         names = [f"{Path(s.image_path).name} ({s.task})" for s in data.samples]
         check_token_budget(report, config, names, lens, data.split)
@@ -132,7 +140,7 @@ def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfi
     report.facts["val_samples"] = len(val.samples)
     settings = vision_settings(adapter, config)
     visual = max(adapter.visual_tokens(s.width, s.height, settings) for s in train.samples)
-    check_memory(report, adapter, config, device, max(lengths), visual)
+    check_memory(report, adapter, config, device, max(lengths), visual, max(answers))
     return DataCheck(report, train, val, lengths, val_lengths)
 
 

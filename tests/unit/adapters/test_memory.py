@@ -19,7 +19,7 @@ def test_components_follow_the_documented_formula():
     assert full.trainable_params == pytest.approx(trained)
     assert full.parts["weights"] == pytest.approx(4 * m.params_total + 2 * trained)
     assert full.parts["trainable_state"] == pytest.approx(12 * trained)
-    assert full.parts["logits"] == pytest.approx(256 * 151936 * 8)  # the answer window when it is not known
+    assert full.parts["logits"] == pytest.approx(257 * 151936 * 8)  # 256 answer tokens when they are not known
     assert estimate_memory(entry, "full", **SETTINGS, answer_tokens=31).parts["logits"] == pytest.approx(
         32 * 151936 * 8)
     qlora4 = estimate_memory(entry, "qlora4", **SETTINGS)

@@ -80,3 +80,20 @@ def test_qlora_set_up_keeps_only_the_norms_in_fp32(monkeypatch):
     assert {d for n, d in dtypes.items() if n not in norms and "lora_" not in n} == {torch.bfloat16}
     assert all(d == torch.float32 for n, d in dtypes.items() if "lora_" in n)
     assert any(p.requires_grad for n, p in model.named_parameters() if "lora_" in n)
+
+
+def test_the_memory_check_covers_the_longest_answer(small_project):
+    """The loss's logits cover the answer tokens: the estimate is made for the longest answer of the train split."""
+    from studio.adapters import get_adapter
+    from studio.adapters.memory import estimate_memory
+    from studio.training.preflight import check_project_data
+    from studio.training.workflows import get_workflow
+
+    config = get_workflow(small_project, "quick").config
+    facts = check_project_data(small_project.folder, config).facts
+    assert 10 < facts["longest_answer_tokens"] < facts["train_longest_tokens"] - 49  # the image is prompt, not answer
+    estimate = estimate_memory(get_adapter("tiny").entry, config.mode, batch=config.batch_size,
+                               seq_len=facts["train_longest_tokens"], visual_tokens=49,
+                               grad_checkpointing=config.grad_checkpointing,
+                               answer_tokens=facts["longest_answer_tokens"])
+    assert facts["memory_estimate_bytes"] == int(estimate.total)
