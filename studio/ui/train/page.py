@@ -218,9 +218,12 @@ class TrainPage(QWidget):
         if report.errors:
             text = "".join(f"<p style='color:#d64545'>✗ {e}</p>" for e in report.errors)
         else:
+            capacity = facts.get("device_memory_bytes")
             text = (f"<p>✓ {facts.get('train_samples', 0):,} training and {facts.get('val_samples', 0):,} validation "
                     f"samples; the longest has {facts.get('train_longest_tokens', 0):,} tokens (limit "
-                    f"{self.form.config().max_seq_len:,}).</p>")
+                    f"{self.form.config().max_seq_len:,}), its answer {facts.get('longest_answer_tokens', 0):,}. "
+                    f"Memory estimate for this data: {facts.get('memory_estimate_bytes', 0) / 2**30:.2f} GiB peak"
+                    + (f" of {capacity / 2**30:.0f} GiB" if capacity else "") + ".</p>")
         self.data_label.setText(text)
 
     def _data_done(self) -> None:

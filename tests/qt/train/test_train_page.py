@@ -45,6 +45,7 @@ def test_the_form_holds_the_default_workflow_and_validates(page, qtbot):
     assert "Ready on <b>cpu</b> · memory estimate" in page.check_label.text()  # no "GPU" on a CPU
     page.data_button.click()
     qtbot.waitUntil(lambda: "validation samples" in page.data_label.text() and page.data_job is None, timeout=60000)
+    assert "Memory estimate for this data" in page.data_label.text()
     page.form.editors["max_seq_len"][1].setValue(60)
     page.data_button.click()
     qtbot.waitUntil(lambda: "exceed max sequence length 60" in page.data_label.text(), timeout=60000)
