@@ -164,8 +164,10 @@ def _memory(args: argparse.Namespace) -> int:
             "gpu": {"name": gpu[0], "memory_gib": round(gpu[1] / 2**30, 1)} if gpu else None}
     where = f"; {gpu[0]} has {gpu[1] / 2**30:.1f} GB" if gpu else "; no CUDA GPU detected"
     parts = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in data["parts_gib"].items() if v >= 0.05)
+    short = (f"\nthe largest image costs {visual:,} visual tokens, more than --seq-len {args.seq_len:,}: such samples "
+             "are refused; lower --max-pixels or raise --seq-len" if visual >= args.seq_len else "")
     emit(data, as_json=args.json, text=f"{entry.id}, {args.method}: about {estimate.total_gib:.1f} GB peak "
-                                       f"({parts} GB; x1.1 + 0.5 GB overhead){where}")
+                                       f"({parts} GB; x1.1 + 0.5 GB overhead){where}{short}")
     return 0
 
 

@@ -55,5 +55,9 @@ def test_memory(capsys):
     qlora = _json(capsys, "memory", "--model", "qwen2.5-vl-7b", "--method", "qlora4", "--json")
     assert 0 < qlora["estimate_gib"] < lora["estimate_gib"]
     assert lora["visual_tokens"] == 12845056 // 28**2 and "weights" in lora["parts_gib"]
+    assert run(["memory", "--model", "qwen2.5-vl-7b"]) == 0
+    assert "16,384 visual tokens, more than --seq-len 4,096" in capsys.readouterr().out
+    assert run(["memory", "--model", "qwen2.5-vl-7b", "--max-pixels", "1000000"]) == 0
+    assert "more than --seq-len" not in capsys.readouterr().out
     assert run(["memory", "--model", "nvila-lite-2b"]) == 2
     assert "LoRA is not supported" in capsys.readouterr().err
