@@ -27,7 +27,7 @@ def test_opening_the_sample_lists_images_and_shows_the_first(window, tmp_path, q
     assert window.position_label.text() == "image 1 / 30"
     window.images.step(1)
     assert window.images.current_image_id() == 2
-    qtbot.waitUntil(lambda: window.images.model._thumbs.get(1) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.images.model._thumbs.get(1) is not None, timeout=20000)
 
 
 def test_split_filter_narrows_the_list(window, tmp_path):
@@ -62,7 +62,7 @@ def test_dropping_a_folder_imports_it_in_a_worker(window, tmp_path, qtbot):
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
     qtbot.waitUntil(lambda: window.images.model.rowCount() == 5, timeout=10000)
-    qtbot.waitUntil(lambda: "skipped 1" in window.statusBar().currentMessage(), timeout=5000)
+    qtbot.waitUntil(lambda: "skipped 1" in window.statusBar().currentMessage(), timeout=20000)
     assert "junk.jpg" in window.statusBar().currentMessage()
 
 
@@ -146,7 +146,7 @@ def test_file_menu_offers_dataset_import_and_export(window, tmp_path):
 def test_model_menu_sets_the_budget_model_and_the_dock_follows(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=10).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
     window.models.menu.aboutToShow.emit()
     names = [action.text() for action in window.models.menu.actions()]
     assert names[0].startswith("Tiny built-in") and any("coming soon" in name for name in names)
@@ -169,7 +169,7 @@ def test_moved_images_are_reported_and_relinked_from_the_project_menu(window, tm
         import_images(project, [tmp_path / "pics"])
     (tmp_path / "pics").rename(tmp_path / "moved")
     window.open_project(tmp_path / "p")
-    qtbot.waitUntil(lambda: "images not found" in window.statusBar().currentMessage(), timeout=5000)
+    qtbot.waitUntil(lambda: "images not found" in window.statusBar().currentMessage(), timeout=20000)
     assert "3 images not found" in window.statusBar().currentMessage()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "moved"))
     window.relink_action.trigger()
@@ -180,7 +180,7 @@ def test_moved_images_are_reported_and_relinked_from_the_project_menu(window, tm
 def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
     window.models.preview_dock.show()
     window.models.preview_dock.raise_()
     window.images.select_image(2)
@@ -193,7 +193,7 @@ def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
 def test_train_mode_takes_the_width_and_annotate_brings_the_docks_back(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
     window.annotate.docks["vqa"].hide()  # the person closed this one
     window.set_mode("train")
     assert not window.image_dock.isVisible() and not window.annotate.docks["caption"].isVisible()

@@ -20,7 +20,7 @@ def test_add_then_answer_in_place(qtbot, workspace, project, images):
     assert isinstance(editor, QLineEdit)
     qtbot.keyClicks(editor, "Red")
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits from the event loop
-    qtbot.waitUntil(lambda: _pairs(project, images["scene"]) == [("What colour is the ball?", "Red")], timeout=2000)
+    qtbot.waitUntil(lambda: _pairs(project, images["scene"]) == [("What colour is the ball?", "Red")], timeout=10000)
     workspace.undo_stack.undo()
     assert _pairs(project, images["scene"]) == [("What colour is the ball?", "")]
     workspace.undo_stack.undo()
@@ -38,7 +38,7 @@ def test_edit_question_in_place(qtbot, workspace, project, images):
     editor.selectAll()
     qtbot.keyClicks(editor, "How many dogs are there?")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: _pairs(project, images["scene"]) == [("How many dogs are there?", "One")], timeout=2000)
+    qtbot.waitUntil(lambda: _pairs(project, images["scene"]) == [("How many dogs are there?", "One")], timeout=10000)
     assert workspace.undo_stack.undoText() == "Edit question"
 
 

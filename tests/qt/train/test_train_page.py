@@ -37,7 +37,7 @@ def test_the_form_holds_the_default_workflow_and_validates(page, qtbot):
     assert page.start_button.isEnabled() and not page.stop_button.isEnabled() and not page.try_button.isEnabled()
     page.form.editors["batch_size"][1].setValue(8)
     page.form.editors["train_split"][1].setCurrentIndex(page.form.editors["train_split"][1].findData("val"))
-    qtbot.waitUntil(lambda: "must differ" in page.check_label.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "must differ" in page.check_label.text(), timeout=10000)
     assert not page.start_button.isEnabled()
     page.form.editors["train_split"][1].setCurrentIndex(0)
     qtbot.waitUntil(lambda: "Ready on" in page.check_label.text(), timeout=3000)
