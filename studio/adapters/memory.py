@@ -16,7 +16,8 @@
   keeps no seq x seq matrix). LoRA adds the half-precision copy of each adapted projection's input that its own
   matrix product keeps: 2 * (6 * hidden + intermediate). QLoRA's fp32 norms and full fine-tuning's fp32
   residual stream keep up to 2 * 9 * hidden more (norm inputs and outputs at 4 bytes, and the half-precision copies
-  autocast makes of them for q, k, v, gate and up). With gradient checkpointing only each layer's input (2 * hidden bytes) is kept, plus one layer's full activations while it is recomputed.
+  autocast makes of them for q, k, v, gate and up). With gradient checkpointing only each layer's input (2 * hidden
+  bytes) is kept, plus one layer's full activations while it is recomputed.
 * logits: batch * (answer_tokens + 1) * vocab * 8 bytes: the trainer runs lm_head only over the answer window
   (bf16 logits, their fp32 up-cast for the loss, its gradient); 256 answer tokens when the caller does not know.
 * vision_activations: only when the vision tower is trained, the same per-token rule over its patches
