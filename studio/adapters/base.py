@@ -277,7 +277,7 @@ class Adapter:
         bnb = quantization_config(quantization, list(self.unquantised_modules))
         if bnb is not None:
             kwargs["quantization_config"] = bnb
-            kwargs["device_map"] = {"": device if device != "cpu" else "cuda:0"}
+            kwargs["device_map"] = {"": device}
         try:
             model = cls.from_pretrained(path, **kwargs)
         except OSError as exc:

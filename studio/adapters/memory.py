@@ -4,20 +4,20 @@
 
 * weights: LoRA loads every parameter in half precision (2 bytes). QLoRA stores the language model's linear layers
   in NF4 with double quantisation (4.13 bits = 0.516 bytes per parameter) or int8 (1 byte); the vision tower, the
-  embeddings and lm_head stay in half precision (only the norms are fp32). Full fine-tuning keeps fp32 master
-  weights (4 bytes) and, while the step runs, the half-precision copy autocast makes of each trained weight (2
-  bytes); a tied embedding also receives two fp32 gradients that are summed (+4 bytes per embedding parameter) and
-  their half-precision source (+2).
+  embeddings, lm_head and norms stay in half precision. Full fine-tuning keeps fp32 master weights (4 bytes) and,
+  while the step runs, the half-precision copy autocast makes of each trained weight (2 bytes); a tied embedding
+  also receives two fp32 gradients that are summed (+4 bytes per embedding parameter) and their half-precision
+  source (+2).
 * trainable_state: full fine-tuning: 12 bytes per trained parameter (fp32 gradient, two fp32 AdamW moments); the
   vision tower only when unfrozen. LoRA and QLoRA: 16 bytes per adapter parameter (fp32 adapter weight, gradient and
   moments), r * (in + out) per projection (q, k, v, o, gate, up, down in every layer).
 * activations, per token and layer, bf16: 2 * (7 * hidden + 4 * intermediate + 2 * kv_heads * head_dim) bytes (norm
   inputs and outputs, q/k/v/o, attention output, gate/up/activation/product of the MLP; attention via SDPA/flash
   keeps no seq x seq matrix). LoRA adds the half-precision copy of each adapted projection's input that its own
-  matrix product keeps: 2 * (6 * hidden + intermediate). QLoRA's fp32 norms and full fine-tuning's fp32
-  residual stream keep up to 2 * 9 * hidden more (norm inputs and outputs at 4 bytes, and the half-precision copies
-  autocast makes of them for q, k, v, gate and up). With gradient checkpointing only each layer's input (2 * hidden
-  bytes) is kept, plus one layer's full activations while it is recomputed.
+  matrix product keeps: 2 * (6 * hidden + intermediate). Full fine-tuning's fp32 residual stream keeps up to 2 * 9 *
+  hidden more (norm inputs and outputs at 4 bytes, and the half-precision copies autocast makes of them for q, k, v,
+  gate and up). With gradient checkpointing only each layer's input (2 * hidden bytes) is kept, plus one layer's
+  full activations while it is recomputed.
 * logits: batch * (answer_tokens + 1) * vocab * 8 bytes: the trainer runs lm_head only over the answer window
   (bf16 logits, their fp32 up-cast for the loss, its gradient); 256 answer tokens when the caller does not know.
 * vision_activations: only when the vision tower is trained, the same per-token rule over its patches
@@ -98,7 +98,7 @@ def estimate_memory(
     elements = 7 * m.hidden_size + 4 * m.intermediate_size + 2 * m.num_kv_heads * m.head_dim
     if method != "full":
         elements += 6 * m.hidden_size + m.intermediate_size
-    if method != "lora":
+    else:
         elements += 9 * m.hidden_size
     per_layer = 2.0 * elements
     if grad_checkpointing:

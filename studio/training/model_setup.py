@@ -37,7 +37,7 @@ def load_for_training(
             from peft import prepare_model_for_kbit_training
 
             model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.grad_checkpointing)
-            _norms_only_in_fp32(model, dtype)
+            _undo_upcast(model, dtype)
         model = _with_lora(model, adapter, config, resume_from)
     if config.grad_checkpointing:
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -48,15 +48,15 @@ def load_for_training(
     return model.train()
 
 
-def _norms_only_in_fp32(model: Any, dtype: str) -> None:
-    """Return every unquantised weight but the norms' to ``dtype`` after peft's kbit preparation, which up-casts
-    them all to fp32: kept so, the embeddings, lm_head and vision tower would take twice their memory (about 5 GB
-    more for an 8B model). The norms stay fp32, as LLaMA-Factory keeps them."""
+def _undo_upcast(model: Any, dtype: str) -> None:
+    """Return the unquantised weights to ``dtype`` after peft's kbit preparation up-cast them all to fp32: left so,
+    the embeddings, lm_head and vision tower would take twice their memory (about 5 GB more for an 8B model), and
+    the model would hold two precisions that only autocast reconciles. The layout is then LoRA's (as in
+    LLaMA-Factory, whose norms stay in the compute dtype by default); the norms compute in fp32 inside anyway."""
     import torch
 
-    norms = {id(p) for m in model.modules() if "Norm" in type(m).__name__ for p in m.parameters(recurse=False)}
     for param in model.parameters():
-        if param.dtype == torch.float32 and id(param) not in norms:
+        if param.dtype == torch.float32:
             param.data = param.data.to(getattr(torch, dtype))
 
 

@@ -1,11 +1,13 @@
 """The real-size path on a tiny Qwen2.5-VL-class checkpoint written to disk: a catalog model loaded from a local
-folder, trained with LoRA (peft adapter checkpoint), and the 4-bit QLoRA set-up refused with advice here."""
+folder, trained with LoRA (peft adapter checkpoint) and with QLoRA 4-bit on real bitsandbytes layers (which run on
+the CPU too, once the product's CUDA requirement is lifted), and the QLoRA set-up refused with advice here."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+import torch
 
 from studio.training import runs
 from studio.training.trainer import RunConfig, TrainingError, train
@@ -37,3 +39,38 @@ def test_qlora_4bit_is_refused_with_advice_without_a_gpu(small_project, qwen25_f
     _workflow(small_project, qwen25_folder, "qlora4")
     with pytest.raises(TrainingError, match=r"bitsandbytes|CUDA GPU"):
         train(RunConfig(small_project.folder, "qlora4", max_steps=1))
+
+
+def test_qlora_4bit_trains_on_real_bitsandbytes_layers(small_project, qwen25_folder, monkeypatch):  # noqa: F811
+    """Quantised loading (the vision tower and lm_head left alone), peft's kbit preparation undone to half
+    precision, LoRA on Linear4bit layers, an adapter checkpoint: all for real, only the CUDA check lifted."""
+    pytest.importorskip("bitsandbytes")
+    from studio.adapters import loading
+    from studio.training import preflight, trainer
+
+    monkeypatch.setattr(loading, "check_quantization_available", lambda: None)
+    monkeypatch.setattr(preflight, "check_quantization_available", lambda: None)
+    built = {}
+    load = trainer.load_for_training
+
+    def spy(*args, **kwargs):
+        model = load(*args, **kwargs)
+        built.update({name: type(module).__name__ for name, module in model.named_modules()})
+        built["dtypes"] = {p.dtype for n, p in model.named_parameters() if "lora_" not in n}
+        return model
+
+    monkeypatch.setattr(trainer, "load_for_training", spy)
+    _workflow(small_project, qwen25_folder, "qlora4")
+    config = get_workflow(small_project, "qlora4").config
+    config.precision = "bf16"  # what a GPU run uses; here without autocast, so no weight may stay in peft's fp32
+    save_workflow(small_project, "qlora4", config)
+    result = train(RunConfig(small_project.folder, "qlora4", max_steps=2))
+    run = runs.find_run(small_project, result.run_name)
+    assert result.status == "finished" and run.summary["steps"] == 2
+    layers = {name.rsplit(".", 1)[-1]: kind for name, kind in built.items() if name.endswith(("q_proj.base_layer",
+                                                                                               "lm_head", "qkv"))}
+    assert layers == {"base_layer": "Linear4bit", "lm_head": "Linear", "qkv": "Linear"}
+    assert built["dtypes"] == {torch.uint8, torch.bfloat16}  # 4-bit storage; the rest in the run's precision
+    last = run.folder / run.summary["last_checkpoint"]
+    assert (last / "adapter_model.safetensors").is_file()
+    assert json.loads((last / "vlm_studio.json").read_text())["mode"] == "qlora4"

@@ -55,33 +55,6 @@ def test_scene_samples_are_the_adapter_samples_and_refuse_the_sample_stream():
         scene_samples(0, 1)
 
 
-def test_qlora_set_up_keeps_only_the_norms_in_fp32(monkeypatch):
-    """peft's kbit preparation up-casts every unquantised weight to fp32; all but the norms go back to bf16 (the
-    LoRA weights are fp32 as peft makes them). bitsandbytes itself needs CUDA: the unquantised tiny model stands in
-    for the quantised one."""
-    from studio.adapters import get_adapter
-    from studio.training.config import WorkflowConfig
-    from studio.training.model_setup import load_for_training
-
-    adapter = get_adapter("tiny")
-    load = adapter.load_model
-    asked = {}
-
-    def unquantised(folder=None, *, quantization=None, **kwargs):
-        asked["quantization"] = quantization
-        return load(folder, **kwargs)
-
-    monkeypatch.setattr(adapter, "load_model", unquantised)
-    model = load_for_training(adapter, WorkflowConfig(mode="qlora4"), "cpu", "bf16")
-    dtypes = {name: p.dtype for name, p in model.named_parameters()}
-    assert asked["quantization"] == 4
-    norms = {n for n, d in dtypes.items() if "norm" in n and "lora_" not in n}
-    assert norms and {dtypes[n] for n in norms} == {torch.float32}
-    assert {d for n, d in dtypes.items() if n not in norms and "lora_" not in n} == {torch.bfloat16}
-    assert all(d == torch.float32 for n, d in dtypes.items() if "lora_" in n)
-    assert any(p.requires_grad for n, p in model.named_parameters() if "lora_" in n)
-
-
 def test_the_memory_check_covers_the_longest_answer(small_project):
     """The loss's logits cover the answer tokens: the estimate is made for the longest answer of the train split."""
     from studio.adapters import get_adapter
