@@ -1,11 +1,12 @@
 """Peak training memory of the product's own path against the pre-flight estimate (studio/adapters/memory.py): a
 Qwen3-VL model with a catalog entry's sizes (random weights; no download) saved to a local folder, loaded by the
-trainer's ``load_for_training`` for LoRA, QLoRA 8/4-bit (CUDA only) and full fine-tuning, with and without
+trainer's ``load_for_training`` for LoRA, QLoRA 8/4-bit and full fine-tuning, with and without
 gradient checkpointing, one optimizer step each through the trainer's loss (answer tokens only), optimizer and
 autocast, on one image at the catalog's resolution.
 
 On CUDA the peak is ``torch.cuda.max_memory_allocated`` (the second step's, with the optimizer's state); on a
-CPU, the bytes of every tensor alive at the peak (LiveBytes; bf16 autocast as on a GPU), for LoRA and full only.
+CPU, the bytes of every tensor alive at the peak (LiveBytes; bf16 autocast as on a GPU; QLoRA on bitsandbytes' CPU
+kernels, the product's CUDA requirement lifted).
 Each run prints the estimate before its fragmentation and CUDA-context margins beside the peak, and the error.
 
     python bench/memory_checks.py OUT_JSON [--model qwen3-vl-2b] [--side 896] [--small [H,L]] [--methods lora,full]
@@ -211,8 +212,11 @@ def main() -> None:
     adapter = get_adapter(args.model)
     small = tuple(int(v) for v in args.small.split(",")) if args.small else None
     config = build_config(adapter.entry, small)
-    methods = args.methods.split(",") if args.methods else (
-        ["lora", "qlora8", "qlora4", "full"] if device == "cuda" else ["lora", "full"])
+    methods = args.methods.split(",") if args.methods else ["lora", "qlora8", "qlora4", "full"]
+    if device == "cpu" and any(m.startswith("qlora") for m in methods):
+        from studio.adapters import loading
+
+        loading.check_quantization_available = lambda: None  # bitsandbytes' CPU kernels; the product asks for CUDA
     report: dict = {"model": args.model, "small": args.small,
                     "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
                     "torch": torch.__version__, "side": args.side, "runs": []}

@@ -24,9 +24,10 @@
   (visual tokens * merge^2) with an MLP of 4 * vision_hidden.
 * 1.10 and 0.5 GiB: allocator fragmentation and the CUDA context.
 
-bench/memory_checks.py measures the trainer's own path against this. On a CPU (every live tensor counted), before
-the two margins: LoRA on Qwen3-VL-2B +0.9 to +1.2 % with and without gradient checkpointing (-3 % on a 1024-wide
-4-layer variant), full fine-tuning +3 to +6 % on the smaller variants. The QLoRA terms await a GPU.
+bench/memory_checks.py measures the trainer's own path against this. On a CPU (every live tensor counted; QLoRA on
+bitsandbytes' CPU kernels), before the two margins, Qwen3-VL-2B at 294 tokens, without / with gradient
+checkpointing: LoRA +0.9 / +1.2 %, QLoRA-4 +2.1 / +2.7 %, QLoRA-8 -2.9 / -4.8 %; on a 1024-wide 4-layer variant
+full fine-tuning +4.5 / +3.4 %.
 """
 
 from __future__ import annotations
