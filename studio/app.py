@@ -78,22 +78,11 @@ def open_first_project(window, requested: str | None) -> None:
         return
     if folder.is_dir() and window.open_project(folder):
         return
-    from studio.dataset.sample import create_sample_project
+    from studio.dataset.sample import build_sample_project
     from studio.workers.job import Job
-
-    def make(progress, cancel):
-        """Build in a side folder and rename it into place, so an interrupted first start leaves no half sample."""
-        import shutil
-
-        partial = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        with create_sample_project(partial, progress=progress, cancel=cancel) as project:
-            project.relink(str(project.folder), str(folder.resolve()))  # the image paths after the rename
-        partial.rename(folder)
-        return folder
 
     window.annotate.show_empty("Creating the built-in sample project (1,000 shape images with captions, phrases and "
                                "questions) — it opens in a few seconds")
-    job = Job("Creating the sample project", make)
+    job = Job("Creating the sample project", build_sample_project, folder)
     job.finished.connect(lambda path: window.open_project(path) and window.statusBar().showMessage(FIRST_HINT, 60000))
     window.start_job(job)

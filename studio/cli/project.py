@@ -7,7 +7,7 @@ import argparse
 from studio.cli.output import emit, progress_printer
 from studio.dataset.importer import import_images
 from studio.dataset.relink import missing_folder, relink_folder
-from studio.dataset.sample import create_sample_project
+from studio.dataset.sample import build_sample_project
 from studio.dataset.store import Project
 
 
@@ -52,7 +52,8 @@ def _new(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     report = progress_printer(args.json, "sample")
-    with create_sample_project(args.folder, count=args.count, seed=args.seed, progress=report) as project:
+    folder = build_sample_project(args.folder, count=args.count, seed=args.seed, progress=report)
+    with Project.open(folder, read_only=True) as project:
         counts = project.counts()
         emit({"project": str(project.folder), **counts}, as_json=args.json,
              text=f"Created the sample project in {project.folder}: {counts['images']:,} images, "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from studio.dataset.imaging import read_image_info
-from studio.dataset.store import Project
+from studio.dataset.store import Project, ProjectError
 from studio.dataset.synthetic import COLOURS, SHAPES, Words, make_scene, shape_label
 from studio.jobs import CancelToken, Progress, no_progress
 
@@ -40,6 +41,33 @@ def create_sample_project(
         project.close()
         raise
     return project
+
+
+def build_sample_project(
+    folder: str | Path,
+    *,
+    count: int = SAMPLE_SIZE,
+    seed: int = SAMPLE_SEED,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Build the sample project beside ``folder`` (absent or empty) and move it there when it is whole: an
+    interrupted or cancelled build leaves nothing behind. Returns the folder."""
+    folder = Path(folder).expanduser().resolve()
+    if folder.is_dir() and any(folder.iterdir()):
+        raise ProjectError(f"{folder} is not empty; choose an empty folder for the sample project")
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        with create_sample_project(partial, count=count, seed=seed, progress=progress, cancel=cancel) as project:
+            project.relink(str(project.folder), str(folder))  # the image paths after the move
+        if folder.is_dir():
+            folder.rmdir()
+        partial.rename(folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return folder
 
 
 def _fill(

@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&File")
         self._add(menu, "&New project…", self.new_project_dialog, QKeySequence.StandardKey.New, "mdi6.folder-plus")
+        self._add(menu, "New &sample project…", self.new_sample_dialog, None, "mdi6.shape-plus")
         self._add(menu, "&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open,
                   "mdi6.folder-open")
         self.recent_menu = menu.addMenu("Open &Recent")
@@ -421,6 +422,18 @@ class MainWindow(QMainWindow):
             self.set_project(Project.create(folder))
         except (ProjectError, OSError) as exc:
             QMessageBox.warning(self, "Cannot create project", str(exc))
+
+    def new_sample_dialog(self) -> None:
+        """Build a fresh sample project (shapes with captions, phrases and questions) in an empty folder, then open
+        it: the GUI twin of ``vlm-studio sample``."""
+        folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for a new sample project")
+        if not folder:
+            return
+        from studio.dataset.sample import build_sample_project
+
+        job = Job("Creating a sample project", build_sample_project, folder)
+        job.finished.connect(self.open_project)
+        self.start_job(job)
 
     def open_project_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a VLM Studio project folder")

@@ -30,6 +30,24 @@ def test_opening_the_sample_lists_images_and_shows_the_first(window, tmp_path, q
     qtbot.waitUntil(lambda: window.images.model._thumbs.get(1) is not None, timeout=20000)
 
 
+def test_file_menu_builds_a_fresh_sample_in_a_chosen_folder_and_opens_it(window, tmp_path, qtbot, monkeypatch):
+    from functools import partial
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.dataset import sample
+
+    chosen = tmp_path / "fresh"
+    chosen.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(chosen))
+    monkeypatch.setattr(sample, "build_sample_project", partial(sample.build_sample_project, count=12))
+    action = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "New &sample project…")
+    action.trigger()
+    qtbot.waitUntil(lambda: window.project is not None and window.images.model.rowCount() == 12, timeout=30000)
+    assert window.project.folder == chosen.resolve()
+    assert "wedge" in " ".join(label.name for label in window.project.labels())
+
+
 def test_split_filter_narrows_the_list(window, tmp_path):
     create_sample_project(tmp_path / "s", count=30).close()
     window.open_project(tmp_path / "s")

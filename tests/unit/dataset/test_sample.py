@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from studio.dataset.sample import create_sample_project
 from studio.dataset.synthetic import make_scene
@@ -82,3 +83,27 @@ def test_sample_project_is_annotated_split_and_reproducible(tmp_path):
     with create_sample_project(tmp_path / "b", count=40) as project:
         assert [(i.width, i.height, i.split) for i in project.images()] == first
         assert hashlib.sha1((project.assets_dir / "shapes_0007.jpg").read_bytes()).hexdigest() == digest_a
+
+
+def test_a_sample_is_built_whole_or_not_at_all(tmp_path):
+    import pytest
+
+    from studio.dataset.sample import build_sample_project
+    from studio.dataset.store import Project, ProjectError
+    from studio.jobs import CancelToken, Cancelled
+
+    empty = tmp_path / "chosen"
+    empty.mkdir()
+    folder = build_sample_project(empty, count=6)
+    with Project.open(folder, read_only=True) as project:
+        assert project.counts()["images"] == 6
+        assert all(Path(image.path).is_relative_to(folder) and Path(image.path).is_file()
+                   for image in project.images())
+    assert not (tmp_path / "chosen.partial").exists()
+    with pytest.raises(ProjectError, match="not empty"):
+        build_sample_project(folder, count=6)
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        build_sample_project(tmp_path / "other", count=6, cancel=cancel)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chosen"]
