@@ -90,7 +90,7 @@ def test_a_sample_is_built_whole_or_not_at_all(tmp_path):
 
     from studio.dataset.sample import build_sample_project
     from studio.dataset.store import Project, ProjectError
-    from studio.jobs import CancelToken, Cancelled
+    from studio.jobs import Cancelled, CancelToken
 
     empty = tmp_path / "chosen"
     empty.mkdir()
