@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from studio.dataset.sample import create_sample_project
+import pytest
+
+from studio.dataset.sample import build_sample_project, create_sample_project
+from studio.dataset.store import Project, ProjectError
 from studio.dataset.synthetic import make_scene
+from studio.jobs import Cancelled, CancelToken
 
 
 def test_scenes_are_deterministic_and_consistent():
@@ -86,12 +90,6 @@ def test_sample_project_is_annotated_split_and_reproducible(tmp_path):
 
 
 def test_a_sample_is_built_whole_or_not_at_all(tmp_path):
-    import pytest
-
-    from studio.dataset.sample import build_sample_project
-    from studio.dataset.store import Project, ProjectError
-    from studio.jobs import Cancelled, CancelToken
-
     empty = tmp_path / "chosen"
     empty.mkdir()
     folder = build_sample_project(empty, count=6)
