@@ -13,6 +13,7 @@ from studio.training import runs
 from studio.training.trainer import RunConfig, TrainingError, train
 from studio.training.workflows import get_workflow, save_workflow
 from tests.unit.adapters.test_other_families import qwen25_folder  # noqa: F401 (fixture)
+from tests.unit.training.test_trainer import _losses, _run
 
 
 def _workflow(project, folder, mode):
@@ -41,9 +42,10 @@ def test_qlora_4bit_is_refused_with_advice_without_a_gpu(small_project, qwen25_f
         train(RunConfig(small_project.folder, "qlora4", max_steps=1))
 
 
-def test_qlora_4bit_trains_on_real_bitsandbytes_layers(small_project, qwen25_folder, monkeypatch):  # noqa: F811
+def test_qlora_4bit_trains_and_resumes_on_real_bitsandbytes_layers(small_project, qwen25_folder, monkeypatch):  # noqa: F811
     """Quantised loading (the vision tower and lm_head left alone), peft's kbit preparation undone to half
-    precision, LoRA on Linear4bit layers, an adapter checkpoint: all for real, only the CUDA check lifted."""
+    precision, LoRA on Linear4bit layers, an adapter checkpoint, and a stopped run resumed exactly: all for real,
+    only the CUDA check lifted."""
     pytest.importorskip("bitsandbytes")
     from studio.adapters import loading
     from studio.training import preflight, trainer
@@ -64,13 +66,19 @@ def test_qlora_4bit_trains_on_real_bitsandbytes_layers(small_project, qwen25_fol
     config = get_workflow(small_project, "qlora4").config
     config.precision = "bf16"  # what a GPU run uses; here without autocast, so no weight may stay in peft's fp32
     save_workflow(small_project, "qlora4", config)
-    result = train(RunConfig(small_project.folder, "qlora4", max_steps=2))
-    run = runs.find_run(small_project, result.run_name)
-    assert result.status == "finished" and run.summary["steps"] == 2
+    whole, whole_events = _run(small_project, "qlora4", max_steps=4)
     layers = {name.rsplit(".", 1)[-1]: kind for name, kind in built.items() if name.endswith(("q_proj.base_layer",
                                                                                                "lm_head", "qkv"))}
     assert layers == {"base_layer": "Linear4bit", "lm_head": "Linear", "qkv": "Linear"}
     assert built["dtypes"] == {torch.uint8, torch.bfloat16}  # 4-bit storage; the rest in the run's precision
+    run = runs.find_run(small_project, whole.run_name)
+    assert whole.status == "finished" and run.summary["steps"] == 4
     last = run.folder / run.summary["last_checkpoint"]
     assert (last / "adapter_model.safetensors").is_file()
     assert json.loads((last / "vlm_studio.json").read_text())["mode"] == "qlora4"
+    stopped, stopped_events = _run(small_project, "qlora4", stop_at=2, max_steps=4)
+    resumed, resumed_events = _run(small_project, "qlora4", resume=stopped.run_name, max_steps=4)
+    assert stopped.status == "stopped" and resumed.status == "finished"
+    curve = {**_losses(stopped_events), **_losses(resumed_events)}
+    expected = _losses(whole_events)
+    assert [curve[s] for s in range(1, 5)] == pytest.approx([expected[s] for s in range(1, 5)], rel=1e-4)
