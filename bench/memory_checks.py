@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+ANSWER_TOKENS = 32  # the labelled tail of each example
+
 
 def build_config(entry, small: tuple[int, int] | None):
     """A Qwen3-VL config with the catalog entry's sizes (the published checkpoint's config.json values)."""
@@ -73,7 +75,7 @@ def make_batch(config, side: int, text_tokens: int, device: str):
     ids = torch.cat([before, torch.tensor([config.vision_start_token_id]),
                      torch.full((visual,), config.image_token_id), torch.tensor([config.vision_end_token_id]), after])
     labels = ids.clone()
-    labels[: len(ids) - 32] = -100
+    labels[: len(ids) - ANSWER_TOKENS] = -100
     mm = (ids == config.image_token_id).long()
     batch = {"input_ids": ids[None], "attention_mask": torch.ones_like(ids)[None], "labels": labels[None],
              "pixel_values": pixel_values, "image_grid_thw": torch.tensor([[1, grid, grid]]),
@@ -197,7 +199,7 @@ def main() -> None:
     parser.add_argument("--text-tokens", type=int, default=96)
     parser.add_argument("--small", nargs="?", const="256,2", default=None, metavar="HIDDEN,LAYERS",
                         help="a smaller language model (default 256 wide, 2 layers) with the entry's vocabulary")
-    parser.add_argument("--methods", default="", help="comma-separated; default: every method the device runs")
+    parser.add_argument("--methods", default="", help="comma-separated (default lora,qlora8,qlora4,full)")
     args = parser.parse_args()
 
     import torch
@@ -237,10 +239,10 @@ def main() -> None:
                 model = load_for_training(adapter, workflow, device, "bf16")
                 batch, visual, seq = make_batch(config, args.side, args.text_tokens, device)
                 run = {"method": method, "grad_checkpointing": checkpointing, "visual_tokens": visual, "seq_len": seq,
-                       "answer_tokens": 32}
+                       "answer_tokens": ANSWER_TOKENS}
                 run.update(step_peak(model, batch, device))
                 estimate = estimate_memory(entry, method, batch=1, seq_len=seq, visual_tokens=visual,
-                                           answer_tokens=32, grad_checkpointing=checkpointing)
+                                           answer_tokens=ANSWER_TOKENS, grad_checkpointing=checkpointing)
                 before_margins = sum(estimate.parts.values()) / 2**30  # the peak the formula predicts for tensors
                 run["estimate_gib"] = estimate.total_gib
                 run["estimate_before_margins_gib"] = before_margins
