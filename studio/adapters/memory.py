@@ -1,6 +1,6 @@
 """Pre-flight peak GPU memory for training one catalog model the way the trainer does it (documented formula, bytes).
 
-    peak = (weights + trainable_state + activations + logits + vision_activations) * 1.10 + 0.5 GiB
+    peak = (weights + trainable_state + activations + logits + vision_activations + vision_cache) * 1.10 + 0.5 GiB
 
 * weights: LoRA loads every parameter in half precision (2 bytes). QLoRA stores the language model's linear layers
   in NF4 with double quantisation (4.13 bits = 0.516 bytes per parameter) or int8 (1 byte); the vision tower, the
@@ -22,6 +22,9 @@
   (bf16 logits, their fp32 up-cast for the loss, its gradient); 256 answer tokens when the caller does not know.
 * vision_activations: only when the vision tower is trained, the same per-token rule over its patches
   (visual tokens * merge^2) with an MLP of 4 * vision_hidden.
+* vision_cache: with the vision tower frozen and no augmentation the trainer keeps each image's visual tokens
+  (hidden-sized, half precision; x4 for Qwen3-VL's three deepstack features, taken as the bound for every model)
+  on the GPU, at most VISION_CACHE_BUDGET (2 GiB); ``cached_images`` says for how many images.
 * 1.10 and 0.5 GiB: allocator fragmentation and the CUDA context.
 
 bench/memory_checks.py measures the trainer's own path against this. On a CPU (every live tensor counted; QLoRA on
@@ -40,6 +43,7 @@ METHODS = ("lora", "qlora4", "qlora8", "full")
 GIB = 1024**3
 OVERHEAD_FACTOR = 1.10
 CUDA_CONTEXT = 0.5 * GIB
+VISION_CACHE_BUDGET = 2 * GIB  # bytes of cached vision outputs kept on the GPU; the rest waits in CPU memory
 ANSWER_TOKENS = 256  # the answer window the logits are computed over, when the caller does not know it
 QUANTISED_BYTES = {"qlora4": 4.13 / 8, "qlora8": 1.0}
 
@@ -75,6 +79,7 @@ def estimate_memory(
     answer_tokens: int | None = None,
     lora_rank: int = 16,
     train_vision: bool = False,
+    cached_images: int = 0,
 ) -> MemoryEstimate:
     """The peak estimate for one training step; ``visual_tokens`` per image (at the chosen max pixels)."""
     if method not in METHODS:
@@ -117,8 +122,9 @@ def estimate_memory(
             if grad_checkpointing
             else v_layer * m.vision_layers
         )
+    cache = min(VISION_CACHE_BUDGET, cached_images * visual_tokens * m.hidden_size * 2.0 * 4)
     parts = {"weights": weights, "trainable_state": state, "activations": activations, "logits": logits,
-             "vision_activations": vision}
+             "vision_activations": vision, "vision_cache": cache}
     total = sum(parts.values()) * OVERHEAD_FACTOR + CUDA_CONTEXT
     return MemoryEstimate(total=total, parts=parts, trainable_params=trainable)
 

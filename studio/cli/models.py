@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     memory.add_argument("--lora-rank", type=int, default=16)
     memory.add_argument("--no-grad-checkpointing", action="store_true")
     memory.add_argument("--train-vision", action="store_true", help="the vision tower is trained too")
+    memory.add_argument("--images", type=int, default=0,
+                        help="images whose frozen vision outputs the trainer caches on the GPU (at most 2 GiB)")
     _resolution_options(memory)
     memory.add_argument("--json", action="store_true")
     memory.set_defaults(handler=_memory)
@@ -155,7 +157,8 @@ def _memory(args: argparse.Namespace) -> int:
     answer = ANSWER_TOKENS if args.answer_tokens is None else args.answer_tokens
     estimate = estimate_memory(entry, args.method, batch=args.batch, seq_len=args.seq_len, visual_tokens=visual,
                                answer_tokens=answer, grad_checkpointing=not args.no_grad_checkpointing,
-                               lora_rank=args.lora_rank, train_vision=args.train_vision)
+                               lora_rank=args.lora_rank, train_vision=args.train_vision,
+                               cached_images=0 if args.train_vision else args.images)
     gpu = detected_gpu()
     data = {"model": entry.id, "method": args.method, "batch": args.batch, "seq_len": args.seq_len,
             "answer_tokens": answer, "visual_tokens": visual, "grad_checkpointing": not args.no_grad_checkpointing,

@@ -109,6 +109,11 @@ class WorkflowConfig:
     def vision_frozen(self) -> bool:
         return not self.train_vision and not self.train_projector
 
+    @property
+    def caches_vision(self) -> bool:
+        """Whether each image's vision outputs never change during the run (so the trainer computes them once)."""
+        return self.vision_frozen and not self.augment.active
+
     def problems(self) -> list[str]:
         """Every invalid setting, as sentences (empty when the config is valid)."""
         out: list[str] = []

@@ -69,8 +69,10 @@ def check_memory(
     longest: int,
     visual_tokens: int,
     longest_answer: int,
+    images: int,
 ) -> None:
-    """The peak training memory estimate (studio.adapters.memory) against the GPU's free memory."""
+    """The peak training memory estimate (studio.adapters.memory) against the GPU's free memory; ``images``: how
+    many images the run trains and validates on (their frozen vision outputs are cached)."""
     from studio.adapters.memory import estimate_memory
 
     try:
@@ -84,6 +86,7 @@ def check_memory(
             grad_checkpointing=config.grad_checkpointing,
             lora_rank=config.lora_r,
             train_vision=config.train_vision,
+            cached_images=images if config.caches_vision else 0,
         )
     except ValueError as exc:
         report.errors.append(str(exc))
@@ -140,7 +143,8 @@ def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfi
     report.facts["val_samples"] = len(val.samples)
     settings = vision_settings(adapter, config)
     visual = max(adapter.visual_tokens(s.width, s.height, settings) for s in train.samples)
-    check_memory(report, adapter, config, device, max(lengths), visual, max(answers))
+    images = len({s.image_path for s in train.samples} | {s.image_path for s in val.samples})
+    check_memory(report, adapter, config, device, max(lengths), visual, max(answers), images)
     return DataCheck(report, train, val, lengths, val_lengths)
 
 

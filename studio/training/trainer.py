@@ -229,7 +229,7 @@ class _Session:
             self._open_tensorboard(run.folder)
         core = model  # the model itself; ``model`` is what trains: the DDP wrapper, or ``core`` sharded in place
 
-        use_cache = config.vision_frozen and not config.augment.active and accepts_encoder_outputs(core)
+        use_cache = config.caches_vision and accepts_encoder_outputs(core)
         positions = rope_index_for(core)
         keep = keeps_logits(core)
         pad_id = processor.tokenizer.pad_token_id

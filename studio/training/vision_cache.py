@@ -10,14 +10,13 @@ import inspect
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from studio.adapters.memory import VISION_CACHE_BUDGET
+
 
 def accepts_encoder_outputs(model: Any) -> bool:
     """Whether the model's forward takes precomputed ``mm_encoder_outputs`` (transformers 5 VLMs do)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     return "mm_encoder_outputs" in inspect.signature(base.forward).parameters
-
-
-DEVICE_BUDGET = 2 * 2**30  # bytes of cached outputs kept on the GPU; the rest waits in CPU memory
 
 
 class VisionCache:
@@ -46,7 +45,7 @@ class VisionCache:
         for n, key in enumerate(keys):
             parts = [out.pooler_output[n].detach(), *(layer[n].detach() for layer in deepstack)]
             size = sum(p.numel() * p.element_size() for p in parts)
-            if self._bytes + size > DEVICE_BUDGET:
+            if self._bytes + size > VISION_CACHE_BUDGET:
                 parts = [p.to("cpu") for p in parts]
             else:
                 self._bytes += size

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studio.adapters import get_entry
-from studio.adapters.memory import GIB, estimate_memory, lora_params
+from studio.adapters.memory import GIB, VISION_CACHE_BUDGET, estimate_memory, lora_params
 
 SETTINGS = {"batch": 1, "seq_len": 2048, "visual_tokens": 1024, "grad_checkpointing": True}
 
@@ -31,6 +31,16 @@ def test_components_follow_the_documented_formula():
     per_layer = (4096 * 2) * 2 + (4096 + 1024) * 2 + (4096 + 12288) * 3
     assert lora.trainable_params == pytest.approx(16 * 36 * per_layer)
     assert lora.total == pytest.approx(sum(lora.parts.values()) * 1.1 + 0.5 * GIB)
+
+
+def test_cached_vision_outputs_count_up_to_their_budget():
+    entry = get_entry("qwen3-vl-8b")
+    none = estimate_memory(entry, "lora", **SETTINGS)
+    few = estimate_memory(entry, "lora", **SETTINGS, cached_images=10)
+    many = estimate_memory(entry, "lora", **SETTINGS, cached_images=100_000)
+    assert none.parts["vision_cache"] == 0
+    assert few.parts["vision_cache"] == pytest.approx(10 * 1024 * 4096 * 2 * 4)  # tokens x hidden x bf16 x deepstack
+    assert many.parts["vision_cache"] == VISION_CACHE_BUDGET and many.total > few.total > none.total
 
 
 def test_ordering_and_settings():

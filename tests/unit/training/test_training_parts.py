@@ -55,8 +55,9 @@ def test_scene_samples_are_the_adapter_samples_and_refuse_the_sample_stream():
         scene_samples(0, 1)
 
 
-def test_the_memory_check_covers_the_longest_answer(small_project):
-    """The loss's logits cover the answer tokens: the estimate is made for the longest answer of the train split."""
+def test_the_memory_check_covers_the_longest_answer_and_the_cached_images(small_project):
+    """The loss's logits cover the answer tokens: the estimate is made for the longest answer of the train split,
+    and for the vision outputs of its 24 images, cached on the device."""
     from studio.adapters import get_adapter
     from studio.adapters.memory import estimate_memory
     from studio.training.preflight import check_project_data
@@ -65,8 +66,9 @@ def test_the_memory_check_covers_the_longest_answer(small_project):
     config = get_workflow(small_project, "quick").config
     facts = check_project_data(small_project.folder, config).facts
     assert 10 < facts["longest_answer_tokens"] < facts["train_longest_tokens"] - 49  # the image is prompt, not answer
+    assert config.caches_vision  # the default: vision frozen, no augmentation
     estimate = estimate_memory(get_adapter("tiny").entry, config.mode, batch=config.batch_size,
                                seq_len=facts["train_longest_tokens"], visual_tokens=49,
                                grad_checkpointing=config.grad_checkpointing,
-                               answer_tokens=facts["longest_answer_tokens"])
+                               answer_tokens=facts["longest_answer_tokens"], cached_images=24)
     assert facts["memory_estimate_bytes"] == int(estimate.total)
