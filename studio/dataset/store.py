@@ -546,6 +546,12 @@ class Project:
             "runs": one("SELECT count(*) FROM runs"),
         }
 
+    def image_extent(self) -> tuple[int, int, int]:
+        """(number of images, width, height of the largest by area); (0, 0, 0) without images."""
+        count, _, width, height = self.conn.execute(
+            "SELECT count(*), max(width * height), width, height FROM images").fetchone()
+        return (count, width, height) if count else (0, 0, 0)
+
     def get_meta(self, key: str, default: Any = None) -> Any:
         value = self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return default if value is None else json.loads(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -48,6 +49,7 @@ class TrainPage(QWidget):
     def __init__(self, project: Project) -> None:
         super().__init__()
         self.project = project
+        self.extent = project.image_extent()  # (images, largest width, height): read again when the page shows
         self.worker: TrainingWorker | None = None
         self.active_run: str | None = None
         runs.mark_interrupted(project)
@@ -130,6 +132,14 @@ class TrainPage(QWidget):
         self.refresh_runs()
         self._update_buttons()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Images may have come or gone in Annotate mode: the worst-case estimate follows."""
+        extent = self.project.image_extent()
+        if extent != self.extent:
+            self.extent = extent
+            self._check_timer.start()
+        super().showEvent(event)
+
     # --- workflows ----------------------------------------------------------------------------------------
     def refresh_workflows(self, select: str | None = None) -> None:
         current = select or self.workflow_box.currentText()
@@ -180,22 +190,23 @@ class TrainPage(QWidget):
             if not problems:
                 from studio.adapters.memory import estimate_memory
 
+                # the worst case the settings allow: the project's largest image, samples at the length limit
+                images, width, height = self.extent
                 settings = adapter.settings(max_pixels=config.max_pixels or None, min_pixels=config.min_pixels or None)
-                visual = adapter.visual_tokens(256, 256, settings)
+                visual = adapter.visual_tokens(width or 256, height or 256, settings)
                 estimate = estimate_memory(
-                    adapter.entry, config.mode, batch=config.batch_size, seq_len=min(config.max_seq_len, 4 * visual
-                                                                                     + 256),
+                    adapter.entry, config.mode, batch=config.batch_size, seq_len=config.max_seq_len,
                     visual_tokens=visual, grad_checkpointing=config.grad_checkpointing, lora_rank=config.lora_r,
-                    train_vision=config.train_vision)
+                    train_vision=config.train_vision, cached_images=images if config.caches_vision else 0)
                 facts = {**facts, "estimate": f"{estimate.total_gib:.2f} GiB", "device": device}
         colours = theme.colours()
         if problems:
             text = "".join(f"<p style='color:#d64545'>✗ {p}</p>" for p in problems)
         else:
             memory = "memory" if facts["device"] == "cpu" else "GPU memory"
-            text = (f"<p>✓ Ready on <b>{facts['device']}</b> · {memory} estimate {facts['estimate']} peak "
-                    f"(batch {config.batch_size}). Samples longer than {config.max_seq_len} tokens are refused "
-                    f"by name when the run starts.</p>")
+            text = (f"<p>✓ Ready on <b>{facts['device']}</b> · {memory} estimate at most {facts['estimate']} peak "
+                    f"(batches of {config.batch_size} at the {config.max_seq_len:,}-token limit). Longer samples "
+                    f"are refused by name when the run starts.</p>")
         text += "".join(f"<p style='color:{colours['muted']}'>! {w}</p>" for w in warnings)
         self.check_label.setText(text)
         self._problems = problems

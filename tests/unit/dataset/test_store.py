@@ -190,3 +190,11 @@ def test_newer_schema_is_refused(tmp_path):
     with pytest.raises(ProjectError, match="newer VLM Studio"):
         Project.open(tmp_path / "p")
 
+
+
+def test_image_extent_counts_images_and_finds_the_largest_by_area(project):
+    assert project.image_extent() == (0, 0, 0)
+    _image(project, "wide.png", (400, 50))
+    _image(project, "square.png", (150, 150))
+    _image(project, "tall.png", (60, 300))
+    assert project.image_extent() == (3, 150, 150)
