@@ -100,10 +100,17 @@ def check_memory(
         index = torch.device(device).index or 0
         free, capacity = torch.cuda.mem_get_info(index)
         report.facts["device_memory_bytes"] = int(capacity)
-        if estimate.total > free:
+        advice = "lower max pixels or batch size, turn on gradient checkpointing, or use QLoRA 4-bit"
+        tensors = sum(estimate.parts.values())  # the estimate before its fragmentation and CUDA-context margins
+        if tensors > free:
             report.errors.append(
-                f"estimated {estimate.total_gib:.1f} GiB exceeds the {free / 2**30:.1f} GiB free on {device}: "
-                "lower max pixels or batch size, turn on gradient checkpointing, or use QLoRA 4-bit"
+                f"estimated {estimate.total_gib:.1f} GiB ({tensors / 2**30:.1f} GiB of tensors alone) exceeds the "
+                f"{free / 2**30:.1f} GiB free on {device}: {advice}"
+            )
+        elif estimate.total > free:
+            report.warnings.append(
+                f"estimated {estimate.total_gib:.1f} GiB with margins for fragmentation, {free / 2**30:.1f} GiB free "
+                f"on {device}: the run may run out of memory; if it does, {advice}"
             )
 
 

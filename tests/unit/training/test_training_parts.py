@@ -72,3 +72,24 @@ def test_the_memory_check_covers_the_longest_answer_and_the_cached_images(small_
                                grad_checkpointing=config.grad_checkpointing,
                                answer_tokens=facts["longest_answer_tokens"], cached_images=24)
     assert facts["memory_estimate_bytes"] == int(estimate.total)
+
+
+@pytest.mark.parametrize(("free_gib", "outcome"), [(0.01, "error"), ("between", "warning"), (64, "ok")])
+def test_memory_against_the_gpu_refuses_only_what_cannot_fit(monkeypatch, free_gib, outcome):
+    """Over the free memory with the tensors alone: refused; only with the margins for fragmentation: a warning."""
+    from studio.adapters import get_adapter
+    from studio.adapters.memory import GIB, estimate_memory
+    from studio.training.config import WorkflowConfig
+    from studio.training.preflight import Preflight, check_memory
+
+    adapter, config = get_adapter("tiny"), WorkflowConfig(mode="full", batch_size=64)
+    estimate = estimate_memory(adapter.entry, "full", batch=64, seq_len=500, visual_tokens=49, answer_tokens=80,
+                               grad_checkpointing=False, lora_rank=config.lora_r, cached_images=100)
+    tensors = sum(estimate.parts.values())
+    free = (tensors + estimate.total) / 2 if free_gib == "between" else free_gib * GIB
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda index: (int(free), 80 * GIB))
+    report = Preflight()
+    check_memory(report, adapter, config, "cuda", 500, 49, 80, 100)
+    found = {"error": bool(report.errors), "warning": bool(report.warnings)}
+    assert found == {"error": outcome == "error", "warning": outcome == "warning"}
+    assert report.facts["device_memory_bytes"] == 80 * GIB
