@@ -24,6 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--resume", metavar="RUN", help="continue a stopped run from its last checkpoint")
     train.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
     train.add_argument("--json-progress", action="store_true", help="one JSON event per line on stdout")
+    train.add_argument("--check", action="store_true",
+                       help="only the pre-flight checks (settings, weights, every sample's tokens, memory): the Train "
+                            "page's Check data; exit 2 when they fail (--json for one JSON document)")
+    train.add_argument("--json", action="store_true", help="with --check: the report as JSON")
     train.set_defaults(handler=_train)
 
     runs = subparsers.add_parser("runs", help="the project's training runs with their status and last metrics")
@@ -64,6 +68,8 @@ def _train(args: argparse.Namespace) -> int:
     from studio.training.trainer import RunConfig, TrainingError, train
     from studio.training.workflows import DEFAULT_NAME, ensure_default_workflow
 
+    if args.check:
+        return _check(args)
     first = int(os.environ.get("RANK", "0")) == 0  # under several processes only the first keeps records and reports
     if first:
         with Project.open(args.project) as project:
@@ -101,6 +107,37 @@ def _train(args: argparse.Namespace) -> int:
          f"run {result.run_name} {result.status} after {result.steps} steps; best "
          f"{result.summary.get('best_checkpoint')} (val loss {result.summary.get('best_val_loss')})")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """The pre-flight report of a workflow against the project's data; writes nothing (read-only, so it also works
+    while the app has the project open)."""
+    from studio.cli.output import progress_printer
+    from studio.dataset.store import Project
+    from studio.training.config import default_workflow
+    from studio.training.preflight import check_project_data
+    from studio.training.workflows import DEFAULT_MODEL, DEFAULT_NAME, get_workflow
+
+    with Project.open(args.project, read_only=True) as project:
+        try:
+            config = get_workflow(project, args.workflow).config
+        except KeyError:
+            if args.workflow != DEFAULT_NAME:
+                raise
+            config = default_workflow(DEFAULT_MODEL)  # what train would create
+    report = check_project_data(Path(args.project), config, progress=progress_printer(args.json, "check"))
+    f = report.facts
+    lines = [f"{'ready' if report.ok else 'not ready'}: workflow {args.workflow}, {config.model_id}, {config.mode}"]
+    if "train_samples" in f:
+        lines.append(f"  {f['train_samples']:,} training and {f['val_samples']:,} validation samples; the longest "
+                     f"{f.get('train_longest_tokens', 0):,} tokens (limit {config.max_seq_len:,}), its answer "
+                     f"{f.get('longest_answer_tokens', 0):,}")
+    if "memory_estimate_bytes" in f:
+        lines.append(f"  memory estimate {f['memory_estimate_bytes'] / 2**30:.2f} GiB peak")
+    lines += [f"  ! {w}" for w in report.warnings] + [f"  ✗ {e}" for e in report.errors]
+    emit({"workflow": args.workflow, "ok": report.ok, "errors": report.errors, "warnings": report.warnings,
+          "facts": f}, as_json=args.json, text="\n".join(lines))
+    return 0 if report.ok else 2
 
 
 def _runs(args: argparse.Namespace) -> int:

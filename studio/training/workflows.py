@@ -9,6 +9,7 @@ from studio.dataset.store import Project
 from studio.training.config import WorkflowConfig, default_workflow
 
 DEFAULT_NAME = "default"
+DEFAULT_MODEL = "tiny"  # the model of a project's default workflow
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def delete_workflow(project: Project, name: str) -> None:
         conn.execute("DELETE FROM workflows WHERE name = ?", (name,))
 
 
-def ensure_default_workflow(project: Project, model_id: str = "tiny") -> Workflow:
+def ensure_default_workflow(project: Project, model_id: str = DEFAULT_MODEL) -> Workflow:
     """The project's ``default`` workflow, created from `default_workflow` when missing."""
     try:
         return get_workflow(project, DEFAULT_NAME)

@@ -31,6 +31,27 @@ def test_workflows_train_and_runs(small_project, capsys):
     assert Path(runs[0]["log_file"]).read_text(encoding="utf-8").strip() == log.strip()
 
 
+def test_train_check_is_the_data_check_without_a_run(small_project, capsys):
+    from studio.training.workflows import get_workflow, save_workflow
+
+    folder = str(small_project.folder)
+    assert run(["train", folder, "--workflow", "quick", "--check"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("ready: workflow quick, tiny, full") and "memory estimate" in text
+    config = get_workflow(small_project, "quick").config
+    config.max_seq_len = 60
+    save_workflow(small_project, "short", config)
+    assert run(["train", folder, "--workflow", "short", "--check", "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert not report["ok"] and "exceed max sequence length 60" in report["errors"][0]
+    assert report["facts"]["train_samples"] > 0
+    assert run(["train", folder, "--check"]) == 0  # the default workflow train would create, not saved
+    assert capsys.readouterr().out.startswith("ready: workflow default")
+    assert run(["runs", folder, "--json"]) == 0 and json.loads(capsys.readouterr().out) == []  # no run was made
+    assert run(["workflows", folder, "--json"]) == 0
+    assert {w["name"] for w in json.loads(capsys.readouterr().out)} == {"quick", "short"}
+
+
 def test_train_errors_are_one_line(small_project, capsys):
     assert run(["train", str(small_project.folder), "--workflow", "missing"]) == 2
     assert "no workflow named 'missing'" in capsys.readouterr().err
