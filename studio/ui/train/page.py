@@ -199,16 +199,13 @@ class TrainPage(QWidget):
                     visual_tokens=visual, grad_checkpointing=config.grad_checkpointing, lora_rank=config.lora_r,
                     train_vision=config.train_vision, cached_images=images if config.caches_vision else 0)
                 facts = {**facts, "estimate": f"{estimate.total_gib:.2f} GiB", "device": device}
-        colours = theme.colours()
-        if problems:
-            text = "".join(f"<p style='color:#d64545'>✗ {p}</p>" for p in problems)
-        else:
+        text = ""
+        if not problems:
             memory = "memory" if facts["device"] == "cpu" else "GPU memory"
             text = (f"<p>✓ Ready on <b>{facts['device']}</b> · {memory} estimate at most {facts['estimate']} peak "
                     f"(batches of {config.batch_size} at the {config.max_seq_len:,}-token limit). Longer samples "
                     f"are refused by name when the run starts.</p>")
-        text += "".join(f"<p style='color:{colours['muted']}'>! {w}</p>" for w in warnings)
-        self.check_label.setText(text)
+        self.check_label.setText(text + findings_html(problems, warnings))
         self._problems = problems
         self._update_buttons()
         return problems
@@ -226,16 +223,15 @@ class TrainPage(QWidget):
 
     def _data_checked(self, report) -> None:
         facts = report.facts
-        if report.errors:
-            text = "".join(f"<p style='color:#d64545'>✗ {e}</p>" for e in report.errors)
-        else:
+        text = ""
+        if not report.errors:
             capacity = facts.get("device_memory_bytes")
             text = (f"<p>✓ {facts.get('train_samples', 0):,} training and {facts.get('val_samples', 0):,} validation "
                     f"samples; the longest has {facts.get('train_longest_tokens', 0):,} tokens (limit "
                     f"{self.form.config().max_seq_len:,}), its answer {facts.get('longest_answer_tokens', 0):,}. "
                     f"Memory estimate for this data: {facts.get('memory_estimate_bytes', 0) / 2**30:.2f} GiB peak"
                     + (f" of {capacity / 2**30:.0f} GiB" if capacity else "") + ".</p>")
-        self.data_label.setText(text)
+        self.data_label.setText(text + findings_html(report.errors, report.warnings))
 
     def _data_done(self) -> None:
         self.data_job = None
@@ -361,6 +357,13 @@ class TrainPage(QWidget):
         if self.worker is not None:
             self.worker.stop()
             self.worker.wait()
+
+
+def findings_html(errors: list[str], warnings: list[str]) -> str:
+    """A check's problems (red, ✗) and warnings (muted, !) as paragraphs."""
+    muted = theme.colours()["muted"]
+    return ("".join(f"<p style='color:#d64545'>✗ {e}</p>" for e in errors)
+            + "".join(f"<p style='color:{muted}'>! {w}</p>" for w in warnings))
 
 
 def run_outcome(run: runs.Run) -> str:

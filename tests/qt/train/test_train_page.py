@@ -139,3 +139,15 @@ def test_a_stored_log_shows_each_date_once(qtbot):
         "00:00:02  run default-1 finished at step 16"]
     panel.append_log("starting a run")
     assert panel.log.toPlainText().splitlines()[-1][8:] == "  starting a run"
+
+
+def test_check_data_shows_warnings_beside_the_result(page, qtbot, monkeypatch):
+    from studio.training.preflight import Preflight
+    from studio.ui.train import page as page_module
+
+    found = Preflight(warnings=["the run may run out of memory"], facts={"train_samples": 3, "val_samples": 1})
+    monkeypatch.setattr(page_module, "check_project_data", lambda *args, **kwargs: found)
+    page.data_button.click()
+    qtbot.waitUntil(lambda: page.data_job is None, timeout=20000)
+    text = page.data_label.text()
+    assert "✓ 3 training and 1 validation samples" in text and "! the run may run out of memory" in text
