@@ -58,6 +58,24 @@ def resolve_precision(precision: str, device: str) -> str:
     return precision
 
 
+def reset_peak_memory(device: str) -> None:
+    """Start counting a CUDA device's peak memory afresh (a run's own peak, not an earlier run's in this process)."""
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats(torch.device(device).index or 0)
+
+
+def peak_memory(device: str) -> int | None:
+    """The most bytes the CUDA caching allocator has held since `reset_peak_memory` (what runs out first); None
+    elsewhere."""
+    import torch
+
+    if not device.startswith("cuda"):
+        return None
+    return torch.cuda.max_memory_reserved(torch.device(device).index or 0)
+
+
 def memory_in_use(device: str) -> tuple[int, int] | None:
     """(bytes allocated by torch, bytes the device has) for a CUDA device; None elsewhere."""
     import torch

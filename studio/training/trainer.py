@@ -26,7 +26,15 @@ from studio.training import runs
 from studio.training.batching import collate, rope_index_for, to_device
 from studio.training.config import WorkflowConfig
 from studio.training.data import ExampleSource, batch_plan, snapshot, vision_settings
-from studio.training.device import cpu_cores, default_threads, memory_in_use, pick_device, resolve_precision
+from studio.training.device import (
+    cpu_cores,
+    default_threads,
+    memory_in_use,
+    peak_memory,
+    pick_device,
+    reset_peak_memory,
+    resolve_precision,
+)
 from studio.training.distributed import Distributed
 from studio.training.loss import answer_loss, keeps_logits
 from studio.training.model_setup import load_for_training, parameter_counts
@@ -187,6 +195,8 @@ class _Session:
             resume_from = ckpt.latest_checkpoint(resume_run.folder)
             self.log(f"resuming {resume_run.name} from {resume_from.name if resume_from else 'the start'}")
         torch.manual_seed(config.seed)
+        self.preflight = report.facts
+        reset_peak_memory(device)
         model = load_for_training(adapter, config, device, precision, resume_from=resume_from)
         trainable, total = parameter_counts(model)
         self.log(
@@ -502,6 +512,12 @@ class _Session:
             return TrainResult("", status, step, {})
         summary = self._summary(state)
         summary["samples_per_s"] = round(state["samples"] / max(1e-9, state["seconds"]), 2)
+        peak = peak_memory(self.setup[3]) if hasattr(self, "setup") else None
+        if peak is not None:  # beside the pre-flight estimate: how close it came on this GPU
+            summary["peak_memory_bytes"] = peak
+            estimate = self.preflight.get("memory_estimate_bytes")
+            self.log(f"peak GPU memory {peak / 2**30:.2f} GiB"
+                     + (f" (estimated {estimate / 2**30:.2f} GiB before the run)" if estimate else ""))
         runs.set_status(self.project, self.run_record, status, summary)
         self.emit(TrainingEvent("done", step, step, message=f"run {self.run_record.name} {status} at step {step}"))
         return TrainResult(self.run_record.name, status, step, summary)

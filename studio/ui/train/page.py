@@ -367,7 +367,7 @@ def findings_html(errors: list[str], warnings: list[str]) -> str:
 
 
 def run_outcome(run: runs.Run) -> str:
-    """One line on a stored run: status, steps, best validation loss, speed, training time."""
+    """One line on a stored run: status, steps, best validation loss, speed, training time, peak GPU memory."""
     summary = run.summary
     parts = [f"{run.name}: {run.status}"]
     if summary.get("steps") is not None:
@@ -378,6 +378,8 @@ def run_outcome(run: runs.Run) -> str:
         parts.append(f"{summary['samples_per_s']:.1f} samples/s")
     if summary.get("train_seconds"):
         parts.append(f"trained {duration(summary['train_seconds'])}")
+    if summary.get("peak_memory_bytes"):
+        parts.append(f"peak GPU memory {summary['peak_memory_bytes'] / 2**30:.1f} GiB")
     if summary.get("error"):
         parts.append(summary["error"])
     return " · ".join(parts)

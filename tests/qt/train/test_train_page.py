@@ -151,3 +151,13 @@ def test_check_data_shows_warnings_beside_the_result(page, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: page.data_job is None, timeout=20000)
     text = page.data_label.text()
     assert "✓ 3 training and 1 validation samples" in text and "! the run may run out of memory" in text
+
+
+def test_a_run_outcome_names_its_peak_gpu_memory():
+    from studio.ui.train.page import run_outcome
+
+    summary = {"steps": 1650, "best_val_loss": 0.6883, "samples_per_s": 440.0, "peak_memory_bytes": 3 * 2**30}
+    run = runs.Run(id=1, workflow_id=1, name="default-1", status="finished", folder=Path("."), config={},
+                   summary=summary, created_at=0.0, finished_at=1.0)
+    assert run_outcome(run) == ("default-1: finished · 1,650 steps · best val loss 0.6883 · 440.0 samples/s · "
+                                "peak GPU memory 3.0 GiB")

@@ -166,3 +166,16 @@ def test_a_non_finite_loss_stops_the_run(small_project, monkeypatch):
     monkeypatch.setattr(torch, "isfinite", lambda t: torch.zeros_like(real(t)))  # every loss reads as NaN
     with pytest.raises(TrainingError, match=r"the loss became .* lower the learning rate"):
         _run(small_project, "quick", max_steps=1)
+
+
+def test_a_gpu_run_records_its_peak_memory_beside_the_estimate(small_project, monkeypatch):
+    from studio.training import trainer
+
+    result, _ = _run(small_project, "quick", max_steps=2)
+    assert "peak_memory_bytes" not in result.summary  # on a CPU there is no allocator peak to report
+    monkeypatch.setattr(trainer, "peak_memory", lambda device: 3 * 2**30)  # what CUDA's allocator would say
+    result, _ = _run(small_project, "quick", max_steps=2)
+    run = runs.find_run(small_project, result.run_name)
+    assert run.summary["peak_memory_bytes"] == 3 * 2**30
+    estimate = run.config["preflight"]["memory_estimate_bytes"] / 2**30
+    assert f"peak GPU memory 3.00 GiB (estimated {estimate:.2f} GiB before the run)" in runs.read_log(run)
