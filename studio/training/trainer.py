@@ -237,6 +237,9 @@ class _Session:
         if self.dist.main:
             runs.set_status(self.project, run, "running")
             self._open_tensorboard(run.folder)
+            start = f", from step {state['step']:,}" if state["step"] else ""
+            self.log(f"{run.name} running: {total_steps:,} optimizer steps ({config.epochs:g} epochs of "
+                     f"{steps_per_epoch:,}){start}")  # a status event: the runs list shows it running
         core = model  # the model itself; ``model`` is what trains: the DDP wrapper, or ``core`` sharded in place
 
         use_cache = config.caches_vision and accepts_encoder_outputs(core)

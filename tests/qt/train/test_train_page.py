@@ -76,6 +76,8 @@ def test_start_stop_resume(page, qtbot):
     assert run.status == "stopped" and run.summary["last_checkpoint"]
     assert page.resume_button.isEnabled()
     page.resume_button.click()
+    qtbot.waitUntil(lambda: ", from step " in page.runs_panel.log.toPlainText(), timeout=60000)  # the resumed half
+    assert page.runs_panel.list.item(0).text().startswith("▶")  # running, not the "stopped" it was listed as
     qtbot.waitUntil(lambda: page.worker is None, timeout=180000)
     run = runs.find_run(page.project, run.name)
     assert run.status == "finished"
