@@ -61,6 +61,28 @@ def check_token_budget(
         )
 
 
+def run_memory(
+    entry: Any, config: WorkflowConfig, *, seq_len: int, visual_tokens: int, images: int,
+    answer_tokens: int | None = None,
+) -> Any:
+    """The memory estimate (studio.adapters.memory) of a run of ``config`` at this sequence length and image
+    cost; ``images``: how many the run trains and validates on (their vision outputs are cached when frozen)."""
+    from studio.adapters.memory import estimate_memory
+
+    return estimate_memory(
+        entry,
+        config.mode,
+        batch=config.batch_size,
+        seq_len=seq_len,
+        visual_tokens=visual_tokens,
+        answer_tokens=answer_tokens,
+        grad_checkpointing=config.grad_checkpointing,
+        lora_rank=config.lora_r,
+        train_vision=config.train_vision,
+        cached_images=images if config.caches_vision else 0,
+    )
+
+
 def check_memory(
     report: Preflight,
     adapter: Any,
@@ -71,23 +93,10 @@ def check_memory(
     longest_answer: int,
     images: int,
 ) -> None:
-    """The peak training memory estimate (studio.adapters.memory) against the GPU's free memory; ``images``: how
-    many images the run trains and validates on (their frozen vision outputs are cached)."""
-    from studio.adapters.memory import estimate_memory
-
+    """The run's peak memory estimate (`run_memory`) against the GPU's free memory."""
     try:
-        estimate = estimate_memory(
-            adapter.entry,
-            config.mode,
-            batch=config.batch_size,
-            seq_len=longest,
-            visual_tokens=visual_tokens,
-            answer_tokens=longest_answer,
-            grad_checkpointing=config.grad_checkpointing,
-            lora_rank=config.lora_r,
-            train_vision=config.train_vision,
-            cached_images=images if config.caches_vision else 0,
-        )
+        estimate = run_memory(adapter.entry, config, seq_len=longest, visual_tokens=visual_tokens, images=images,
+                              answer_tokens=longest_answer)
     except ValueError as exc:
         report.errors.append(str(exc))
         return

@@ -22,8 +22,9 @@ from studio.adapters import get_adapter
 from studio.dataset.store import Project
 from studio.humanize import duration
 from studio.training import runs
+from studio.training.data import vision_settings
 from studio.training.device import pick_device
-from studio.training.preflight import check_project_data, check_settings
+from studio.training.preflight import check_project_data, check_settings, run_memory
 from studio.training.trainer import RunConfig, TrainingEvent
 from studio.training.workflows import (
     DEFAULT_NAME,
@@ -188,16 +189,11 @@ class TrainPage(QWidget):
         else:
             problems, facts, warnings = report.errors, report.facts, report.warnings
             if not problems:
-                from studio.adapters.memory import estimate_memory
-
                 # the worst case the settings allow: the project's largest image, samples at the length limit
                 images, width, height = self.extent
-                settings = adapter.settings(max_pixels=config.max_pixels or None, min_pixels=config.min_pixels or None)
-                visual = adapter.visual_tokens(width or 256, height or 256, settings)
-                estimate = estimate_memory(
-                    adapter.entry, config.mode, batch=config.batch_size, seq_len=config.max_seq_len,
-                    visual_tokens=visual, grad_checkpointing=config.grad_checkpointing, lora_rank=config.lora_r,
-                    train_vision=config.train_vision, cached_images=images if config.caches_vision else 0)
+                visual = adapter.visual_tokens(width or 256, height or 256, vision_settings(adapter, config))
+                estimate = run_memory(adapter.entry, config, seq_len=config.max_seq_len, visual_tokens=visual,
+                                      images=images)
                 facts = {**facts, "estimate": f"{estimate.total_gib:.2f} GiB", "device": device}
         text = ""
         if not problems:
