@@ -34,6 +34,7 @@ def _eval_boxes(args: argparse.Namespace) -> int:
     text = (f"{counts['images']:,} images, {counts['categories']:,} categories, {counts['ground_truth']:,} boxes, "
             f"{counts['detections']:,} detections\n  mAP@[.5:.95] {result.map:.4f}  AP50 {result.ap50:.4f}  "
             f"AP75 {result.ap75:.4f}  AR@100 {result.ar100:.4f}")
+    text += "".join(f"\n  note: {note}" for note in counts["notes"])
     emit({**result.to_dict(), **counts}, as_json=args.json, text=text)
     return 0
 
@@ -59,6 +60,6 @@ def format_summary(run: str, summary: dict) -> str:
                      f"P/R/F1@0.5 {g['precision@0.5']:.3f}/{g['recall@0.5']:.3f}/{g['f1@0.5']:.3f}, "
                      f"AP50 {g['AP50']:.3f}, mAP {g['mAP']:.3f}, unparseable {g['unparseable_rate']:.1%}")
     if v.get("count"):
-        lines.append(f"  VQA ({v['count']:,}): exact {v['exact_match']:.3f}, normalised {v['normalised_match']:.3f}, "
+        lines.append(f"  VQA ({v['count']:,}): exact {v['exact_match']:.3f}, VQAv2 {v['vqav2_match']:.3f}, "
                      f"ANLS {v['anls']:.3f}, token F1 {v['token_f1']:.3f}")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ class GroundTruth:
     bbox: XYWH
     area: float | None = None  # COCO's segment area; the box area when missing
     iscrowd: bool = False
+    annotation_id: int | None = None  # the file's id, when read from one
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ def _bbox(value: Any, where: str) -> tuple[float, float, float, float]:
     return (x, y, w, h)
 
 
+ZERO_ID_NOTE = ("{count} ground-truth annotation(s) have id 0 (labelme's COCO converter writes them): pycocotools "
+                "counts a detection matched to such an annotation as a miss, so its AP for this file is lower than "
+                "the one here, which scores those matches")
+
+
 def read_ground_truth(path: str | Path) -> tuple[list[GroundTruth], list[int], dict[int, str]]:
     """Ground-truth boxes, every image id, and category names by id."""
     data = _read_json(path)
@@ -48,8 +53,9 @@ def read_ground_truth(path: str | Path) -> tuple[list[GroundTruth], list[int], d
             raise ValueError(f"{where}: needs integer image_id and category_id") from None
         bbox = _bbox(ann.get("bbox"), where)
         area = ann.get("area")
+        number = ann.get("id")
         boxes.append(GroundTruth(image_id, category_id, bbox, None if area is None else float(area),
-                                 bool(ann.get("iscrowd", 0))))
+                                 bool(ann.get("iscrowd", 0)), number if isinstance(number, int) else None))
     return boxes, image_ids, categories
 
 
@@ -79,6 +85,9 @@ def evaluate_files(gt_path: str | Path, pred_path: str | Path) -> tuple[CocoResu
     ground_truth, image_ids, categories = read_ground_truth(gt_path)
     detections = read_detections(pred_path, set(image_ids))
     result = coco_box_ap(ground_truth, detections, image_ids, categories or None)
+    zero_ids = sum(1 for g in ground_truth if g.annotation_id == 0)
     counts = {"images": len(image_ids), "categories": len(categories), "ground_truth": len(ground_truth),
-              "detections": len(detections), "category_names": {str(k): v for k, v in categories.items()}}
+              "detections": len(detections), "category_names": {str(k): v for k, v in categories.items()},
+              "notes": [ZERO_ID_NOTE.format(count=f"{zero_ids:,}")] if zero_ids else []}
     return result, counts
+

@@ -1,5 +1,12 @@
 """Phrase-grounding metrics: per-phrase IoU after matching, precision / recall / F1 at IoU 0.5, COCO-style AP50 and
-mAP@[.5:.95] (phrases as categories), and the rate of answers that could not be read."""
+mAP@[.5:.95] (phrases as categories), and the rate of answers that could not be read.
+
+One definition for every metric. A predicted box belongs to the true phrase its label reads as (to the only phrase
+when the prompt named one). A box that belongs to no phrase with true boxes (its label names none, or its phrase
+has no box) is a false positive everywhere: in precision and F1, and in AP as a detection of the case's phrase it
+overlaps most that can match nothing. A phrase with no true boxes scores IoU 1 when nothing was predicted for it and
+0 otherwise, as F1 scores an empty answer to an empty truth 1. AP averages, as COCO does, over the phrases that
+have true boxes somewhere."""
 
 from __future__ import annotations
 
@@ -47,18 +54,33 @@ def match_greedy(
     return matches
 
 
-def assign_phrases(case: GroundingCase) -> list[list[XYXY]]:
-    """The predicted boxes of each true phrase: all of them when there is one phrase (the prompt named it),
-    else those whose label reads as the phrase."""
+def assign_phrases(case: GroundingCase) -> tuple[list[list[XYXY]], list[XYXY]]:
+    """The predicted boxes of each true phrase (all of them when there is one phrase: the prompt named it, else
+    those whose label reads as the phrase), and the boxes whose label names no phrase."""
     if len(case.truth) == 1:
-        return [[box for _, box in case.predicted]]
+        return [[box for _, box in case.predicted]], []
     keys = [normalise(text) for text, _ in case.truth]
     assigned: list[list[XYXY]] = [[] for _ in case.truth]
+    unassigned: list[XYXY] = []
     for label, box in case.predicted:
         key = normalise(label)
         if key in keys:
             assigned[keys.index(key)].append(box)
-    return assigned
+        else:
+            unassigned.append(box)
+    return assigned, unassigned
+
+
+def charged_phrase(case: GroundingCase, box: XYXY) -> int | None:
+    """The phrase with true boxes that an unattributed box is charged to in AP: the one it overlaps most (the
+    first on a tie), or None when no phrase of the case has a true box."""
+    best, best_iou = None, -1.0
+    for index, (_, boxes) in enumerate(case.truth):
+        if boxes:
+            iou = float(iou_matrix([box], list(boxes)).max())
+            if iou > best_iou:
+                best, best_iou = index, iou
+    return best
 
 
 @dataclass(frozen=True)
@@ -79,9 +101,12 @@ class CaseScore:
 
 def score_case(case: GroundingCase) -> CaseScore:
     ious, tp = [], 0
-    for (_, boxes), predicted in zip(case.truth, assign_phrases(case), strict=True):
+    for (_, boxes), predicted in zip(case.truth, assign_phrases(case)[0], strict=True):
+        if not boxes:
+            ious.append(0.0 if predicted else 1.0)
+            continue
         matches = match_greedy(boxes, predicted)
-        ious.append(sum(iou for _, _, iou in matches) / len(boxes) if boxes else 0.0)
+        ious.append(sum(iou for _, _, iou in matches) / len(boxes))
         tp += len(match_greedy(boxes, predicted, min_iou=MATCH_IOU - 1e-12))
     n_truth = sum(len(boxes) for _, boxes in case.truth)
     return CaseScore(tuple(ious), tp, len(case.predicted), n_truth)
@@ -98,12 +123,22 @@ def grounding_metrics(cases: Sequence[GroundingCase]) -> dict[str, float]:
     scores = [score_case(c) for c in cases]
     categories: dict[str, int] = {}
     truth, detections = [], []
-    for n, (case, _) in enumerate(zip(cases, scores, strict=True)):
-        for (text, boxes), predicted in zip(case.truth, assign_phrases(case), strict=True):
-            category = categories.setdefault(normalise(text), len(categories) + 1)
+    unmatchable = len(cases)  # image ids past the cases': an unattributed box there has no truth to match
+    for n, case in enumerate(cases):
+        assigned, unassigned = assign_phrases(case)
+        case_categories = [categories.setdefault(normalise(text), len(categories) + 1) for text, _ in case.truth]
+        for (_, boxes), predicted, category in zip(case.truth, assigned, case_categories, strict=True):
+            if not boxes:  # a phrase without true boxes: what was predicted for it is unattributed
+                unassigned.extend(predicted)
+                continue
             truth.extend(GroundTruth(n, category, xyxy_to_xywh(b)) for b in boxes)
             detections.extend(Detection(n, category, xyxy_to_xywh(b), case.score) for b in predicted)
-    coco = coco_box_ap(truth, detections, range(len(cases)), categories.values())
+        for box in unassigned:
+            phrase = charged_phrase(case, box)
+            if phrase is not None:
+                detections.append(Detection(unmatchable, case_categories[phrase], xyxy_to_xywh(box), case.score))
+                unmatchable += 1
+    coco = coco_box_ap(truth, detections, range(unmatchable), categories.values())
     tp = sum(s.true_positives for s in scores)
     n_pred = sum(s.predicted for s in scores)
     n_truth = sum(s.truth for s in scores)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.dataset.store import Project
+from studio.evaluation.definitions import METRIC_HELP
 from studio.evaluation.run_eval import START, SampleResult, evaluate_run, evaluation_key, load_details
 from studio.training.runs import Run, list_runs
 from studio.ui import theme
@@ -42,7 +43,7 @@ COLUMNS = (
     ("mAP", "grounding", "mAP"),
     ("Unparseable", "grounding", "unparseable_rate"),
     ("VQA exact", "vqa", "exact_match"),
-    ("VQA norm.", "vqa", "normalised_match"),
+    ("VQAv2 match", "vqa", "vqav2_match"),
     ("ANLS", "vqa", "anls"),
     ("Token F1", "vqa", "token_f1"),
 )
@@ -96,6 +97,8 @@ class EvaluatePage(QWidget):
 
         self.table = QTableWidget(0, len(COLUMNS) + 2)
         self.table.setHorizontalHeaderLabels(["Run", "Samples", *(c[0] for c in COLUMNS)])
+        for col, (_, _, metric) in enumerate(COLUMNS, start=2):
+            self.table.horizontalHeaderItem(col).setToolTip(METRIC_HELP[metric])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -104,7 +104,13 @@ def test_cli_eval_boxes(tmp_path):
     scores = json.loads(result.stdout)
     assert scores["AP50"] == pytest.approx(0.5 * 51 / 101 + 0.5 * 50 / 101, abs=0.01)
     text = vlm("eval-boxes", "--gt", str(tmp_path / "gt.json"), "--pred", str(tmp_path / "det.json"))
-    assert "mAP@[.5:.95]" in text.stdout
+    assert "mAP@[.5:.95]" in text.stdout and "id 0" not in text.stdout
+    gt["annotations"][0]["id"] = 0  # labelme's COCO converter numbers from 0; pycocotools cannot match it
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    noted = vlm("eval-boxes", "--gt", str(tmp_path / "gt.json"), "--pred", str(tmp_path / "det.json"))
+    assert "note: 1 ground-truth annotation(s) have id 0" in noted.stdout and "pycocotools" in noted.stdout
+    assert json.loads(vlm("eval-boxes", "--gt", str(tmp_path / "gt.json"), "--pred", str(tmp_path / "det.json"),
+                          "--json").stdout)["notes"]
     missing = vlm("eval-boxes", "--gt", str(tmp_path / "nope.json"), "--pred", str(tmp_path / "det.json"))
     assert missing.returncode == 2 and "nope.json: cannot read" in missing.stderr
 
