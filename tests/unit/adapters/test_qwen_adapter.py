@@ -185,3 +185,27 @@ def test_hybrid_thinking_templates_learn_the_answer_without_a_think_block(tiny_a
     assert text.target.startswith('[{"bbox_2d"') and "<think>" not in text.target
     example = tiny_adapter.supervised_example(grounding_sample, processor)
     assert processor.tokenizer.decode(example["labels"][example["labels"] != -100]) == text.target.rstrip("\n")
+
+
+@pytest.mark.parametrize("model_id", ["tiny", "qwen2.5-vl-7b", "qwen3-vl-8b", "qwen3-vl-30b-a3b", "qwen3.5-9b",
+                                      "internvl3.5-8b", "llava-next-mistral-7b"])
+def test_vision_lora_targets_linear_layers_only(model_id):
+    """With the vision tower unfrozen, LoRA wraps its attention and MLP projections, never the convolutional
+    patch embedding (``proj`` alone matched ``visual.patch_embed.proj``, a Conv3d): real classes on the meta device."""
+    import re
+
+    import torch
+    import transformers
+
+    adapter = get_adapter(model_id)
+    cls = getattr(transformers, adapter.entry.transformers_class)
+    with torch.device("meta"):
+        model = cls._from_config(cls.config_class())
+    pattern = adapter.lora_target_modules(unfreeze_vision=True)
+    vision = adapter.entry.lora.vision_prefix
+    hit = {name: module for name, module in model.named_modules()
+           if name.startswith(vision) and re.fullmatch(pattern, name)}
+    assert hit and all(isinstance(module, torch.nn.Linear) for module in hit.values()), sorted(
+        name for name, module in hit.items() if not isinstance(module, torch.nn.Linear))
+    attention_out = [n for n in hit if n.endswith(("attn.proj", "attention.projection_layer", "self_attn.out_proj"))]
+    assert len(attention_out) >= 2
