@@ -76,6 +76,13 @@ class MemorySpec:
     vision_hidden_size: int = 0
     vision_layers: int = 0
     tied_embeddings: bool = False
+    experts: int = 0  # a mixture of experts' routed experts per layer (intermediate_size is then per expert)
+
+    @property
+    def fused_expert_params(self) -> float:
+        """Parameters of the experts' fused 3-D gate/up and down tensors: bitsandbytes quantises nn.Linear layers
+        only, so QLoRA keeps these in half precision, and LoRA cannot target them."""
+        return float(self.num_layers * self.experts * 3 * self.hidden_size * self.intermediate_size)
 
 
 @dataclass(frozen=True)

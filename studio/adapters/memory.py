@@ -4,13 +4,14 @@
 
 * weights: LoRA loads every parameter in half precision (2 bytes). QLoRA stores the language model's linear layers
   in NF4 with double quantisation (4.13 bits = 0.516 bytes per parameter) or int8 (1 byte); the vision tower, the
-  embeddings, lm_head and norms stay in half precision. Full fine-tuning keeps fp32 master weights (4 bytes) and,
-  while the step runs, the half-precision copy autocast makes of each trained weight (2 bytes); a tied embedding
-  also receives two fp32 gradients that are summed (+4 bytes per embedding parameter) and their half-precision
-  source (+2).
+  embeddings, lm_head and norms stay in half precision, and so do a mixture of experts' fused 3-D expert tensors
+  (bitsandbytes replaces nn.Linear modules only: for Qwen3-VL-30B-A3B that is 29 of its 31 B parameters). Full
+  fine-tuning keeps fp32 master weights (4 bytes) and, while the step runs, the half-precision copy autocast makes
+  of each trained weight (2 bytes); a tied embedding also receives two fp32 gradients that are summed (+4 bytes per
+  embedding parameter) and their half-precision source (+2).
 * trainable_state: full fine-tuning: 12 bytes per trained parameter (fp32 gradient, two fp32 AdamW moments); the
   vision tower only when unfrozen. LoRA and QLoRA: 16 bytes per adapter parameter (fp32 adapter weight, gradient and
-  moments), r * (in + out) per projection (q, k, v, o, gate, up, down in every layer).
+  moments), r * (in + out) per projection (q, k, v, o, gate, up, down in every layer; no MLP under fused experts).
 * activations, per token and layer, bf16: 2 * (7 * hidden + 4 * intermediate + 2 * kv_heads * head_dim) bytes (norm
   inputs and outputs, q/k/v/o, attention output, gate/up/activation/product of the MLP; attention via SDPA/flash
   keeps no seq x seq matrix). LoRA adds the half-precision copy of each adapted projection's input that its own
@@ -60,11 +61,12 @@ class MemoryEstimate:
 
 
 def lora_params(entry: CatalogEntry, rank: int) -> float:
-    """Parameters of LoRA adapters (A: in x r, B: r x out) on q, k, v, o, gate, up and down of every layer."""
+    """Parameters of LoRA adapters (A: in x r, B: r x out) on q, k, v, o, gate, up and down of every layer (q, k,
+    v and o only when the MLP is a mixture of fused experts)."""
     m = entry.memory
     kv = m.num_kv_heads * m.head_dim
     attention = (m.hidden_size + m.hidden_size) * 2 + (m.hidden_size + kv) * 2
-    mlp = (m.hidden_size + m.intermediate_size) * 3
+    mlp = 0 if m.experts else (m.hidden_size + m.intermediate_size) * 3
     return float(rank * (attention + mlp) * m.num_layers)
 
 
@@ -98,7 +100,8 @@ def estimate_memory(
         if method == "lora":
             weights = m.params_total * 2.0
         else:
-            weights = language * QUANTISED_BYTES[method] + (m.params_vision + embedding) * 2.0
+            experts = min(m.fused_expert_params, language)
+            weights = (language - experts) * QUANTISED_BYTES[method] + (m.params_vision + embedding + experts) * 2.0
         state = trainable * 16.0
     tokens = batch * seq_len
     elements = 7 * m.hidden_size + 4 * m.intermediate_size + 2 * m.num_kv_heads * m.head_dim
