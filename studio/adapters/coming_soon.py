@@ -28,7 +28,10 @@ class ComingSoonAdapter(Adapter):
 
 
 class LlavaNextAdapter(RelativeBoxes, QwenJsonBoxes, ComingSoonAdapter):
-    """LLaVA-NeXT: "anyres" canvases of 336 px tiles; no native box format (taught Qwen JSON, 0-1000)."""
+    """LLaVA-NeXT: "anyres" canvases of 336 px tiles; no native box format (taught Qwen JSON, 0-1000). The Mistral
+    chat template ends an answer with the tokenizer's end of sequence."""
+
+    end_token = "</s>"
 
     def visual_tokens_batch(self, widths, heights, settings: VisionSettings | None = None):
         v = self.entry.vision
@@ -36,8 +39,10 @@ class LlavaNextAdapter(RelativeBoxes, QwenJsonBoxes, ComingSoonAdapter):
 
 
 class DeepseekOcr2Adapter(RelativeBoxes, RefBoxText, ComingSoonAdapter):
-    """DeepSeek-OCR 2: a global view plus 768 px local tiles for large images; boxes 0-999 in ref/det tags."""
+    """DeepSeek-OCR 2: a global view plus 768 px local tiles for large images; boxes 0-999 in ref/det tags. Its
+    DeepSeek-V2 tokenizer ends an answer with its end of sentence token."""
 
+    end_token = "<｜end▁of▁sentence｜>"
     box_scale = 999
     box_tags = DEEPSEEK_TAGS
 

@@ -123,3 +123,13 @@ def test_internvl_adapter_end_to_end(internvl_folder, sample):
     image_tokens = int((example["input_ids"] == processor.image_token_id).sum())
     assert image_tokens == adapter.visual_tokens(300, 200) == 5 * 4  # 2 x 2 tiles + thumbnail
     assert adapter.answer_text(sample) == "<ref>red circle</ref><box>[[133, 150, 333, 450]]</box>"
+
+
+@pytest.mark.parametrize(("model_id", "end"), [
+    ("llava-next-mistral-7b", "</s>"),  # Mistral's [INST] template closes an answer with end of sequence
+    ("deepseek-ocr-2", "<｜end▁of▁sentence｜>"),  # the DeepSeek-V2 tokenizer's end of sentence
+    ("internvl3.5-8b", "<|im_end|>"),  # Qwen3 language model: ChatML
+    ("qwen2.5-vl-7b", "<|im_end|>"),
+])
+def test_each_family_learns_its_own_end_token(model_id, end):
+    assert get_adapter(model_id).end_token == end
