@@ -53,5 +53,5 @@ def test_nvila_needs_consent_and_refuses_lora():
     assert not adapter.exact_visual_tokens  # no transformers processor to check against: an estimate
     with pytest.raises(RemoteCodeConsentRequired, match="runs Python code shipped with its checkpoint"):
         adapter.load_model()
-    with pytest.raises(ValueError, match=r"LoRA is not supported: .*full fine-tuning only"):
+    with pytest.raises(ValueError, match=r"LoRA is not supported: not yet verified.*lora_llm.*full fine-tuning"):
         adapter.lora_target_modules()
