@@ -14,7 +14,8 @@ from PIL import Image
 from studio.dataset.sample import create_sample_project
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (CI installs it)")
+pytestmark = [pytest.mark.xvfb,
+              pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (CI installs it)")]
 
 
 def test_app_opens_a_project_under_xvfb_and_paints_it(tmp_path):

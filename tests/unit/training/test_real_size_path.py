@@ -36,7 +36,10 @@ def test_lora_on_a_local_qwen25_checkpoint(small_project, qwen25_folder):  # noq
     assert run.config["preflight"]["memory_estimate_bytes"] > 0
 
 
-def test_qlora_4bit_is_refused_with_advice_without_a_gpu(small_project, qwen25_folder):  # noqa: F811
+def test_qlora_4bit_is_refused_with_advice_without_a_gpu(small_project, qwen25_folder, monkeypatch):  # noqa: F811
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # refused the same on a CUDA machine's CPU view
     _workflow(small_project, qwen25_folder, "qlora4")
     with pytest.raises(TrainingError, match=r"bitsandbytes|CUDA GPU"):
         train(RunConfig(small_project.folder, "qlora4", max_steps=1))

@@ -173,9 +173,12 @@ def test_a_gpu_run_records_its_peak_memory_beside_the_estimate(small_project, mo
 
     result, _ = _run(small_project, "quick", max_steps=2)
     assert "peak_memory_bytes" not in result.summary  # on a CPU there is no allocator peak to report
-    monkeypatch.setattr(trainer, "peak_memory", lambda device: 3 * 2**30)  # what CUDA's allocator would say
+    calls = []  # the allocator's own reading is tested in test_device.py; here: reset at the start, read at the end
+    monkeypatch.setattr(trainer, "reset_peak_memory", lambda device: calls.append(("reset", device)))
+    monkeypatch.setattr(trainer, "peak_memory", lambda device: calls.append(("peak", device)) or 3 * 2**30)
     result, _ = _run(small_project, "quick", max_steps=2)
     run = runs.find_run(small_project, result.run_name)
+    assert calls == [("reset", "cpu"), ("peak", "cpu")]
     assert run.summary["peak_memory_bytes"] == 3 * 2**30
     estimate = run.config["preflight"]["memory_estimate_bytes"] / 2**30
     assert f"peak GPU memory 3.00 GiB (estimated {estimate:.2f} GiB before the run)" in runs.read_log(run)
