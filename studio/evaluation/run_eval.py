@@ -148,12 +148,13 @@ def evaluate_run(
 
 def start_predictor(record: dict[str, Any]) -> Predictor:
     """The model a run started from (its run ``record``: model, local folder), loaded as the run's checkpoints are
-    (a QLoRA run's quantised on CUDA), prompted with the run's system prompts."""
+    (a QLoRA run's quantised on CUDA, the run's pixel settings: the same resolution and box frame), prompted with
+    the run's system prompts."""
     config = record.get("workflow_config") or {}
     device = default_device()
     bits = trained_quantization({"mode": config.get("mode")}, device)
     predictor = Predictor.from_model(record["model_id"], folder=config.get("model_folder") or None, device=device,
-                                     quantization=bits)
+                                     quantization=bits, vision=record.get("vision"))
     predictor.meta["system_prompts"] = record.get("system_prompts") or {}
     return predictor
 

@@ -91,10 +91,12 @@ def load_base(
     device: str | None = None,
     quantization: int | None = None,
     dtype: str = "auto",
+    vision: dict[str, Any] | None = None,
 ) -> Loaded:
-    """A catalog model as it comes (from ``folder``, the bundled files, or the Hugging Face cache)."""
+    """A catalog model as it comes (from ``folder``, the bundled files, or the Hugging Face cache), its processor
+    at the ``vision`` settings of a run that starts from it (the catalog's when None)."""
     adapter = get_adapter(model_id)
     model = adapter.load_model(folder, dtype=dtype, device=device or default_device(), quantization=quantization)
-    processor = adapter.load_processor(adapter.settings(), folder=folder)
-    meta = {"model_id": model_id, "mode": "base", "step": 0, "system_prompts": {}}
+    meta = {"model_id": model_id, "mode": "base", "step": 0, "system_prompts": {}, "vision": dict(vision or {})}
+    processor = adapter.load_processor(Loaded(None, None, adapter, meta).settings, folder=folder)
     return Loaded(model.eval(), processor, adapter, meta)

@@ -125,4 +125,15 @@ def test_a_qlora_runs_start_loads_as_its_checkpoints_do(monkeypatch, device, bit
     monkeypatch.setattr(run_eval, "default_device", lambda: device)
     monkeypatch.setattr(Predictor, "from_model", lambda model_id, **kw: loaded.update(kw) or SimpleNamespace(meta={}))
     run_eval.start_predictor({"model_id": "tiny", "workflow_config": {"mode": "qlora4", "model_folder": "/m"}})
-    assert loaded == {"folder": "/m", "device": device, "quantization": bits}
+    assert loaded == {"folder": "/m", "device": device, "quantization": bits, "vision": None}
+
+
+def test_a_runs_start_sees_the_runs_resolution_and_box_frame():
+    """A run trained at other pixel settings than the catalog's: its start is evaluated at the run's, as its
+    checkpoints are (for Qwen2.5-VL the box frame depends on them)."""
+    from studio.evaluation import run_eval
+
+    vision = {"min_pixels": 3136, "max_pixels": 200_704, "max_tiles": 0}
+    predictor = run_eval.start_predictor({"model_id": "tiny", "workflow_config": {"mode": "full"}, "vision": vision})
+    assert predictor.settings.max_pixels == 200_704 and predictor.settings.min_pixels == 3136
+    assert predictor.processor.image_processor.size.longest_edge == 200_704  # what the processor resizes to
