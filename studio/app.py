@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
+from studio.shipped import APP_ICON
 
 FIRST_HINT = ("The sample calls its shapes balls, blocks and wedges, words the built-in model has never read: "
               "Train > Start teaches them (about 7 minutes on 2 CPU cores)")
@@ -27,17 +31,45 @@ def sample_project_folder() -> Path:
     return Path(user_data_dir("vlm-studio", appauthor=False)) / "sample-project"
 
 
-def run_gui(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="vlm-studio")
-    parser.add_argument("--project", help="open this project folder")
+NO_DISPLAY = ("vlm-studio: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window cannot open.\n"
+              "Run it from a desktop session, under a virtual display (xvfb-run vlm-studio), or use the headless "
+              "commands: vlm-studio --help lists them.")
+
+
+def display_problem(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> str | None:
+    """Why no window can open here (a Linux session without a display), or None. Qt's own message names a missing
+    library (libxcb-cursor0) even when the real cause is the missing display."""
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return NO_DISPLAY
+
+
+def gui_parser() -> argparse.ArgumentParser:
+    """The window's own options (``vlm-studio --help`` lists them beside the headless commands)."""
+    parser = argparse.ArgumentParser(prog="vlm-studio", add_help=False)
+    parser.add_argument("--project", metavar="DIR", help="open this project folder (or its project.vlmstudio.sqlite)")
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it is ready, then quit")
     parser.add_argument("--print-startup-time", action="store_true", help="print seconds until the window painted")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_gui(argv: list[str]) -> int:
+    args = gui_parser().parse_args(argv)
+    if args.project and Path(args.project).is_file():  # the desktop opens a project by its database file
+        args.project = str(Path(args.project).parent)
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     started = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VLM Studio")
     app.setOrganizationName("VLM Studio")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.github.vlmstudio.VLMStudio")
+    app.setWindowIcon(QIcon(str(APP_ICON)))
 
     from studio.ui import theme
     from studio.ui.main_window import MainWindow

@@ -15,9 +15,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[2]
-MODELS_DIR = ROOT / "models"
-RESOURCES_DIR = ROOT / "resources"
+from studio.shipped import MODELS_DIR, ROOT
 
 FAMILIES = ("qwen3_vl", "qwen2_5_vl", "internvl", "nvila", "llava_next", "deepseek_ocr2")
 BOX_CONVENTIONS = ("qwen_json_rel1000", "qwen_json_abs_resized", "internvl_ref_box_rel1000", "deepseek_ref_det_rel999")

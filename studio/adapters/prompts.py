@@ -8,7 +8,7 @@ from __future__ import annotations
 import zlib
 from functools import lru_cache
 
-from studio.adapters.catalog import RESOURCES_DIR
+from studio.shipped import RESOURCES_DIR
 
 TASKS = ("grounding", "vqa")
 PROMPTS_DIR = RESOURCES_DIR / "prompts"

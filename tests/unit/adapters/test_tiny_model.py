@@ -8,8 +8,8 @@ import filecmp
 import pytest
 import torch
 
-from studio.adapters.catalog import RESOURCES_DIR
 from studio.adapters.tiny import SPECIAL_TOKENS, build_tiny_checkpoint, build_tokenizer
+from studio.shipped import RESOURCES_DIR
 
 TINY_FOLDER = RESOURCES_DIR / "tiny-model"
 
