@@ -85,3 +85,20 @@ def test_the_batch_order_is_seeded_length_grouped_and_complete():
     assert plan != batch_plan(lengths, 16, seed=3, epoch=1)
     spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in plan) / len(plan)
     assert spread < 40  # random batches of this data spread over ~150 tokens
+
+
+def test_the_choices_the_train_page_offers_are_checked_and_each_problem_names_its_setting():
+    from studio.adapters import get_adapter
+    from studio.training.preflight import check_settings
+
+    keyed = dict(WorkflowConfig(model_id="nope", device="gpu", train_split="dev", lora_r=0).keyed_problems())
+    assert "not in the model catalog" in keyed["model_id"] and "qwen3-vl-2b" in keyed["model_id"]
+    assert keyed["device"] == "device 'gpu' is not one of auto, cpu, cuda, cuda:N, mps"
+    assert keyed["train_split"] == "train split 'dev' is not one of train, val, test"
+    assert keyed["lora_r"] == "LoRA rank must be at least 1"
+    assert "is coming soon" in WorkflowConfig(model_id="deepseek-ocr-2").problems()[0]
+    assert WorkflowConfig(device="cuda:1").problems() == []
+    no_lora = WorkflowConfig(model_id="nvila-lite-2b", mode="lora")
+    assert dict(no_lora.keyed_problems())["mode"].endswith("choose full fine-tuning")
+    errors = check_settings(get_adapter("nvila-lite-2b"), no_lora, "cpu").errors  # said once, not twice
+    assert sum("does not support LoRA" in e for e in errors) == 1
