@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "studio.cli.evaluate",
     "studio.cli.labelling",
     "studio.cli.export_model",
+    "studio.cli.workflows",
     "studio.cli.training",
 )
 
