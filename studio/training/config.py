@@ -21,6 +21,34 @@ DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")  # what `device.pick_device` ac
 SIDE_WORDS = re.compile(r"\b(left|right|leftmost|rightmost|west|east)\b", re.IGNORECASE)
 
 
+# Each number setting's name and bounds (inclusive): the Train page's spin boxes offer exactly these and
+# `WorkflowConfig.keyed_problems` refuses values outside them, so a workflow saved anywhere opens unchanged there.
+BOUNDS: dict[str, tuple[str, float, float]] = {
+    "epochs": ("epochs", 0.1, 1000),
+    "lr": ("learning rate", 1e-7, 0.5),
+    "warmup_steps": ("warm-up steps", 0, 100_000),
+    "lr_floor": ("the final learning-rate fraction", 0, 1),
+    "weight_decay": ("weight decay", 0, 1),
+    "max_grad_norm": ("gradient clipping (0: off)", 0, 100),
+    "batch_size": ("batch size", 1, 4096),
+    "grad_accum": ("gradient accumulation", 1, 1024),
+    "max_seq_len": ("max sequence length", 16, 262_144),
+    "min_pixels": ("min pixels (0: the model's)", 0, 100_000_000),
+    "max_pixels": ("max pixels (0: the model's)", 0, 100_000_000),
+    "lora_r": ("LoRA rank", 1, 1024),
+    "lora_alpha": ("LoRA alpha", 1, 4096),
+    "lora_dropout": ("LoRA dropout", 0, 0.99),
+    "augment.scale": ("augmentation scale", 0, 0.9),
+    "augment.crop": ("augmentation crop", 0, 0.49),
+    "augment.colour": ("augmentation colour jitter", 0, 1),
+    "threads": ("CPU threads (0: cores - 1)", 0, 512),
+    "seed": ("seed", 0, 2**31 - 1),
+    "eval_every": ("the validation interval (0: once per epoch)", 0, 10**7),
+    "save_every": ("the checkpoint interval (0: once per epoch)", 0, 10**7),
+    "keep_last": ("checkpoints kept", 1, 1000),
+}
+
+
 @dataclass
 class TaskMixConfig:
     caption: bool = True
@@ -124,33 +152,17 @@ class WorkflowConfig:
         """Every invalid setting as (the setting's key, a sentence saying what is wrong and what is allowed): the
         one validation the Train page, saving and the command line's workflow files all use."""
         out = self._choice_problems()
+        for key, (name, low, high) in BOUNDS.items():
+            group, _, field_name = key.rpartition(".")
+            value = getattr(getattr(self, group) if group else self, field_name)
+            if not low <= value <= high:
+                out.append((key, f"{name} must be between {_number(low)} and {_number(high)}"))
         checks = [
-            ("epochs", self.epochs > 0, "epochs must be above 0"),
-            ("lr", 0 < self.lr < 1, "learning rate must be between 0 and 1"),
-            ("warmup_steps", self.warmup_steps >= 0, "warm-up steps cannot be negative"),
-            ("lr_floor", 0 <= self.lr_floor <= 1, "the final learning-rate fraction must be between 0 and 1"),
-            ("weight_decay", self.weight_decay >= 0, "weight decay cannot be negative"),
-            ("max_grad_norm", self.max_grad_norm >= 0, "gradient clipping cannot be negative (0 turns it off)"),
-            ("batch_size", self.batch_size >= 1, "batch size must be at least 1"),
-            ("grad_accum", self.grad_accum >= 1, "gradient accumulation must be at least 1"),
-            ("min_pixels", self.min_pixels >= 0, "min pixels cannot be negative"),
-            ("max_pixels", self.max_pixels >= 0, "max pixels cannot be negative"),
             ("min_pixels", not (self.min_pixels > 0 and self.max_pixels > 0) or self.min_pixels <= self.max_pixels,
              "min pixels must not exceed max pixels"),
-            ("max_seq_len", self.max_seq_len >= 16, "max sequence length must be at least 16 tokens"),
-            ("lora_r", self.lora_r >= 1, "LoRA rank must be at least 1"),
-            ("lora_alpha", self.lora_alpha >= 1, "LoRA alpha must be at least 1"),
-            ("lora_dropout", 0 <= self.lora_dropout < 1, "LoRA dropout must be in [0, 1)"),
             ("task_mix", self.task_mix.caption or self.task_mix.phrases or self.task_mix.vqa,
              "the task mix is empty: choose captions, phrases or VQA"),
             ("val_split", self.train_split != self.val_split, "train and validation splits must differ"),
-            ("augment.scale", 0 <= self.augment.scale < 1, "augmentation scale must be in [0, 1)"),
-            ("augment.crop", 0 <= self.augment.crop < 0.5, "augmentation crop must be in [0, 0.5)"),
-            ("augment.colour", 0 <= self.augment.colour <= 1, "augmentation colour jitter must be in [0, 1]"),
-            ("eval_every", self.eval_every >= 0, "the validation interval cannot be negative (0: once per epoch)"),
-            ("save_every", self.save_every >= 0, "the checkpoint interval cannot be negative (0: once per epoch)"),
-            ("keep_last", self.keep_last >= 1, "keep at least the last checkpoint"),
-            ("threads", self.threads >= 0, "threads cannot be negative"),
         ]
         out.extend((key, message) for key, ok, message in checks if not ok)
         unknown_tasks = sorted(set(self.system_prompts) - set(prompts.TASKS))
@@ -188,6 +200,10 @@ class WorkflowConfig:
         if problems:
             raise ValueError("invalid workflow: " + "; ".join(problems))
         return self
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def default_workflow(model_id: str) -> WorkflowConfig:

@@ -104,7 +104,7 @@ augment:
 @pytest.mark.parametrize(
     ("argv", "file", "said"),
     [
-        (["--set", "lora_rank=0"], None, ["lora_rank: LoRA rank must be at least 1"]),
+        (["--set", "lora_rank=0"], None, ["lora_rank: LoRA rank must be between 1 and 1,024"]),
         (["--set", "learning_rate=abc"], None, ["learning_rate: 'abc' is not a number"]),
         (["--set", "lr_scheduler_type=poly"], None, ["lr_scheduler_type:", "'poly' is not one of cosine, linear"]),
         (["--set", "per_device_train_batch_size=2.5"], None,
