@@ -90,6 +90,11 @@ def _settings(args: argparse.Namespace) -> dict[str, str]:
     return settings
 
 
+def _option_names(args: argparse.Namespace) -> dict[str, str]:
+    """The settings --model and --method set, named as the options, for error messages."""
+    return {key: option for key, option in (("model_id", "--model"), ("mode", "--method")) if getattr(args, option[2:])}
+
+
 def _list(args: argparse.Namespace) -> int:
     from studio.dataset.store import Project
     from studio.training.workflows import list_workflows
@@ -107,7 +112,7 @@ def _new(args: argparse.Namespace, settings: dict[str, str]) -> int:
 
     if not args.model:
         raise CommandError("--new needs --model (a catalog id, see `vlm-studio models`)")
-    return _save(args, args.new, new_config(settings), replace=args.replace)
+    return _save(args, args.new, new_config(settings, _option_names(args)), replace=args.replace)
 
 
 def _edit(args: argparse.Namespace, settings: dict[str, str]) -> int:
@@ -119,7 +124,7 @@ def _edit(args: argparse.Namespace, settings: dict[str, str]) -> int:
         raise CommandError("--edit needs --set KEY=VALUE (or --model, --method)")
     with Project.open(args.project, read_only=True) as project:
         base = get_workflow(project, args.edit).config
-    return _save(args, args.edit, apply_settings(base, settings), replace=True)
+    return _save(args, args.edit, apply_settings(base, settings, _option_names(args)), replace=True)
 
 
 def _import(args: argparse.Namespace, settings: dict[str, str]) -> int:
@@ -130,7 +135,7 @@ def _import(args: argparse.Namespace, settings: dict[str, str]) -> int:
     clash = sorted(set(settings) & set(data))
     if clash:
         raise CommandError(f"{', '.join(clash)} set both in {path} and on the command line: keep one")
-    config = new_config({**data, **settings})
+    config = new_config({**data, **settings}, _option_names(args))
     return _save(args, args.name or path.stem, config, replace=args.replace)
 
 

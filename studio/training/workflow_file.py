@@ -84,19 +84,21 @@ def resolve_model(name: str) -> str | None:
     return next((e.id for e in catalog.values() if e.hf_id and e.hf_id.lower() == name.lower()), None)
 
 
-def new_config(settings: dict[str, Any]) -> WorkflowConfig:
+def new_config(settings: dict[str, Any], names: dict[str, str] | None = None) -> WorkflowConfig:
     """A new workflow: its model's shipped starting point (`default_workflow`) with ``settings`` applied."""
     flat = _flatten(settings)
     named = flat.get("model_id", flat.get("model_name_or_path"))
     if named is None:
         raise SettingsError("model_name_or_path: missing; name the model (a catalog id or its Hugging Face id)")
     model = resolve_model(named) if isinstance(named, str) else None
-    return apply_settings(default_workflow(model) if model else WorkflowConfig(), flat)
+    return apply_settings(default_workflow(model) if model else WorkflowConfig(), flat, names)
 
 
-def apply_settings(base: WorkflowConfig, settings: dict[str, Any]) -> WorkflowConfig:
+def apply_settings(base: WorkflowConfig, settings: dict[str, Any], names: dict[str, str] | None = None
+                   ) -> WorkflowConfig:
     """``base`` with ``settings`` applied (LLaMA-Factory's keys or ours; nested groups as mappings or dotted keys),
-    validated as the Train page validates; a `SettingsError` names every bad key and what it allows."""
+    validated as the Train page validates; a `SettingsError` names every bad key (as ``names`` calls it, e.g. a
+    command-line option) and what it allows."""
     flat = _flatten(settings)
     errors: list[str] = []
     unknown = [key for key in flat if key not in ALIASES and key not in SPECIAL and key not in kinds()]
@@ -125,7 +127,9 @@ def apply_settings(base: WorkflowConfig, settings: dict[str, Any]) -> WorkflowCo
         group, _, name = key.rpartition(".")
         (data[group] if group else data)[name] = value
     config = WorkflowConfig.from_dict(data)
-    problems = [f"{written.get(key, key)}: {message}" for key, message in config.keyed_problems()]
+    names = names or {}
+    problems = [f"{names.get(written.get(key, key), written.get(key, key))}: {message}"
+                for key, message in config.keyed_problems()]
     if problems:
         raise SettingsError("; ".join(problems))
     return config

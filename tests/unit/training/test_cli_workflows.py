@@ -122,8 +122,11 @@ augment:
                                                     "add model_id"]),
         ([], "model_name_or_path: tiny\nbf16: maybe\n", ["bf16: 'maybe' is not true or false"]),
         ([], "model_name_or_path: tiny\nlearning_rate: [1\n", ["is not valid YAML at line"]),
-        (["--model", "nope"], None, ["model 'nope' is not in the model catalog; available:", "qwen3-vl-2b"]),
-        (["--model", "nvila-lite-2b", "--method", "lora"], None, ["does not support LoRA", "full fine-tuning"]),
+        (["--model", "nope"], None, ["--model: model 'nope' is not in the model catalog; available:", "qwen3-vl-2b"]),
+        (["--model", "tiny", "--method", "lorax"], None,
+         ["--method: training mode 'lorax' is not one of lora, qlora4"]),
+        (["--model", "nvila-lite-2b", "--method", "lora"], None,
+         ["--method: NVIDIA NVILA-Lite 2B does not support LoRA", "full fine-tuning"]),
     ],
 )
 def test_bad_keys_and_values_are_named_and_nothing_is_written(fresh, tmp_path, capsys, argv, file, said):
