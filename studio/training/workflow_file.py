@@ -100,14 +100,14 @@ def apply_settings(base: WorkflowConfig, settings: dict[str, Any], names: dict[s
     validated as the Train page validates; a `SettingsError` names every bad key (as ``names`` calls it, e.g. a
     command-line option) and what it allows."""
     flat = _flatten(settings)
+    types = kinds()
     errors: list[str] = []
-    unknown = [key for key in flat if key not in ALIASES and key not in SPECIAL and key not in kinds()]
+    unknown = [key for key in flat if key not in ALIASES and key not in SPECIAL and key not in types]
     for key in unknown:
         errors.append(f"{key}: {HINTS[key]}" if key in HINTS else f"unknown key {key}")
     errors += _clashes([key for key in flat if key not in unknown])
     values: dict[str, Any] = {}  # workflow setting -> value
     written: dict[str, str] = {}  # workflow setting -> the key that set it
-    types = kinds()
     for key, value in flat.items():
         target = ALIASES.get(key, key)
         if key in SPECIAL or key in unknown:
