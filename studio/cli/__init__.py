@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "studio.cli.evaluate",
     "studio.cli.labelling",
     "studio.cli.export_model",
+    "studio.cli.workflows",
     "studio.cli.training",
 )
 
@@ -39,12 +40,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """``argv`` parsed with each command's options accepted anywhere, before, between or after its positionals
+    (``predict PROJECT --run RUN IMAGE --prompt P``). argparse cannot intermix through sub-parsers, so the
+    command's own parser parses everything after the command's name."""
+    parser = build_parser()
+    argv = list(argv)
+    commands = _commands(parser)
+    if not argv or argv[0] not in commands:
+        return parser.parse_args(argv)  # help, or the error naming the known commands
+    args = commands[argv[0]].parse_intermixed_args(argv[1:])
+    args.command = argv[0]
+    return args
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each command's name and its parser."""
+    for action in parser._subparsers._group_actions:  # the one sub-parsers action
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
 def run(argv: Sequence[str]) -> int:
     """Parse ``argv`` and run the command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(list(argv))
+    args = parse(argv)
     if not getattr(args, "handler", None):
-        parser.print_help()
+        build_parser().print_help()
         return 2
     try:
         return int(args.handler(args) or 0)

@@ -42,7 +42,7 @@ def _predict(args: argparse.Namespace) -> int:
         predictor = Predictor.from_model(args.model, quantization=args.quantization)
     else:
         if not args.project:
-            raise CommandError("--run needs the project folder")
+            raise CommandError("--run needs the project folder before the image: predict PROJECT IMAGE --run RUN")
         from studio.dataset.store import Project
 
         with Project.open(args.project, read_only=True) as project:

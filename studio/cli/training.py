@@ -1,4 +1,4 @@
-"""Training commands: ``workflows``, ``train``, ``runs`` and ``launch-config`` (several GPUs or nodes)."""
+"""Training commands: ``train``, ``runs`` and ``launch-config`` (several GPUs or nodes)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ from studio.cli.output import emit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    workflows = subparsers.add_parser("workflows", help="the project's saved training workflows")
-    workflows.add_argument("project")
-    workflows.add_argument("--json", action="store_true")
-    workflows.set_defaults(handler=_workflows)
-
     train = subparsers.add_parser("train", help="run a workflow headless (the same core as the Train button)")
     train.add_argument("project")
     train.add_argument("--workflow", default="default", help="workflow name (default: default, created if missing)")
@@ -26,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--json-progress", action="store_true", help="one JSON event per line on stdout")
     train.add_argument("--check", action="store_true",
                        help="only the pre-flight checks (settings, weights, every sample's tokens, memory): the Train "
-                            "page's Check data; exit 2 when they fail (--json for one JSON document)")
+                            "page's Check data; exit 2 when they fail (--json for one JSON document); creates the "
+                            "default workflow when it is missing, as the Train page does")
     train.add_argument("--json", action="store_true", help="with --check: the report as JSON")
     train.set_defaults(handler=_train)
 
@@ -38,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     launch = subparsers.add_parser("launch-config", help="write an accelerate config and the launch command")
     launch.add_argument("project")
-    launch.add_argument("--workflow", required=True)
+    launch.add_argument("--workflow", default="default", help="workflow name (default: default, created if missing)")
     launch.add_argument("--gpus", type=int, required=True, help="GPUs per node")
     launch.add_argument("--nodes", type=int, default=1)
     backend = launch.add_mutually_exclusive_group()
@@ -47,19 +43,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backend.add_argument("--fsdp", action="store_true", help="PyTorch FSDP2, fully sharded (as --deepspeed zero3)")
     launch.add_argument("--json", action="store_true")
     launch.set_defaults(handler=_launch)
-
-
-def _workflows(args: argparse.Namespace) -> int:
-    from studio.dataset.store import Project
-    from studio.training.workflows import list_workflows
-
-    with Project.open(args.project, read_only=True) as project:
-        found = list_workflows(project)
-    data = [{"name": w.name, **w.config.to_dict()} for w in found]
-    lines = [f"{w.name}: {w.config.model_id}, {w.config.mode}, {w.config.epochs:g} epochs, lr {w.config.lr:g}, "
-             f"batch {w.config.batch_size}x{w.config.grad_accum}" for w in found]
-    emit(data, as_json=args.json, text="\n".join(lines) or "no workflows yet (train creates 'default')")
-    return 0
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -109,22 +92,40 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace) -> int:
-    """The pre-flight report of a workflow against the project's data; writes nothing (read-only, so it also works
-    while the app has the project open)."""
-    from studio.cli.output import progress_printer
+def _workflow(folder: str, name: str, *, locked_ok: bool = False):
+    """The settings of the project's workflow ``name``; the ``default`` one is created when missing, as the Train
+    page creates it on first open (the project is opened for writing only then). ``locked_ok``: while another
+    program writes to the project, the default's settings without saving them."""
+    from studio.dataset.lock import ProjectLockedError
     from studio.dataset.store import Project
     from studio.training.config import default_workflow
-    from studio.training.preflight import check_project_data
-    from studio.training.workflows import DEFAULT_MODEL, DEFAULT_NAME, get_workflow
+    from studio.training.workflows import DEFAULT_MODEL, DEFAULT_NAME, ensure_default_workflow, get_workflow
 
-    with Project.open(args.project, read_only=True) as project:
+    with Project.open(folder, read_only=True) as project:
         try:
-            config = get_workflow(project, args.workflow).config
+            return get_workflow(project, name).config
         except KeyError:
-            if args.workflow != DEFAULT_NAME:
+            if name != DEFAULT_NAME:
                 raise
-            config = default_workflow(DEFAULT_MODEL)  # what train would create
+    try:
+        with Project.open(folder) as project:
+            config = ensure_default_workflow(project).config
+    except ProjectLockedError:
+        if not locked_ok:
+            raise
+        return default_workflow(DEFAULT_MODEL)
+    print(f"created the workflow {DEFAULT_NAME!r} ({config.model_id}, {config.mode}); change it with "
+          f"`vlm-studio workflows {folder} --edit {DEFAULT_NAME} --set KEY=VALUE`", file=sys.stderr)
+    return config
+
+
+def _check(args: argparse.Namespace) -> int:
+    """The pre-flight report of a workflow against the project's data; writes nothing but a missing default
+    workflow."""
+    from studio.cli.output import progress_printer
+    from studio.training.preflight import check_project_data
+
+    config = _workflow(args.project, args.workflow, locked_ok=True)
     report = check_project_data(Path(args.project), config, progress=progress_printer(args.json, "check"))
     f = report.facts
     lines = [f"{'ready' if report.ok else 'not ready'}: workflow {args.workflow}, {config.model_id}, {config.mode}"]
@@ -163,15 +164,12 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _launch(args: argparse.Namespace) -> int:
-    from studio.dataset.store import Project
     from studio.training.launch import write_launch
-    from studio.training.workflows import get_workflow
 
     backend = args.deepspeed or ("fsdp" if args.fsdp else "ddp")
-    with Project.open(args.project, read_only=True) as project:
-        workflow = get_workflow(project, args.workflow)
-        folder = project.folder / "launch"
-    precision = workflow.config.precision if workflow.config.precision != "auto" else "bf16"
+    config = _workflow(args.project, args.workflow)
+    folder = Path(args.project).expanduser().resolve() / "launch"
+    precision = config.precision if config.precision != "auto" else "bf16"
     path, command = write_launch(folder, Path(args.project).resolve(), args.workflow, args.gpus, args.nodes,
                                  backend, precision)
     note = {"zero2": "DeepSpeed is not needed: PyTorch FSDP2 shards gradients and optimizer state (ZeRO-2)",

@@ -10,13 +10,43 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from studio.adapters import prompts
+from studio.dataset.model import SPLITS
 from studio.training.device import PRECISIONS
 from studio.training.schedule import SCHEDULES
 
 MODES = ("lora", "qlora4", "qlora8", "full")
 MODE_NAMES = {"lora": "LoRA", "qlora4": "QLoRA 4-bit", "qlora8": "QLoRA 8-bit", "full": "Full fine-tuning"}
 # words that make a horizontal flip change the meaning of a text
+DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")  # what `device.pick_device` accepts
 SIDE_WORDS = re.compile(r"\b(left|right|leftmost|rightmost|west|east)\b", re.IGNORECASE)
+
+
+# Each number setting's name and bounds (inclusive): the Train page's spin boxes offer exactly these and
+# `WorkflowConfig.keyed_problems` refuses values outside them, so a workflow saved anywhere opens unchanged there.
+BOUNDS: dict[str, tuple[str, float, float]] = {
+    "epochs": ("epochs", 0.1, 1000),
+    "lr": ("learning rate", 1e-7, 0.5),
+    "warmup_steps": ("warm-up steps", 0, 100_000),
+    "lr_floor": ("the final learning-rate fraction", 0, 1),
+    "weight_decay": ("weight decay", 0, 1),
+    "max_grad_norm": ("gradient clipping (0: off)", 0, 100),
+    "batch_size": ("batch size", 1, 4096),
+    "grad_accum": ("gradient accumulation", 1, 1024),
+    "max_seq_len": ("max sequence length", 16, 262_144),
+    "min_pixels": ("min pixels (0: the model's)", 0, 100_000_000),
+    "max_pixels": ("max pixels (0: the model's)", 0, 100_000_000),
+    "lora_r": ("LoRA rank", 1, 1024),
+    "lora_alpha": ("LoRA alpha", 1, 4096),
+    "lora_dropout": ("LoRA dropout", 0, 0.99),
+    "augment.scale": ("augmentation scale", 0, 0.9),
+    "augment.crop": ("augmentation crop", 0, 0.49),
+    "augment.colour": ("augmentation colour jitter", 0, 1),
+    "threads": ("CPU threads (0: cores - 1)", 0, 512),
+    "seed": ("seed", 0, 2**31 - 1),
+    "eval_every": ("the validation interval (0: once per epoch)", 0, 10**7),
+    "save_every": ("the checkpoint interval (0: once per epoch)", 0, 10**7),
+    "keep_last": ("checkpoints kept", 1, 1000),
+}
 
 
 @dataclass
@@ -116,41 +146,52 @@ class WorkflowConfig:
 
     def problems(self) -> list[str]:
         """Every invalid setting, as sentences (empty when the config is valid)."""
-        out: list[str] = []
-        if self.mode not in MODES:
-            out.append(f"training mode {self.mode!r} is not one of {', '.join(MODES)}")
-        if self.schedule not in SCHEDULES:
-            out.append(f"schedule {self.schedule!r} is not one of {', '.join(SCHEDULES)}")
-        if self.precision not in PRECISIONS:
-            out.append(f"precision {self.precision!r} is not one of {', '.join(PRECISIONS)}")
+        return [message for _key, message in self.keyed_problems()]
+
+    def keyed_problems(self) -> list[tuple[str, str]]:
+        """Every invalid setting as (the setting's key, a sentence saying what is wrong and what is allowed): the
+        one validation the Train page, saving and the command line's workflow files all use."""
+        out = self._choice_problems()
+        for key, (name, low, high) in BOUNDS.items():
+            group, _, field_name = key.rpartition(".")
+            value = getattr(getattr(self, group) if group else self, field_name)
+            if not low <= value <= high:
+                out.append((key, f"{name} must be between {_number(low)} and {_number(high)}"))
         checks = [
-            (self.epochs > 0, "epochs must be above 0"),
-            (0 < self.lr < 1, "learning rate must be between 0 and 1"),
-            (self.warmup_steps >= 0, "warm-up steps cannot be negative"),
-            (0 <= self.lr_floor <= 1, "the final learning-rate fraction must be between 0 and 1"),
-            (self.weight_decay >= 0, "weight decay cannot be negative"),
-            (self.max_grad_norm >= 0, "gradient clipping cannot be negative (0 turns it off)"),
-            (self.batch_size >= 1, "batch size must be at least 1"),
-            (self.grad_accum >= 1, "gradient accumulation must be at least 1"),
-            (self.min_pixels >= 0 and self.max_pixels >= 0, "pixel limits cannot be negative"),
-            (not (self.min_pixels and self.max_pixels) or self.min_pixels <= self.max_pixels,
+            ("min_pixels", not (self.min_pixels > 0 and self.max_pixels > 0) or self.min_pixels <= self.max_pixels,
              "min pixels must not exceed max pixels"),
-            (self.max_seq_len >= 16, "max sequence length must be at least 16 tokens"),
-            (self.lora_r >= 1 and self.lora_alpha >= 1, "LoRA rank and alpha must be at least 1"),
-            (0 <= self.lora_dropout < 1, "LoRA dropout must be in [0, 1)"),
-            (self.task_mix.caption or self.task_mix.phrases or self.task_mix.vqa,
+            ("task_mix", self.task_mix.caption or self.task_mix.phrases or self.task_mix.vqa,
              "the task mix is empty: choose captions, phrases or VQA"),
-            (self.train_split != self.val_split, "train and validation splits must differ"),
-            (0 <= self.augment.scale < 1 and 0 <= self.augment.crop < 0.5 and 0 <= self.augment.colour <= 1,
-             "augmentation: scale in [0, 1), crop in [0, 0.5), colour in [0, 1]"),
-            (self.eval_every >= 0 and self.save_every >= 0, "eval/save intervals cannot be negative"),
-            (self.keep_last >= 1, "keep at least the last checkpoint"),
-            (self.threads >= 0, "threads cannot be negative"),
+            ("val_split", self.train_split != self.val_split, "train and validation splits must differ"),
         ]
-        out.extend(message for ok, message in checks if not ok)
+        out.extend((key, message) for key, ok, message in checks if not ok)
         unknown_tasks = sorted(set(self.system_prompts) - set(prompts.TASKS))
         if unknown_tasks:
-            out.append(f"system prompts for unknown task(s): {', '.join(unknown_tasks)}")
+            out.append(("system_prompts", f"system prompts for unknown task(s): {', '.join(unknown_tasks)}; "
+                                          f"the tasks are {', '.join(prompts.TASKS)}"))
+        return out
+
+    def _choice_problems(self) -> list[tuple[str, str]]:
+        """Settings that must be one of a list (what the Train page's drop-down lists offer)."""
+        from studio.adapters import load_catalog
+
+        out: list[tuple[str, str]] = []
+        catalog = load_catalog()
+        entry = catalog.get(self.model_id)
+        if entry is None or not entry.available:
+            available = ", ".join(e.id for e in catalog.values() if e.available)
+            state = "is not in the model catalog" if entry is None else f"is {entry.status.replace('_', ' ')}"
+            out.append(("model_id", f"model {self.model_id!r} {state}; available: {available}"))
+        if self.mode not in MODES:
+            out.append(("mode", f"training mode {self.mode!r} is not one of {', '.join(MODES)}"))
+        elif entry is not None and self.mode != "full" and not entry.lora.supported:
+            out.append(("mode", f"{entry.name} does not support LoRA ({entry.lora.reason}); choose full fine-tuning"))
+        for key, value, allowed in (("schedule", self.schedule, SCHEDULES), ("precision", self.precision, PRECISIONS),
+                                    ("train_split", self.train_split, SPLITS), ("val_split", self.val_split, SPLITS)):
+            if value not in allowed:
+                out.append((key, f"{key.replace('_', ' ')} {value!r} is not one of {', '.join(allowed)}"))
+        if not DEVICE.fullmatch(self.device):
+            out.append(("device", f"device {self.device!r} is not one of auto, cpu, cuda, cuda:N, mps"))
         return out
 
     def validate(self) -> WorkflowConfig:
@@ -159,6 +200,10 @@ class WorkflowConfig:
         if problems:
             raise ValueError("invalid workflow: " + "; ".join(problems))
         return self
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def default_workflow(model_id: str) -> WorkflowConfig:

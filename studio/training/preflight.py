@@ -23,11 +23,7 @@ class Preflight:
 
 def check_settings(adapter: Any, config: WorkflowConfig, device: str) -> Preflight:
     """Checks that need no data: settings, weights, LoRA support, quantisation, precision on the device."""
-    report = Preflight(errors=list(config.problems()))
-    if config.mode != "full" and not adapter.entry.lora.supported:
-        report.errors.append(
-            f"{adapter.entry.name} does not support LoRA ({adapter.entry.lora.reason}); choose full fine-tuning"
-        )
+    report = Preflight(errors=list(config.problems()))  # settings, model, LoRA support
     if config.mode in ("qlora4", "qlora8"):
         try:
             check_quantization_available()

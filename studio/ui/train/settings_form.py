@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from studio.adapters import load_catalog
-from studio.training.config import MODE_NAMES, MODES, AugmentConfig, TaskMixConfig, WorkflowConfig
+from studio.training.config import BOUNDS, MODE_NAMES, MODES, AugmentConfig, TaskMixConfig, WorkflowConfig
 from studio.training.device import PRECISIONS
 from studio.training.schedule import SCHEDULES
 
-# (group title, [(field, label, kind, options)]); kind: int, float, bool, choice, text, list
+# (group title, [(field, label, kind, options)]); kind: int, float (options: decimals, step; the bounds of both:
+# config.BOUNDS), bool, choice, text, list
 GROUPS: list[tuple[str, list[tuple[str, str, str, Any]]]] = [
     ("Model", [
         ("model_id", "Model", "choice", None),
@@ -33,27 +34,27 @@ GROUPS: list[tuple[str, list[tuple[str, str, str, Any]]]] = [
         ("mode", "Training mode", "choice", [(MODE_NAMES[m], m) for m in MODES]),
     ]),
     ("Schedule", [
-        ("epochs", "Epochs", "float", (0.1, 1000, 1, 0.5)),
-        ("lr", "Learning rate", "float", (1e-7, 0.5, 7, 1e-4)),
+        ("epochs", "Epochs", "float", (1, 0.5)),
+        ("lr", "Learning rate", "float", (7, 1e-4)),
         ("schedule", "Schedule", "choice", [(s, s) for s in SCHEDULES]),
-        ("warmup_steps", "Warm-up steps", "int", (0, 100000)),
-        ("lr_floor", "Final lr fraction", "float", (0, 1, 3, 0.01)),
-        ("weight_decay", "Weight decay", "float", (0, 1, 4, 0.001)),
-        ("max_grad_norm", "Gradient clipping", "float", (0, 100, 2, 0.1)),
+        ("warmup_steps", "Warm-up steps", "int", None),
+        ("lr_floor", "Final lr fraction", "float", (3, 0.01)),
+        ("weight_decay", "Weight decay", "float", (4, 0.001)),
+        ("max_grad_norm", "Gradient clipping", "float", (2, 0.1)),
     ]),
     ("Batches", [
-        ("batch_size", "Batch size", "int", (1, 4096)),
-        ("grad_accum", "Gradient accumulation", "int", (1, 1024)),
-        ("max_seq_len", "Max sequence length", "int", (16, 262144)),
-        ("min_pixels", "Min pixels (0 = model's)", "int", (0, 100_000_000)),
-        ("max_pixels", "Max pixels (0 = model's)", "int", (0, 100_000_000)),
+        ("batch_size", "Batch size", "int", None),
+        ("grad_accum", "Gradient accumulation", "int", None),
+        ("max_seq_len", "Max sequence length", "int", None),
+        ("min_pixels", "Min pixels (0 = model's)", "int", None),
+        ("max_pixels", "Max pixels (0 = model's)", "int", None),
     ]),
     ("Vision and LoRA", [
         ("train_vision", "Train the vision tower", "bool", None),
         ("train_projector", "Train the projector", "bool", None),
-        ("lora_r", "LoRA rank", "int", (1, 1024)),
-        ("lora_alpha", "LoRA alpha", "int", (1, 4096)),
-        ("lora_dropout", "LoRA dropout", "float", (0, 0.99, 2, 0.05)),
+        ("lora_r", "LoRA rank", "int", None),
+        ("lora_alpha", "LoRA alpha", "int", None),
+        ("lora_dropout", "LoRA dropout", "float", (2, 0.05)),
         ("lora_targets", "LoRA targets (blank = model's)", "list", "q_proj, v_proj, …"),
         ("grad_checkpointing", "Gradient checkpointing", "bool", None),
     ]),
@@ -67,19 +68,19 @@ GROUPS: list[tuple[str, list[tuple[str, str, str, Any]]]] = [
         ("system_prompts.vqa", "System prompt (VQA)", "prompt", "vqa"),
     ]),
     ("Augmentation (box-aware)", [
-        ("augment.scale", "Scale ±", "float", (0, 0.9, 2, 0.05)),
-        ("augment.crop", "Crop up to", "float", (0, 0.49, 2, 0.05)),
-        ("augment.colour", "Colour jitter", "float", (0, 1, 2, 0.1)),
+        ("augment.scale", "Scale ±", "float", (2, 0.05)),
+        ("augment.crop", "Crop up to", "float", (2, 0.05)),
+        ("augment.colour", "Colour jitter", "float", (2, 0.1)),
         ("augment.hflip", "Horizontal flip (no left/right texts)", "bool", None),
     ]),
     ("Run", [
         ("precision", "Precision", "choice", [(p, p) for p in PRECISIONS]),
         ("device", "Device", "choice", [("auto", "auto"), ("cpu", "cpu"), ("cuda", "cuda"), ("mps", "mps")]),
-        ("threads", "CPU threads (0 = cores - 1)", "int", (0, 512)),
-        ("seed", "Seed", "int", (0, 2**31 - 1)),
-        ("eval_every", "Validate every N steps (0 = epoch)", "int", (0, 10**7)),
-        ("save_every", "Save every N steps (0 = epoch)", "int", (0, 10**7)),
-        ("keep_last", "Keep last checkpoints", "int", (1, 1000)),
+        ("threads", "CPU threads (0 = cores - 1)", "int", None),
+        ("seed", "Seed", "int", None),
+        ("eval_every", "Validate every N steps (0 = epoch)", "int", None),
+        ("save_every", "Save every N steps (0 = epoch)", "int", None),
+        ("keep_last", "Keep last checkpoints", "int", None),
     ]),
 ]
 
@@ -122,12 +123,12 @@ class WorkflowForm(QWidget):
     def _editor(self, key: str, kind: str, options: Any) -> QWidget:
         if kind == "int":
             editor = QSpinBox()
-            editor.setRange(*options)
+            editor.setRange(*BOUNDS[key][1:])
             editor.valueChanged.connect(self.changed)
         elif kind == "float":
-            low, high, decimals, step = options
+            decimals, step = options
             editor = QDoubleSpinBox()
-            editor.setRange(low, high)
+            editor.setRange(*BOUNDS[key][1:])
             editor.setDecimals(decimals)
             editor.setSingleStep(step)
             editor.valueChanged.connect(self.changed)

@@ -45,11 +45,11 @@ def test_train_check_is_the_data_check_without_a_run(small_project, capsys):
     report = json.loads(capsys.readouterr().out)
     assert not report["ok"] and "exceed max sequence length 60" in report["errors"][0]
     assert report["facts"]["train_samples"] > 0
-    assert run(["train", folder, "--check"]) == 0  # the default workflow train would create, not saved
+    assert run(["train", folder, "--check"]) == 0  # creates the default workflow, as the Train page does
     assert capsys.readouterr().out.startswith("ready: workflow default")
     assert run(["runs", folder, "--json"]) == 0 and json.loads(capsys.readouterr().out) == []  # no run was made
     assert run(["workflows", folder, "--json"]) == 0
-    assert {w["name"] for w in json.loads(capsys.readouterr().out)} == {"quick", "short"}
+    assert {w["name"] for w in json.loads(capsys.readouterr().out)} == {"default", "quick", "short"}
 
 
 def test_train_errors_are_one_line(small_project, capsys):

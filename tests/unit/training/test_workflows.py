@@ -85,3 +85,33 @@ def test_the_batch_order_is_seeded_length_grouped_and_complete():
     assert plan != batch_plan(lengths, 16, seed=3, epoch=1)
     spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in plan) / len(plan)
     assert spread < 40  # random batches of this data spread over ~150 tokens
+
+
+def test_the_choices_the_train_page_offers_are_checked_and_each_problem_names_its_setting():
+    from studio.adapters import get_adapter
+    from studio.training.preflight import check_settings
+
+    keyed = dict(WorkflowConfig(model_id="nope", device="gpu", train_split="dev", lora_r=0).keyed_problems())
+    assert "not in the model catalog" in keyed["model_id"] and "qwen3-vl-2b" in keyed["model_id"]
+    assert keyed["device"] == "device 'gpu' is not one of auto, cpu, cuda, cuda:N, mps"
+    assert keyed["train_split"] == "train split 'dev' is not one of train, val, test"
+    assert keyed["lora_r"] == "LoRA rank must be between 1 and 1,024"
+    assert "is coming soon" in WorkflowConfig(model_id="deepseek-ocr-2").problems()[0]
+    assert WorkflowConfig(device="cuda:1").problems() == []
+    no_lora = WorkflowConfig(model_id="nvila-lite-2b", mode="lora")
+    assert dict(no_lora.keyed_problems())["mode"].endswith("choose full fine-tuning")
+    errors = check_settings(get_adapter("nvila-lite-2b"), no_lora, "cpu").errors  # said once, not twice
+    assert sum("does not support LoRA" in e for e in errors) == 1
+
+
+def test_every_number_setting_has_the_bounds_the_train_page_offers():
+    from dataclasses import fields
+
+    from studio.training.config import BOUNDS, TaskMixConfig
+
+    numbers = {f.name for f in fields(WorkflowConfig) if f.type in ("int", "float")}
+    numbers |= {f"augment.{f.name}" for f in fields(AugmentConfig) if f.type in ("int", "float")}
+    assert numbers == set(BOUNDS) and not any(f.type in ("int", "float") for f in fields(TaskMixConfig))
+    assert dict(WorkflowConfig(epochs=0.05, lr=0.7, seed=-1).keyed_problems()) == {
+        "epochs": "epochs must be between 0.1 and 1,000", "lr": "learning rate must be between 1e-07 and 0.5",
+        "seed": "seed must be between 0 and 2,147,483,647"}
