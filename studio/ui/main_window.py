@@ -511,7 +511,7 @@ class MainWindow(QMainWindow):
         button = self.statusBar().findChild(SkippedFilesButton)
         if button is None:
             button = SkippedFilesButton(self.statusBar())
-            self.statusBar().insertPermanentWidget(0, button)
+            self.statusBar().addPermanentWidget(button)
         button.show_for(report.skipped, message)
 
     def import_dataset_dialog(self) -> None:

@@ -31,7 +31,6 @@ class SkippedFilesDialog(QDialog):
     def __init__(self, skipped: Skipped, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Skipped files")
-        self.resize(720, 360)
         self.skipped = list(skipped)
         heading = QLabel(f"{count(len(self.skipped), 'file was', 'files were')} not imported:", self)
         self.tree = QTreeWidget(self)
@@ -47,8 +46,11 @@ class SkippedFilesDialog(QDialog):
                 item.setToolTip(column, f"{path}\n{reason}")
             self.tree.addTopLevelItem(item)
         self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.tree.setColumnWidth(0, 200)
-        self.tree.setColumnWidth(1, 300)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long folders keep their last part
+        for column, widest in ((0, 260), (1, 440)):
+            self.tree.resizeColumnToContents(column)
+            self.tree.setColumnWidth(column, min(self.tree.columnWidth(column) + 16, widest))
+        self.resize(min(980, self.tree.columnWidth(0) + self.tree.columnWidth(1) + 320), 360)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         copy = buttons.addButton("Copy list", QDialogButtonBox.ButtonRole.ActionRole)
         copy.setToolTip("Copy every skipped file and its reason (one a line) to the clipboard")

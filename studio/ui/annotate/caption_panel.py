@@ -305,7 +305,8 @@ class CaptionPanel(QWidget):
             item.setData(0, _ID, phrase.id)
             item.setData(1, _ID, (phrase.start, phrase.end))
             if phrase.box_ids:
-                item.setIcon(0, theme.icon("mdi6.link-variant", color=self._box_colors.get(phrase.box_ids[0], "#888")))
+                ink, _text = theme.phrase_highlight(self._box_colors.get(phrase.box_ids[0], "#888888"), hot=True)
+                item.setIcon(0, theme.icon("mdi6.link-variant", color=ink.name()))
             else:
                 item.setIcon(0, theme.icon("mdi6.alert-circle-outline", color=UNLINKED_COLOR))
                 item.setForeground(1, QColor(UNLINKED_COLOR))
