@@ -456,7 +456,7 @@ class MainWindow(QMainWindow):
     def _last_images(self) -> dict[str, int]:
         """The image last shown in each recent project, by project folder (a project reopens on it)."""
         value = self.settings.value("lastImages", {})
-        return {str(folder): int(image_id) for folder, image_id in (value or {}).items()}
+        return {str(folder): int(image_id) for folder, image_id in value.items()} if isinstance(value, dict) else {}
 
     def _remember_image(self, image_id: int) -> None:
         recent = set(self.recent_projects())
