@@ -1,9 +1,10 @@
-"""Phrase-grounding helpers: which links to offer, what is left unlinked (pure functions, no I/O)."""
+"""Phrase-grounding helpers: which links to offer, what is left unlinked, which phrases a relabel contradicts (pure
+functions, no I/O)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from studio.dataset.model import Box, Label, Phrase
@@ -51,3 +52,43 @@ def suggest_links(
         else:
             suggestions.append(LinkSuggestion(match.start(), match.end(), match.group(0), tuple(box_ids)))
     return sorted(suggestions, key=lambda s: s.start)
+
+
+@dataclass(frozen=True)
+class RelabelConflict:
+    """``phrase`` is linked to box ``box_id``, relabelled from ``old_label`` to ``new_label``, and still says
+    ``words`` of the old label that the new one lacks ("a red block" on a box now labelled "green block")."""
+
+    phrase: Phrase
+    box_id: int
+    old_label: str
+    new_label: str
+    words: tuple[str, ...]
+
+    def message(self) -> str:
+        now = f"now labelled “{self.new_label}”" if self.new_label else "that no longer has a label"
+        return f"The phrase “{self.phrase.text}” is linked to a box {now}"
+
+
+def relabel_conflicts(
+    phrases: Sequence[Phrase], relabelled: Mapping[int, tuple[str, str]]
+) -> list[RelabelConflict]:
+    """Phrases that name a relabelled box by its old label: ``relabelled`` maps box id -> (old label, new label)
+    names ("" for none). A word of the old label that the new label lacks ("red" from "red block" -> "green
+    block"), found in a linked phrase as a word (plural allowed), is a conflict; one per phrase and box."""
+    conflicts = []
+    for phrase in phrases:
+        said = set(_words(phrase.text))
+        for box_id in phrase.box_ids:
+            if box_id not in relabelled:
+                continue
+            old, new = relabelled[box_id]
+            kept = set(_words(new))
+            words = tuple(w for w in dict.fromkeys(_words(old)) if w not in kept and said & {w, f"{w}s", f"{w}es"})
+            if words:
+                conflicts.append(RelabelConflict(phrase, box_id, old, new, words))
+    return conflicts
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())

@@ -28,10 +28,11 @@ LOCK_NAME = ".project.lock"
 CACHE_DIR = "cache"
 ASSETS_DIR = "assets"
 
-# Label colours in order of creation: distinct, readable on light and dark images.
+# Label colours in order of creation: distinct, saturated and never pale (HSL lightness at most 0.62), so boxes
+# stand out on images and phrase highlights on a white page.
 PALETTE = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
-    "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075",
+    "#e0338a", "#469990", "#7e57c2", "#9a6324", "#800000", "#e6b800", "#808000", "#000075",
 )
 
 _IMAGE_COLUMNS = "id, path, width, height, orientation, file_size, status, split, split_pinned"

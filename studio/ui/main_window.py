@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -23,6 +24,7 @@ from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
 from studio.ui import theme
+from studio.ui.annotate.shortcuts import shortcut
 from studio.ui.annotate_mode import AnnotateMode
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
@@ -155,7 +157,10 @@ class MainWindow(QMainWindow):
         model_menu = self.menuBar().addMenu("&Model")
 
         help_menu = self.menuBar().addMenu("&Help")
-        self._add(help_menu, "&Keyboard shortcuts (F1)", self.show_shortcuts, None, "mdi6.keyboard-outline")
+        self.shortcuts_action = self._add(help_menu, "&Keyboard shortcuts", self.show_shortcuts, None,
+                                          "mdi6.keyboard-outline")
+        self.shortcuts_action.setShortcuts([QKeySequence(k) for k in shortcut("shortcuts_help").keys])
+        self.shortcuts_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)  # every mode and window
         self._add(help_menu, "&About VLM Studio", self.show_about)
 
         self.models = ModelPanels(self, model_menu, self.view_menu, self.settings)
@@ -277,6 +282,7 @@ class MainWindow(QMainWindow):
         if self.playground_page is not None:
             self.playground_page.show_image(image_id)
         self._update_position()
+        self._remember_image(image_id)
 
     def annotate_image(self, image_id: int) -> None:
         """Select ``image_id`` and switch to Annotate (from the evaluation gallery)."""
@@ -343,7 +349,9 @@ class MainWindow(QMainWindow):
             action.setEnabled(not project.read_only)
         self._show_empty_state()
         if self.images.model.rowCount():
-            self.images.select_image(self.images.model.image_at(0).id)
+            last = self._last_images().get(str(project.folder))
+            if last is None or not self.images.select_image(last):
+                self.images.select_image(self.images.model.image_at(0).id)
             self._check_missing_images()
 
     def _check_missing_images(self) -> None:
@@ -445,6 +453,17 @@ class MainWindow(QMainWindow):
         self.settings.setValue("recentProjects", [folder, *recent][:MAX_RECENT])
         self.settings.setValue("lastProject", folder)
 
+    def _last_images(self) -> dict[str, int]:
+        """The image last shown in each recent project, by project folder (a project reopens on it)."""
+        value = self.settings.value("lastImages", {})
+        return {str(folder): int(image_id) for folder, image_id in value.items()} if isinstance(value, dict) else {}
+
+    def _remember_image(self, image_id: int) -> None:
+        recent = set(self.recent_projects())
+        last = {folder: shown for folder, shown in self._last_images().items() if folder in recent}
+        last[str(self.project.folder)] = image_id
+        self.settings.setValue("lastImages", last)
+
     def recent_projects(self) -> list[str]:
         value = self.settings.value("recentProjects", [])
         return [value] if isinstance(value, str) else list(value or [])
@@ -479,13 +498,21 @@ class MainWindow(QMainWindow):
         return self.start_job(job)
 
     def _import_finished(self, report: ImportReport) -> None:
+        """The import's summary in the status bar; skipped files get a "Details…" button listing them all."""
+        from studio.ui.skipped_files import SkippedFilesButton
+
         self.reload_images()
         message = report.summary()
         if report.skipped:
             first_path, first_reason = report.skipped[0]
             message += f" ({Path(first_path).name}: {first_reason}"
-            message += f"; +{len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ")"
-        self.statusBar().showMessage(message, 10000)
+            message += f"; {len(report.skipped) - 1:,} more in Details…)" if len(report.skipped) > 1 else ")"
+        self.statusBar().showMessage(message, 30000 if report.skipped else 10000)
+        button = self.statusBar().findChild(SkippedFilesButton)
+        if button is None:
+            button = SkippedFilesButton(self.statusBar())
+            self.statusBar().addPermanentWidget(button)
+        button.show_for(report.skipped, message)
 
     def import_dataset_dialog(self) -> None:
         """COCO, YOLO, VOC, labelme, ODVG, LLaVA, LLaMA-Factory or ms-swift: preview, then import in one go."""
@@ -532,12 +559,18 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ------------------------------------------------------------ window state
-    def show_shortcuts(self) -> None:
+    def show_shortcuts(self) -> QDialog:
+        """Help > Keyboard shortcuts (F1 anywhere): the list, raised when it is already open."""
         from studio.ui.annotate.shortcuts_dialog import ShortcutsDialog
 
-        dialog = ShortcutsDialog(parent=self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
+        dialog = next((d for d in self.findChildren(ShortcutsDialog) if d.isVisible()), None)
+        if dialog is None:
+            dialog = ShortcutsDialog(parent=self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About VLM Studio",

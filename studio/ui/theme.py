@@ -45,6 +45,48 @@ def apply(app: QApplication) -> None:
     app.setStyleSheet(_STYLE.format(**c))
 
 
+def luminance(color: QColor) -> float:
+    """Relative luminance (WCAG 2): 0 for black, 1 for white."""
+
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(color.redF()) + 0.7152 * linear(color.greenF()) + 0.0722 * linear(color.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours: 1 (same) to 21 (black on white); body text wants 4.5."""
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_on(background: QColor) -> QColor:
+    """Black or white, whichever reads better on ``background``."""
+    black, white = QColor("#000000"), QColor("#ffffff")
+    return black if contrast(black, background) >= contrast(white, background) else white
+
+
+def phrase_highlight(color: str, *, hot: bool = False) -> tuple[QColor, QColor]:
+    """Background and text colour for a phrase highlighted in its box's label colour, readable on this theme's
+    text field whatever the colour: the hue is kept, a pale or dull colour is deepened (saturation at least 0.6,
+    lightness 0.3-0.6, then moved away from the field until it contrasts 3:1 with it), laid over the field at 50 %
+    (90 % when ``hot``: the phrase or its box is hovered), and the text is black or white by luminance."""
+    base = QColor(colours()["base"])
+    hue, saturation, lightness, _alpha = QColor(color).getHslF()
+    if saturation >= 0.08:  # a grey stays grey
+        saturation = max(saturation, 0.6)
+    lightness = min(max(lightness, 0.3), 0.6)
+    step = -0.02 if luminance(base) > 0.18 else 0.02
+    tint = QColor.fromHslF(max(hue, 0.0), saturation, lightness)
+    while contrast(tint, base) < 3.0 and 0.0 < lightness < 1.0:
+        lightness = min(max(lightness + step, 0.0), 1.0)
+        tint = QColor.fromHslF(max(hue, 0.0), saturation, lightness)
+    weight = 0.9 if hot else 0.5
+    background = QColor.fromRgbF(*(b + (t - b) * weight for b, t in (
+        (base.redF(), tint.redF()), (base.greenF(), tint.greenF()), (base.blueF(), tint.blueF()))))
+    return background, text_on(background)
+
+
 def icon(name: str, *, color: str | None = None) -> QIcon:
     """An icon from the one icon set, e.g. ``icon("mdi6.folder-open")``."""
     import qtawesome

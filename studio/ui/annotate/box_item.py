@@ -16,6 +16,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from studio.ui import theme
+
 HANDLE_PX = 8.0  # resize handle size on screen
 TAG_MIN_PX = 36.0  # draw the label tag inside boxes at least this wide on screen
 TAG_LIMIT = 150  # at most this many tags at once (the widest boxes get them)
@@ -56,10 +58,6 @@ def handle_rects(rect: QRectF, scale: float) -> dict[str, QRectF]:
     }
 
 
-def _text_color(color: QColor) -> QColor:
-    return QColor("#000000") if color.lightnessF() > 0.6 else QColor("#ffffff")
-
-
 @cache
 def _tag_font() -> tuple[QFont, QFontMetricsF]:
     font = QFont()
@@ -93,7 +91,7 @@ def paint_tag(painter: QPainter, device_point: QPointF, name: str, color: QColor
     tag = _Tag.of(name)
     painter.fillRect(QRectF(device_point.x(), device_point.y(), tag.width, tag.height), color)
     painter.setFont(_tag_font()[0])
-    painter.setPen(_text_color(color))
+    painter.setPen(theme.text_on(color))
     painter.drawStaticText(QPointF(device_point.x() + 4, device_point.y() + 1), tag.text)
 
 
@@ -111,7 +109,7 @@ class BoxItem(QGraphicsItem):
         self.box_id = box_id
         self.style = style
         self._rect = QRectF(rect)
-        self.label_name = ""
+        self.name = ""
         self.color = QColor(UNLABELLED_COLOR)
         self.highlighted = False  # a hovered phrase links to this box
         self.unlinked = False  # the image has a caption but no phrase links here
@@ -171,7 +169,8 @@ class BoxItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ look
     def set_label(self, name: str, color: str) -> None:
-        self.label_name, self.color = name, QColor(color)
+        """The text of the box's tag ("red wedge #2", a prediction's label) and its label's colour."""
+        self.name, self.color = name, QColor(color)
         self._layer_changed()
         self.update()
 
@@ -212,12 +211,12 @@ class BoxItem(QGraphicsItem):
             painter.setBrush(QColor("#ffffff"))
             for rect in handle_rects(self._rect, scale).values():
                 painter.drawRect(rect)
-        if self.label_name or self.unlinked:
+        if self.name or self.unlinked:
             device = painter.worldTransform().mapRect(self._rect)
             painter.save()
             painter.resetTransform()
-            if self.label_name:
-                paint_tag(painter, device.topLeft(), self.label_name, color)
+            if self.name:
+                paint_tag(painter, device.topLeft(), self.name, color)
             if self.unlinked:
                 painter.setPen(QPen(QColor("#202020"), 1.0))
                 painter.setBrush(_UNLINKED_FILL)
@@ -268,8 +267,8 @@ class BoxLayer(QGraphicsItem):
             if key not in groups:
                 groups[key] = (QColor(item.color), [])
             groups[key][1].append(rect)
-            if item.label_name:
-                tags.append((rect.width(), rect, item.label_name, item.color))
+            if item.name:
+                tags.append((rect.width(), rect, item.name, item.color))
             if item.unlinked:
                 unlinked.append(rect)
         tags.sort(key=lambda tag: -tag[0])
@@ -320,8 +319,8 @@ class BoxLayer(QGraphicsItem):
         painter.resetTransform()
         drawn = 0
         for item in self._selected[:TAG_LIMIT]:
-            if item.label_name:
-                paint_tag(painter, transform.map(item.rect().topLeft()), item.label_name, item.color)
+            if item.name:
+                paint_tag(painter, transform.map(item.rect().topLeft()), item.name, item.color)
                 drawn += 1
         for width, rect, name, color in self._tags:
             if drawn >= TAG_LIMIT or width * scale < TAG_MIN_PX:

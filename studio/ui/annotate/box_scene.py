@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QWidget
 
+from studio.dataset.box_names import box_names
 from studio.dataset.model import Box, Label
 from studio.ui.annotate.box_item import UNLABELLED_COLOR, BoxItem, BoxLayer, BoxStyle
 
@@ -27,7 +28,7 @@ class BoxScene(QGraphicsScene):
         self.addItem(self.pixmap)
         self.image_rect = QRectF()
         self.box_items: dict[int, BoxItem] = {}
-        self._records: dict[int, tuple[Box, str, str]] = {}  # what each item shows: box, label name, colour
+        self._records: dict[int, tuple[Box, str, str]] = {}  # what each item shows: box, its name, colour
         self._layer = BoxLayer(self.box_items)
         self.addItem(self._layer)
         self._overlays: list[BoxItem] = []
@@ -61,7 +62,10 @@ class BoxScene(QGraphicsScene):
         self._layer.mark_dirty()
 
     def set_boxes(self, boxes: Iterable[Box], labels: dict[int, Label]) -> None:
-        """Show exactly ``boxes``: items are updated in place (only when changed), added and removed by id."""
+        """Show exactly ``boxes``, each tagged with its name ("red wedge #2"): items are updated in place (only when
+        changed), added and removed by id."""
+        boxes = list(boxes)
+        names = box_names(boxes, labels)
         seen = set()
         blocked = self.signalsBlocked()
         self.blockSignals(True)
@@ -69,7 +73,7 @@ class BoxScene(QGraphicsScene):
             for box in boxes:
                 seen.add(box.id)
                 label = labels.get(box.label_id) if box.label_id is not None else None
-                name, color = (label.name, label.color) if label else ("", UNLABELLED_COLOR)
+                name, color = names[box.id], label.color if label else UNLABELLED_COLOR
                 record = (box, name, color)
                 if self._records.get(box.id) == record:
                     continue
@@ -154,9 +158,9 @@ class BoxScene(QGraphicsScene):
                 item.set_lifted(True, scale)
 
 
-def _tooltip(box: Box, label: str) -> str:
+def _tooltip(box: Box, name: str) -> str:
     w, h = box.x2 - box.x1, box.y2 - box.y1
     return (
-        f"<b>{label or 'unlabelled'}</b> · box #{box.id}<br>"
+        f"<b>{name}</b><br>"
         f"{box.x1:.0f}, {box.y1:.0f} → {box.x2:.0f}, {box.y2:.0f} ({w:.0f} × {h:.0f} px)"
     )

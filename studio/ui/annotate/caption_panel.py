@@ -218,8 +218,10 @@ class CaptionPanel(QWidget):
         box_colors: dict[int, str],
         box_names: dict[int, str],
         unlinked_boxes: Sequence[int],
+        warnings: Sequence[str] = (),
     ) -> None:
-        """Show the stored caption and phrases; keeps the cursor when the text is what the user just typed."""
+        """Show the stored caption and phrases (``box_names`` as ``box_names.box_names`` gives them); keeps the cursor
+        when the text is what the user just typed. ``warnings``: sentences shown under the phrases."""
         self._caption, self._phrases = caption, list(phrases)
         self._box_colors, self._box_names = box_colors, box_names
         if self.edit.toPlainText() != caption:
@@ -237,9 +239,10 @@ class CaptionPanel(QWidget):
         if unlinked_phrases:
             notes.append("Not linked: " + ", ".join(f"“{p.text}”" for p in unlinked_phrases))
         if caption.strip() and unlinked_boxes:
-            names = ", ".join(f"{box_names.get(b) or 'unlabelled'} #{b}" for b in unlinked_boxes[:6])
+            names = ", ".join(box_names[b] for b in unlinked_boxes[:6])
             more = f" and {len(unlinked_boxes) - 6} more" if len(unlinked_boxes) > 6 else ""
             notes.append(f"Boxes no phrase points to: {names}{more}")
+        notes.extend(warnings)
         self.flags.setText("\n".join(notes))
         self.flags.setVisible(bool(notes))
 
@@ -297,12 +300,13 @@ class CaptionPanel(QWidget):
         self.phrases.blockSignals(True)
         self.phrases.clear()
         for phrase in self._phrases:
-            boxes = ", ".join(f"{self._box_names.get(b) or 'unlabelled'} #{b}" for b in phrase.box_ids)
+            boxes = ", ".join(self._box_names[b] for b in phrase.box_ids)
             item = QTreeWidgetItem([phrase.text, boxes or "not linked"])
             item.setData(0, _ID, phrase.id)
             item.setData(1, _ID, (phrase.start, phrase.end))
             if phrase.box_ids:
-                item.setIcon(0, theme.icon("mdi6.link-variant", color=self._box_colors.get(phrase.box_ids[0], "#888")))
+                ink, _text = theme.phrase_highlight(self._box_colors.get(phrase.box_ids[0], "#888888"), hot=True)
+                item.setIcon(0, theme.icon("mdi6.link-variant", color=ink.name()))
             else:
                 item.setIcon(0, theme.icon("mdi6.alert-circle-outline", color=UNLINKED_COLOR))
                 item.setForeground(1, QColor(UNLINKED_COLOR))
@@ -333,9 +337,11 @@ class CaptionPanel(QWidget):
             fmt = QTextCharFormat()
             hot = phrase.id == self._hovered_phrase or bool(self._hot_boxes & set(phrase.box_ids))
             if phrase.box_ids:
-                color = QColor(self._box_colors.get(phrase.box_ids[0], "#888888"))
-                color.setAlpha(200 if hot else 90)
-                fmt.setBackground(color)
+                background, foreground = theme.phrase_highlight(
+                    self._box_colors.get(phrase.box_ids[0], "#888888"), hot=hot
+                )
+                fmt.setBackground(background)
+                fmt.setForeground(foreground)
                 if hot:
                     fmt.setFontWeight(700)
             else:

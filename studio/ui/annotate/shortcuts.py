@@ -1,7 +1,8 @@
 """Every Annotate shortcut in one table: the workspace makes its actions from it, the help lists it.
 
 ``scope`` says where a shortcut works: "window" (anywhere in the window; text fields keep their own typing
-keys), "canvas" (when the canvas has focus) or "gesture" (mouse and keys handled by a widget, listed only).
+keys), "canvas" (when the canvas has focus), "app" (in every mode, with or without a project: the main window owns
+the action) or "gesture" (mouse and keys handled by a widget, listed only).
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ class Shortcut:
 
 
 SHORTCUTS: tuple[Shortcut, ...] = (
+    # Modes
+    Shortcut("mode_annotate", ("Ctrl+1",), "Annotate", "Modes", "app"),
+    Shortcut("mode_train", ("Ctrl+2",), "Train", "Modes", "app"),
+    Shortcut("mode_playground", ("Ctrl+3",), "Playground", "Modes", "app"),
+    Shortcut("mode_evaluate", ("Ctrl+4",), "Evaluate", "Modes", "app"),
     # Navigation and status
     Shortcut("next_image", ("D",), "Next image", "Navigation", icon="mdi6.chevron-right"),
     Shortcut("previous_image", ("A",), "Previous image", "Navigation", icon="mdi6.chevron-left"),
@@ -147,6 +153,12 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         ("F1",),
         "Show this list of keyboard shortcuts",
         "Help",
+        "app",
         icon="mdi6.keyboard-outline",
     ),
 )
+
+
+def shortcut(name: str) -> Shortcut:
+    """The entry called ``name``."""
+    return next(entry for entry in SHORTCUTS if entry.name == name)

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QCursor, QIcon, QImageReader, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QWidget
 
 from studio.dataset import queries
-from studio.dataset.grounding import LinkSuggestion, suggest_links, unlinked_boxes
+from studio.dataset.box_names import box_names
+from studio.dataset.grounding import (
+    LinkSuggestion,
+    RelabelConflict,
+    relabel_conflicts,
+    suggest_links,
+    unlinked_boxes,
+)
 from studio.dataset.model import Label
 from studio.dataset.store import Change, Project
 from studio.ui import theme
@@ -24,7 +30,6 @@ from studio.ui.annotate.caption_panel import CaptionPanel
 from studio.ui.annotate.label_panel import LabelPanel
 from studio.ui.annotate.label_picker import LabelPicker, remember
 from studio.ui.annotate.shortcuts import SHORTCUTS
-from studio.ui.annotate.shortcuts_dialog import ShortcutsDialog
 from studio.ui.annotate.vqa_panel import VqaPanel
 from studio.ui.store_signals import StoreSignals
 
@@ -51,6 +56,7 @@ class AnnotationWorkspace(QObject):
         self._clipboard: list[cmd.BoxSpec] = []
         self._pending_rect: QRectF | None = None
         self._relabel_ids: list[int] = []
+        self._label_before: dict[int, str] = {}  # box id -> its label name before a relabel on this image
         self.canvas = AnnotationCanvas()
         self.label_panel = LabelPanel()
         self.caption_panel = CaptionPanel()
@@ -94,12 +100,11 @@ class AnnotationWorkspace(QObject):
             "zoom_out": lambda: self.canvas.zoom_by(0.8),
             "link_phrase": self.caption_panel.request_link,
             "accept_suggestion": self.caption_panel.accept_suggestion,
-            "shortcuts_help": self.show_shortcuts,
             "focus_caption": self.caption_panel.edit.setFocus,
             "focus_question": self.vqa_panel.question.setFocus,
         }
         for entry in SHORTCUTS:
-            if entry.scope == "gesture":
+            if entry.scope in ("gesture", "app"):
                 continue
             action = QAction(theme.icon(entry.icon) if entry.icon else QIcon(), entry.text, self.canvas)
             action.setShortcuts([QKeySequence(k) for k in entry.keys])
@@ -175,6 +180,7 @@ class AnnotationWorkspace(QObject):
         if picture.isNull():
             self.status_message.emit(f"{image.name} could not be read ({reader.errorString()}); boxes shown on a blank")
         self.image_id = image_id
+        self._label_before = {}
         self.canvas.load_image(None if picture.isNull() else picture, image.width, image.height)
         self.refresh()
         self.image_shown.emit(image_id)
@@ -187,13 +193,15 @@ class AnnotationWorkspace(QObject):
         self._labels = {label.id: label for label in self.project.labels()}
         self.canvas.set_boxes(ann.boxes, self._labels)
         self._refresh_label_panel()
-        colors, names = {}, {}
+        colors = {}
         for box in ann.boxes:
             label = self._labels.get(box.label_id) if box.label_id is not None else None
             colors[box.id] = label.color if label else UNLABELLED_COLOR
-            names[box.id] = label.name if label else ""
         free = unlinked_boxes(ann.boxes, ann.phrases) if ann.caption.strip() else []
-        self.caption_panel.set_content(ann.caption, ann.phrases, colors, names, free)
+        warnings = [c.message() for c in self.relabel_conflicts()]
+        self.caption_panel.set_content(
+            ann.caption, ann.phrases, colors, box_names(ann.boxes, self._labels), free, list(dict.fromkeys(warnings))
+        )
         self.caption_panel.set_suggestions(suggest_links(ann.caption, ann.phrases, ann.boxes, self._labels))
         self.canvas.set_unlinked(free)
         self.vqa_panel.set_pairs(ann.vqa)
@@ -241,7 +249,12 @@ class AnnotationWorkspace(QObject):
         if self._relabel_ids:
             boxes = [b for b in self._current_boxes() if b.id in self._relabel_ids]
             self._relabel_ids = []
-            self.push(cmd.RelabelBoxes(self.project, boxes, name))
+            for box in boxes:
+                self._label_before.setdefault(box.id, self._label_name(box.label_id))
+            command = cmd.RelabelBoxes(self.project, boxes, name)
+            self.push(command)
+            if command.error is None:
+                self._warn_relabel_conflicts({box.id for box in boxes})
         elif self._pending_rect is not None:
             rect, self._pending_rect = self._pending_rect, None
             self.canvas.show_pending(None)
@@ -424,11 +437,26 @@ class AnnotationWorkspace(QObject):
     def _set_label_color(self, label_id: int, color: str) -> None:
         self.push(cmd.SetLabelColor(self.project, self.project.label(label_id), color))
 
-    def show_shortcuts(self, parent: QWidget | None = None) -> ShortcutsDialog:
-        dialog = ShortcutsDialog(parent=parent or self.canvas.window())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+    # ------------------------------------------------------------------ relabel checks
+    def _label_name(self, label_id: int | None) -> str:
+        label = self._labels.get(label_id) if label_id is not None else None
+        return label.name if label else ""
+
+    def relabel_conflicts(self) -> list[RelabelConflict]:
+        """Phrases of this image that still name a box by the label it had before a relabel ("a red block" on a
+        box now labelled "green block"); they go away when the text, the link or the label is fixed, or on
+        another image."""
+        if self.image_id is None or not self._label_before:
+            return []
+        now = {box.id: self._label_name(box.label_id) for box in self._current_boxes()}
+        relabelled = {box_id: (old, now[box_id]) for box_id, old in self._label_before.items() if box_id in now}
+        return relabel_conflicts(self.project.phrases(self.image_id), relabelled)
+
+    def _warn_relabel_conflicts(self, box_ids: set[int]) -> None:
+        messages = list(dict.fromkeys(c.message() for c in self.relabel_conflicts() if c.box_id in box_ids))
+        if messages:
+            more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+            self.status_message.emit(f"{messages[0]}{more}: edit the phrase or undo the relabel (Ctrl+Z)")
 
 
 def _xyxy(rect: QRectF) -> cmd.Rect:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio.adapters import get_adapter, load_catalog, prompts
 from studio.adapters.loading import ModelNotAvailable
+from studio.dataset.box_names import box_names
 from studio.dataset.predictions import suggestions
 from studio.dataset.store import Project
 from studio.inference.labelling import suggest
@@ -386,8 +387,9 @@ class PlaygroundPage(QWidget):
         colours = {label.id: label.color for label in self.project.labels()} if self.project else {}
         names = {label.name: label.color for label in self.project.labels()} if self.project else {}
         if self.show_truth.isChecked() and self.project is not None and self.image_id is not None:
-            boxes += [OverlayBox(self.project.label(b.label_id).name if b.label_id else "", b.xyxy, "truth",
-                                 colours.get(b.label_id, "#888888")) for b in self.project.boxes(self.image_id)]
+            truth = self.project.boxes(self.image_id)
+            named = box_names(truth, {label.id: label for label in self.project.labels()})
+            boxes += [OverlayBox(named[b.id], b.xyxy, "truth", colours.get(b.label_id, "#888888")) for b in truth]
         if self.prediction is not None:
             boxes += [OverlayBox(b.label, b.box, "prediction", names.get(b.label, "#ff7f0e"))
                       for b in self.prediction.boxes]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.dataset.grounding import suggest_links, unlinked_boxes
+from studio.dataset.grounding import relabel_conflicts, suggest_links, unlinked_boxes
 from studio.dataset.model import Box, Label, Phrase
 
 LABELS = {1: Label(1, "dog", "#f00"), 2: Label(2, "ball", "#0f0"), 3: Label(3, "tree", "#00f")}
@@ -44,3 +44,27 @@ def test_a_label_word_inside_a_phrase_offers_that_phrase():
     phrases = [Phrase(3, 1, 2, 11, "brown dog", (10,))]
     (suggestion,) = suggest_links(caption, phrases, [_box(10, 1), _box(11, 1)], LABELS)
     assert (suggestion.phrase_id, suggestion.text, suggestion.box_ids) == (3, "brown dog", (11,))
+
+
+def test_a_phrase_naming_the_old_label_of_a_relabelled_box_conflicts():
+    phrase = Phrase(1, 1, 0, 11, "a red block", (10,))
+    (conflict,) = relabel_conflicts([phrase], {10: ("red block", "green block")})
+    assert conflict.words == ("red",) and conflict.box_id == 10
+    assert conflict.message() == "The phrase “a red block” is linked to a box now labelled “green block”"
+
+
+def test_plurals_and_several_words_of_the_old_label_count():
+    phrase = Phrase(1, 1, 0, 14, "two red blocks", (10, 11))
+    (conflict,) = relabel_conflicts([phrase], {11: ("red block", "green ball")})
+    assert conflict.words == ("red", "block")
+
+
+def test_no_conflict_when_the_phrase_keeps_to_shared_words_or_the_box_is_elsewhere():
+    shared = Phrase(1, 1, 0, 9, "the block", (10,))
+    other_box = Phrase(2, 1, 0, 11, "a red block", (12,))
+    inside_a_word = Phrase(3, 1, 0, 12, "a reddish one", (10,))
+    relabelled = {10: ("red block", "green block")}
+    assert relabel_conflicts([shared, other_box, inside_a_word], relabelled) == []
+    assert relabel_conflicts([other_box], {12: ("red block", "red block")}) == []  # relabelled back
+    (removed,) = relabel_conflicts([other_box], {12: ("red block", "")})
+    assert removed.message() == "The phrase “a red block” is linked to a box that no longer has a label"
