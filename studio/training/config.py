@@ -35,6 +35,7 @@ BOUNDS: dict[str, tuple[str, float, float]] = {
     "max_seq_len": ("max sequence length", 16, 262_144),
     "min_pixels": ("min pixels (0: the model's)", 0, 100_000_000),
     "max_pixels": ("max pixels (0: the model's)", 0, 100_000_000),
+    "max_tiles": ("max tiles (0: the model's; tiled models such as InternVL)", 0, 64),
     "lora_r": ("LoRA rank", 1, 1024),
     "lora_alpha": ("LoRA alpha", 1, 4096),
     "lora_dropout": ("LoRA dropout", 0, 0.99),
@@ -86,6 +87,7 @@ class WorkflowConfig:
     grad_accum: int = 1
     min_pixels: int = 0  # 0: the model's default
     max_pixels: int = 0
+    max_tiles: int = 0  # 0: the model's default; tiled models (InternVL) only
     max_seq_len: int = 2048
     lora_r: int = 16
     lora_alpha: int = 32

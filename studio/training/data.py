@@ -82,7 +82,10 @@ def token_lengths(
 
 
 def vision_settings(adapter: Any, config: WorkflowConfig) -> Any:
-    return adapter.settings(max_pixels=config.max_pixels or None, min_pixels=config.min_pixels or None)
+    """The processor settings of a workflow (the model's own where it leaves them at 0): training, its data check,
+    the budget and, through the run record, inference all use these."""
+    return adapter.settings(max_pixels=config.max_pixels or None, min_pixels=config.min_pixels or None,
+                            max_tiles=config.max_tiles or None)
 
 
 def batch_plan(lengths: Sequence[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:

@@ -48,6 +48,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str, Any]]]] = [
         ("max_seq_len", "Max sequence length", "int", None),
         ("min_pixels", "Min pixels (0 = model's)", "int", None),
         ("max_pixels", "Max pixels (0 = model's)", "int", None),
+        ("max_tiles", "Max tiles (0 = model's; InternVL)", "int", None),
     ]),
     ("Vision and LoRA", [
         ("train_vision", "Train the vision tower", "bool", None),

@@ -115,3 +115,20 @@ def test_every_number_setting_has_the_bounds_the_train_page_offers():
     assert dict(WorkflowConfig(epochs=0.05, lr=0.7, seed=-1).keyed_problems()) == {
         "epochs": "epochs must be between 0.1 and 1,000", "lr": "learning rate must be between 1e-07 and 0.5",
         "seed": "seed must be between 0 and 2,147,483,647"}
+
+
+def test_max_tiles_is_a_workflow_setting_that_reaches_the_processor_settings():
+    """InternVL's tiles: the budget advises lowering them, so training (and, through the run's record, inference)
+    must be able to use fewer."""
+    from studio.adapters import get_adapter
+    from studio.training.data import vision_settings
+
+    adapter = get_adapter("internvl3.5-8b")
+    fewer = WorkflowConfig(model_id="internvl3.5-8b", max_tiles=2)
+    assert vision_settings(adapter, fewer).max_tiles == 2
+    default = vision_settings(adapter, WorkflowConfig(model_id="internvl3.5-8b"))
+    assert default.max_tiles == adapter.entry.vision.max_tiles
+    big = adapter.visual_tokens(4000, 3000, default)
+    assert adapter.visual_tokens(4000, 3000, vision_settings(adapter, fewer)) < big
+    problems = WorkflowConfig(model_id="internvl3.5-8b", max_tiles=500).keyed_problems()
+    assert any(key == "max_tiles" for key, _ in problems)
