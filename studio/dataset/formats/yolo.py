@@ -81,10 +81,13 @@ def _read_yaml(file: Path) -> DatasetDoc:
         for entry in entries if isinstance(entries, list) else [entries] if entries else []:
             if not isinstance(entry, str):
                 raise FormatError(file, split, f"expected a folder, a list file or a list of them, found {entry!r}")
-            for image in _split_images(root, entry, file, split):
-                if image not in seen:
-                    seen.add(image)
-                    doc.images.append(_image(image, split, names, doc))
+            try:
+                for image in _split_images(root, entry, file, split):
+                    if image not in seen:
+                        seen.add(image)
+                        doc.images.append(_image(image, split, names, doc))
+            except OSError as exc:  # a name the system refuses (too long, ...)
+                raise FormatError(file, split, f"cannot read {entry[:80]!r} ({exc.strerror or exc})") from None
     if not seen:
         raise FormatError(file, "train", "names no images (expected folders or list files under 'train'/'val'/'test')")
     return doc

@@ -173,3 +173,8 @@ def test_an_over_long_image_name_is_reported_for_that_image_only(project, folder
     assert [(where, reason) for _file, where, reason in report.missing] == [
         ("instances.json $.images[1]", "unusable file name (File name too long)")
     ]
+
+
+def test_yolo_split_folder_with_a_name_the_system_refuses(project, folder):
+    (folder / "data.yaml").write_text(f"train: {'x' * 300}/images\nnames: [cat]\n", encoding="utf-8")
+    _refused(project, "yolo", folder / "data.yaml", "data.yaml: train: cannot read 'xxx", "File name too long")
