@@ -159,17 +159,17 @@ def read_text(path: Path) -> str:
 
 def load_json(path: Path) -> Any:
     """Parse a JSON file; a syntax error becomes a ``FormatError`` with line and column."""
-    return parse_json(path, read_text(path))
+    return _parse_json(path, read_text(path))
 
 
 def iter_jsonl(path: Path):
     """Yield ``(line_number, object)`` for each non-blank line of a JSON-lines file."""
     for number, line in enumerate(read_text(path).splitlines(), 1):
         if line.strip():
-            yield number, parse_json(path, line, number)
+            yield number, _parse_json(path, line, number)
 
 
-def parse_json(file: Path | str, text: str, line: int | None = None) -> Any:
+def _parse_json(file: Path | str, text: str, line: int | None = None) -> Any:
     """``text`` (the whole file, or its line ``line``) as JSON; anything Python cannot read or store (syntax,
     nesting deeper than its recursion limit, numbers over its digit limit, unpaired surrogates) becomes a
     ``FormatError`` naming the line and column."""
