@@ -6,6 +6,7 @@ images behind. Bad files are skipped and reported with their reason; files alrea
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studio.dataset.formats.base import FormatError, read_text
 from studio.dataset.imaging import ImageError, is_image_name, read_image_info
 from studio.dataset.store import NewImage, Project
 from studio.humanize import count
@@ -55,7 +57,12 @@ def collect_files(paths: Iterable[str | Path], report: ImportReport) -> list[Pat
             found.extend(_walk(path))
         elif path.suffix.lower() in LIST_SUFFIXES and path.is_file():
             base = path.parent
-            for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                text = read_text(path)
+            except FormatError as exc:
+                report.skipped.append((str(path), f"{exc.place}: {exc.problem}" if exc.place else exc.problem))
+                continue
+            for line in text.splitlines():
                 line = line.strip()
                 if line and not line.startswith("#"):
                     entry = Path(line).expanduser()
@@ -97,7 +104,13 @@ def import_images(
         if now - last_report > 0.2:
             progress(index, len(files), file.name)
             last_report = now
-        resolved = str(file.resolve())
+        try:
+            resolved = str(file.resolve())
+        except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a symlink loop (before Python 3.13)
+            loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+            reason = "symlink loop (following the link never reaches a file)" if loop else str(exc)
+            report.skipped.append((str(file), reason))
+            continue
         if resolved in known:
             report.duplicates += 1
             continue

@@ -7,6 +7,7 @@ tables and images changed. Nothing here knows Qt: the UI turns those notificatio
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -359,6 +360,7 @@ class Project:
         *, box_id: int | None = None,
     ) -> int:
         """Add a box (corners in any order); ``box_id`` restores a deleted box under its old id (undo)."""
+        _finite_corners(x1, y1, x2, y2)
         x1, x2 = sorted((float(x1), float(x2)))
         y1, y2 = sorted((float(y1), float(y2)))
         with self.transaction({"boxes"}, {image_id}) as conn:
@@ -376,6 +378,7 @@ class Project:
             raise ValueError(f"boxes have no field {', '.join(sorted(unknown))}")
         box = self.box(box_id)
         values = {"x1": box.x1, "y1": box.y1, "x2": box.x2, "y2": box.y2, "label_id": box.label_id, **changes}
+        _finite_corners(values["x1"], values["y1"], values["x2"], values["y2"])
         x1, x2 = sorted((float(values["x1"]), float(values["x2"])))
         y1, y2 = sorted((float(values["y1"]), float(values["y2"])))
         with self.transaction({"boxes"}, {box.image_id}) as conn:
@@ -571,3 +574,9 @@ def _renumber(conn: sqlite3.Connection, vqa_ids: list[int]) -> None:
 
 def _image(row: Sequence[Any]) -> Image:
     return Image(*row[:8], split_pinned=bool(row[8]))
+
+
+def _finite_corners(*corners: float) -> None:
+    """Refuse box corners that are not finite numbers (an infinite box breaks export, preview and training)."""
+    if not all(math.isfinite(float(v)) for v in corners):
+        raise ValueError(f"box corners must be finite numbers, found {', '.join(map(str, corners))}")

@@ -482,6 +482,7 @@ class _Session:
         states = ckpt.gather_states(self.model, optimizer)
         if not self.dist.main:
             return
+        self.flush(force=True)  # the curve holds every step up to a checkpoint, whatever kills the run after it
         run = self.run_record
         state["checkpoints"] = [c for c in state["checkpoints"] if c["step"] != step]
         state["checkpoints"].append({"step": step, "val_loss": val_loss})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,31 +130,107 @@ class DatasetDoc:
 
 
 # ---------------------------------------------------------------- helpers shared by the readers
+MAX_WHOLE = 2**63 - 1  # the largest whole number the store (SQLite) holds
+MAX_COORDINATE = 1e9  # a box corner further out than this is no box on any image (and w * h could overflow)
+_BOM = b"\xef\xbb\xbf"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # \ud800..\udfff in JSON text: maybe an unpaired surrogate
+_DIGITS = sys.get_int_max_str_digits() or 4300  # Python refuses to read longer integers (0: no limit)
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|([\[{])|([\]}])|(-?\d{' + str(_DIGITS + 1) + ',})')
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 text file (a byte-order mark is dropped); bytes that are not UTF-8 and files that cannot be read
+    become a ``FormatError`` naming the place."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - data.rfind(b"\n", 0, offset)
+        raise FormatError(
+            path, f"line {line} byte {column}", f"expected UTF-8 text, found the byte 0x{data[offset]:02x}"
+        ) from None
+
+
 def load_json(path: Path) -> Any:
     """Parse a JSON file; a syntax error becomes a ``FormatError`` with line and column."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FormatError(path, f"byte {exc.start}", "expected UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON ({exc.msg})") from None
+    return _parse_json(path, read_text(path))
 
 
 def iter_jsonl(path: Path):
     """Yield ``(line_number, object)`` for each non-blank line of a JSON-lines file."""
+    for number, line in enumerate(read_text(path).splitlines(), 1):
+        if line.strip():
+            yield number, _parse_json(path, line, number)
+
+
+def _parse_json(file: Path | str, text: str, line: int | None = None) -> Any:
+    """``text`` (the whole file, or its line ``line``) as JSON; anything Python cannot read or store (syntax,
+    nesting deeper than its recursion limit, numbers over its digit limit, unpaired surrogates) becomes a
+    ``FormatError`` naming the line and column."""
+
+    def place(offset: int) -> str:
+        if line is not None:
+            return f"line {line} column {offset + 1}"
+        row = text.count("\n", 0, offset) + 1
+        return f"line {row} column {offset - text.rfind(chr(10), 0, offset)}"
+
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        raise FormatError(path, f"byte {exc.start}", "expected UTF-8 text") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise FormatError(path, f"line {number} column {exc.colno}", f"invalid JSON ({exc.msg})") from None
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {line} column {exc.colno}" if line is not None else f"line {exc.lineno} column {exc.colno}"
+        raise FormatError(file, where, f"invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise FormatError(file, place(_json_problem(text, deep=True)), "nested too deeply to read") from None
+    except ValueError:  # an integer over Python's digit limit
+        raise FormatError(
+            file,
+            place(_json_problem(text, deep=False)),
+            f"a number with more than {_DIGITS:,} digits",
+        ) from None
+    if _SURROGATE_ESCAPE.search(text):
+        check_unicode(file, f"line {line} $" if line is not None else "$", value)
+    return value
+
+
+def _json_problem(text: str, *, deep: bool) -> int:
+    """Where JSON text first nests deeper than 500 levels (``deep``), or else holds an over-long integer."""
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        if match.group(1):
+            depth += 1
+            if deep and depth > 500:
+                return match.start()
+        elif match.group(2):
+            depth -= 1
+        elif match.group(3) and not deep:
+            return match.start()
+    return 0
+
+
+def check_unicode(file: Path | str, root: str, value: Any) -> None:
+    """Refuse text holding an unpaired UTF-16 surrogate (JSON allows ``"\\ud800"``; UTF-8 and the store do not)."""
+    waiting = [(root, value)]
+    while waiting:
+        path, item = waiting.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                waiting.append((f"{path}.{key}" if path else str(key), child))
+                waiting.append((path, key))  # checked first: the place above must not hold a bad key
+        elif isinstance(item, list):
+            waiting.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise FormatError(
+                    file, path, f"text holds an unpaired surrogate \\u{ord(item[exc.start]):04x} (not valid Unicode)"
+                ) from None
 
 
 class Fields:
@@ -186,9 +264,13 @@ class Fields:
 
     def integer(self, key: str, default: Any = ...) -> int:
         value = self.get(key, (int, float), default)
-        if value is not None and (not math.isfinite(value) or value != int(value)):
-            raise self.error(key, f"expected a whole number, found {value}")
-        return value if value is None else int(value)
+        if value is None:
+            return value
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise self.error(key, f"expected a whole number, found {_short(value)}")
+        if abs(value) > MAX_WHOLE:
+            raise self.error(key, f"expected a whole number up to {MAX_WHOLE:,}, found {_short(value)}")
+        return int(value)
 
     def items(self, key: str, default: Any = ...) -> list[Any]:
         return self.get(key, list, default)
@@ -209,14 +291,26 @@ def numbers(file: Path | str, place: str, value: Any, count: int) -> list[float]
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
     ):
         raise FormatError(file, place, f"expected a list of {count} numbers, found {_short(value)}")
-    result = [float(v) for v in value]
-    if not all(abs(v) < float("inf") for v in result):
+    try:
+        result = [float(v) for v in value]
+    except OverflowError:  # an integer beyond any float
+        result = [math.inf]
+    if not all(math.isfinite(v) for v in result):
         raise FormatError(file, place, f"expected finite numbers, found {_short(value)}")
     return result
 
 
+def check_corners(file: Path | str, place: str, corners: Box4) -> None:
+    """Refuse box corners that are not finite or lie further out than ``MAX_COORDINATE`` (checked where a
+    reader builds a box and again after the conversion to pixels, whose arithmetic can overflow)."""
+    if not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in corners):
+        found = ", ".join(f"{v:g}" for v in corners)
+        raise FormatError(file, place, f"expected finite coordinates within ±{MAX_COORDINATE:g}, found [{found}]")
+
+
 def ordered_box(file: Path | str, place: str, label: str | None, x1: float, y1: float, x2: float, y2: float) -> DocBox:
-    """A box whose corners must be in order (x1 <= x2, y1 <= y2)."""
+    """A box whose corners must be finite and in order (x1 <= x2, y1 <= y2)."""
+    check_corners(file, place, (x1, y1, x2, y2))
     if x2 < x1 or y2 < y1:
         raise FormatError(file, place, f"expected x1 <= x2 and y1 <= y2, found [{x1:g}, {y1:g}, {x2:g}, {y2:g}]")
     return DocBox(label, x1, y1, x2, y2)
@@ -271,5 +365,8 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):  # an integer over the digit limit, deep nesting
+        return _kind(value)
     return text if len(text) <= 60 else text[:57] + "..."

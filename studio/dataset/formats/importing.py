@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.dataset.formats.base import Box4, DatasetDoc, DocImage, FormatError
+from studio.dataset.formats.base import Box4, DatasetDoc, DocImage, FormatError, check_corners
 from studio.dataset.formats.registry import get_format
 from studio.dataset.imaging import ImageError, read_image_info
 from studio.dataset.store import NewImage, Project
@@ -127,7 +127,10 @@ def plan_import(
         if now - last > 0.2:
             progress(index, len(doc.images), image.file)
             last = now
-        info = _find(image, doc.root, measured)
+        try:
+            info = _find(image, doc.root, measured)
+        except OSError as exc:  # a name the system refuses (too long, ...): this image only
+            info = f"unusable file name ({exc.strerror or exc})"
         if isinstance(info, str):
             report.missing.append((image.file, image.where, info))
             continue
@@ -146,10 +149,11 @@ def plan_import(
             rotated += 1
         elif image.width and image.height and (image.width, image.height) != (width, height):
             mismatched += 1
-        for box in image.boxes:
+        for number, box in enumerate(image.boxes, 1):
             xyxy = (box.frame or image.frame).to_pixels(box.xyxy, width, height)
             if raw_frame:
                 xyxy = _orient(xyxy, info.orientation, info.height, info.width)
+            check_corners(doc.source, f"{image.where} box {number} in pixels", xyxy)
             if xyxy[0] < -0.5 or xyxy[1] < -0.5 or xyxy[2] > width + 0.5 or xyxy[3] > height + 0.5:
                 outside += 1
             plan.boxes.append(((box.label or "").strip() or None, xyxy))

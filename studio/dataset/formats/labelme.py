@@ -12,13 +12,13 @@ from pathlib import Path
 
 from studio.dataset.formats.base import (
     DatasetDoc,
-    DocBox,
     DocImage,
     Fields,
     FormatError,
     fmt_number,
     load_json,
     numbers,
+    ordered_box,
 )
 from studio.dataset.formats.exporting import Output
 
@@ -80,7 +80,7 @@ def _read_file(file: Path, counts: dict[str, int]) -> DocImage:
                 "points",
                 f"a {kind} needs {'3 or more' if kind == 'polygon' else '2'} points, found {len(xy)}",
             )
-        image.boxes.append(DocBox(label, *box))
+        image.boxes.append(ordered_box(file, f"{shape.path}.points", label, *box))
     return image
 
 

@@ -42,7 +42,7 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
     doc = DatasetDoc(source=path)
     reader = conv.ConversationReader(doc, conv.model_for(path, model))
     if info is None:
-        _read_data(path, {}, reader)
+        _read_data(path, None, reader)
     else:
         entries = Fields(info, "$", load_json(info))
         used = 0
@@ -55,7 +55,7 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
                 continue
             if not entry.has("file_name"):
                 continue  # a Hugging Face Hub or ModelScope dataset: nothing on disk to import
-            _read_data(info.parent / entry.text("file_name"), entry.value, reader)
+            _read_data(info.parent / entry.text("file_name"), entry, reader)
             used += 1
         if not used:
             raise FormatError(info, "$", 'expected an entry with "formatting": "sharegpt" and an images column')
@@ -63,20 +63,20 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
     return doc
 
 
-def _read_data(data_file: Path, entry: dict, reader: conv.ConversationReader) -> None:
+def _read_data(data_file: Path, entry: Fields | None, reader: conv.ConversationReader) -> None:
+    """One sharegpt data file, read with the columns and role tags of its ``dataset_info.json`` entry."""
     if not data_file.is_file():
         raise FormatError(data_file, "", "no such data file")
     data = load_json(data_file)
     if not isinstance(data, list):
         raise FormatError(data_file, "$", "expected a list of records")
-    for key in ("columns", "tags"):
-        if not isinstance(entry.get(key) or {}, dict):
-            raise FormatError(data_file.parent / INFO_FILE, key, "expected an object")
-    columns = entry.get("columns") or {}
+    columns = entry.child("columns", None) if entry is not None else None
+    given_tags = entry.child("tags", None) if entry is not None else None
     default = "messages" if data and isinstance(data[0], dict) and "messages" in data[0] else "conversations"
-    messages_key = columns.get("messages", default)
-    images_key = columns.get("images", "images")
-    tags = dict(TAGS if messages_key == "messages" and "tags" not in entry else _SHAREGPT_TAGS, **entry.get("tags", {}))
+    messages_key = columns.text("messages", default) if columns is not None else default
+    images_key = columns.text("images", "images") if columns is not None else "images"
+    defaults = TAGS if messages_key == "messages" and given_tags is None else _SHAREGPT_TAGS
+    tags = {key: given_tags.text(key, value) if given_tags else value for key, value in defaults.items()}
     for index, value in enumerate(data):
         record = Fields(data_file, f"$[{index}]", value)
         file = conv.single_image(record.items(images_key, []))

@@ -86,8 +86,14 @@ def _grounding(grounding: Fields, image: DocImage) -> None:
     for region, phrase, span in zip(regions, phrases, found, strict=True):
         given = region.items("tokens_positive", None)
         if given:
-            start, end = (int(v) for v in numbers(region.file, f"{region.path}.tokens_positive[0]", given[0], 2))
-            span = (start, end)
+            place = f"{region.path}.tokens_positive[0]"
+            start, end = numbers(region.file, place, given[0], 2)
+            if not 0 <= start < end <= len(image.caption):
+                raise FormatError(
+                    region.file, place, f"expected a span inside the caption (0..{len(image.caption)}), "
+                    f"found [{start:g}, {end:g}]"
+                )
+            span = (int(start), int(end))
         if span is None:
             raise region.error("phrase", f"{phrase!r} does not occur in the caption")
         value = region.value.get("bbox")

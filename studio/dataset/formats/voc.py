@@ -14,7 +14,15 @@ from pathlib import Path
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from studio.dataset.formats.base import DatasetDoc, DocImage, FormatError, fmt_number, ordered_box
+from studio.dataset.formats.base import (
+    MAX_WHOLE,
+    DatasetDoc,
+    DocImage,
+    FormatError,
+    fmt_number,
+    ordered_box,
+    read_text,
+)
 from studio.dataset.formats.exporting import Output
 
 UNLABELED = "unlabeled"
@@ -41,7 +49,7 @@ def _splits(root: Path) -> dict[str, str]:
     for split in ("train", "val", "test"):
         listing = root / "ImageSets" / "Main" / f"{split}.txt"
         if listing.is_file():
-            for line in listing.read_text(encoding="utf-8").splitlines():
+            for line in read_text(listing).splitlines():
                 if line.split():
                     found.setdefault(line.split()[0], split)
     return found
@@ -55,6 +63,10 @@ def _read_file(file: Path, doc: DatasetDoc, root: Path, split: str) -> DocImage:
         raise FormatError(file, f"line {line} column {column + 1}", f"invalid XML ({exc})") from None
     except DefusedXmlException as exc:
         raise FormatError(file, "", f"refused unsafe XML ({type(exc).__name__})") from None
+    except LookupError as exc:  # the declaration names an encoding Python does not know
+        raise FormatError(file, "line 1", f"unknown text encoding ({exc})") from None
+    except OSError as exc:
+        raise FormatError(file, "", f"cannot read the file ({exc.strerror or exc})") from None
     top = tree.getroot()
     if top.tag != "annotation":
         raise FormatError(file, f"<{top.tag}>", "expected an <annotation> root element")
@@ -62,8 +74,8 @@ def _read_file(file: Path, doc: DatasetDoc, root: Path, split: str) -> DocImage:
     size = top.find("size")
     width = height = None
     if size is not None and size.find("width") is not None:
-        width = int(_number(file, size, "width", "/annotation/size"))
-        height = int(_number(file, size, "height", "/annotation/size"))
+        width = _whole(file, size, "width", "/annotation/size")
+        height = _whole(file, size, "height", "/annotation/size")
     image = DocImage(
         file=name,
         where=str(file),
@@ -104,6 +116,13 @@ def _number(file: Path, element: ET.Element, tag: str, place: str) -> float:
     if value != value or abs(value) == float("inf"):
         raise FormatError(file, f"{place}/{tag}", f"expected a finite number, found {text!r}")
     return value
+
+
+def _whole(file: Path, element: ET.Element, tag: str, place: str) -> int:
+    value = _number(file, element, tag, place)
+    if abs(value) > MAX_WHOLE:
+        raise FormatError(file, f"{place}/{tag}", f"expected a whole number up to {MAX_WHOLE:,}, found {value:g}")
+    return int(value)
 
 
 def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:

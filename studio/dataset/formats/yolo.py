@@ -9,11 +9,20 @@ background images (no boxes). Segmentation lines (``class x1 y1 x2 y2 ...``) bec
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import yaml
 
-from studio.dataset.formats.base import NORMALIZED, DatasetDoc, DocImage, FormatError, ordered_box
+from studio.dataset.formats.base import (
+    NORMALIZED,
+    DatasetDoc,
+    DocImage,
+    FormatError,
+    check_unicode,
+    ordered_box,
+    read_text,
+)
 from studio.dataset.formats.exporting import Output
 from studio.dataset.imaging import is_image_name
 
@@ -30,7 +39,7 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
     class_file = next((folder / n for n in CLASS_FILES if (folder / n).is_file()), None)
     if class_file is None:
         raise FormatError(path, "", "expected data.yaml, or a folder holding data.yaml or classes.txt")
-    names = [line.strip() for line in class_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    names = [line.strip() for line in read_text(class_file).splitlines() if line.strip()]
     doc = DatasetDoc(source=folder, labels=names)
     for image in _walk(folder):
         doc.images.append(_image(image, "", names, doc))
@@ -46,14 +55,18 @@ def _yaml_file(path: Path) -> Path | None:
 
 
 def _read_yaml(file: Path) -> DatasetDoc:
+    text = read_text(file)
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise FormatError(file, place, f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
-    except UnicodeDecodeError as exc:
-        raise FormatError(file, f"byte {exc.start}", "expected UTF-8 text") from None
+    except RecursionError:
+        raise FormatError(file, "", "nested too deeply to read") from None
+    except ValueError as exc:  # an integer over Python's digit limit
+        raise FormatError(file, "", f"unreadable value ({str(exc).split(';')[0]})") from None
+    check_unicode(file, "", data)  # YAML's "\\ud800" escape, like JSON's
     if not isinstance(data, dict):
         raise FormatError(file, "", "expected a mapping with 'names' and 'train' / 'val' / 'test'")
     names = _names(file, data.get("names"))
@@ -68,10 +81,13 @@ def _read_yaml(file: Path) -> DatasetDoc:
         for entry in entries if isinstance(entries, list) else [entries] if entries else []:
             if not isinstance(entry, str):
                 raise FormatError(file, split, f"expected a folder, a list file or a list of them, found {entry!r}")
-            for image in _split_images(root, entry, file, split):
-                if image not in seen:
-                    seen.add(image)
-                    doc.images.append(_image(image, split, names, doc))
+            try:
+                for image in _split_images(root, entry, file, split):
+                    if image not in seen:
+                        seen.add(image)
+                        doc.images.append(_image(image, split, names, doc))
+            except OSError as exc:  # a name the system refuses (too long, ...)
+                raise FormatError(file, split, f"cannot read {entry[:80]!r} ({exc.strerror or exc})") from None
     if not seen:
         raise FormatError(file, "train", "names no images (expected folders or list files under 'train'/'val'/'test')")
     return doc
@@ -92,7 +108,7 @@ def _split_images(root: Path, entry: str, file: Path, split: str) -> list[Path]:
     if target.is_dir():
         return list(_walk(target))
     if target.suffix.lower() == ".txt" and target.is_file():
-        lines = [line.strip() for line in target.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [line.strip() for line in read_text(target).splitlines() if line.strip()]
         return [Path(line) if Path(line).is_absolute() else target.parent / line for line in lines]
     if target.is_file():
         return [target]
@@ -120,7 +136,7 @@ def _image(image: Path, split: str, names: list[str], doc: DatasetDoc) -> DocIma
         if not labels.is_file():
             return result
     result.where = str(labels)
-    for number, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(labels).splitlines(), 1):
         parts = line.split()
         if not parts:
             continue
@@ -141,6 +157,8 @@ def _image(image: Path, split: str, names: list[str], doc: DatasetDoc) -> DocIma
             doc.notes.append(f"{labels.name} {place}: a polygon became its bounding box")
         else:
             raise FormatError(labels, place, f"expected 'class cx cy w h' (5 numbers), found {len(parts)}")
+        if not all(math.isfinite(v) for v in values):
+            raise FormatError(labels, place, f"expected finite numbers, found {line.strip()[:60]!r}")
         if not all(-0.01 <= v <= 1.01 for v in (x1, y1, x2, y2)):
             raise FormatError(labels, place, "expected coordinates normalised to 0..1 (is this file in pixels?)")
         result.boxes.append(ordered_box(labels, place, names[index], x1, y1, x2, y2))

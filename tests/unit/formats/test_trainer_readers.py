@@ -135,7 +135,7 @@ def test_llamafactory_mllm_demo_with_dataset_info(project, tmp_path):
 def test_llamafactory_bad_tags_name_the_entry(project, tmp_path):
     _write(tmp_path / "d" / "x.json", [])
     _write(tmp_path / "d" / "dataset_info.json", {"x": {"file_name": "x.json", "formatting": "sharegpt", "tags": 3}})
-    with pytest.raises(FormatError, match=r"dataset_info\.json: tags: expected an object"):
+    with pytest.raises(FormatError, match=r"dataset_info\.json: \$\.x\.tags: expected an object"):
         import_dataset(project, "llamafactory", tmp_path / "d")
 
 

@@ -182,3 +182,19 @@ def test_a_gpu_run_records_its_peak_memory_beside_the_estimate(small_project, mo
     assert run.summary["peak_memory_bytes"] == 3 * 2**30
     estimate = run.config["preflight"]["memory_estimate_bytes"] / 2**30
     assert f"peak GPU memory 3.00 GiB (estimated {estimate:.2f} GiB before the run)" in runs.read_log(run)
+
+
+def test_every_checkpoint_finds_the_loss_curve_stored_up_to_its_step(small_project):
+    """A kill right after a checkpoint must not lose the last steps' loss values (metrics flush every 2 s)."""
+    config = get_workflow(small_project, "quick").config
+    config.save_every = 2
+    save_workflow(small_project, "quick", config)
+    stored_at_checkpoint = {}
+
+    def on_progress(event):
+        if event.kind == "checkpoint":
+            run = runs.list_runs(small_project)[0]
+            stored_at_checkpoint[event.step] = [s for s, _ in runs.metrics(small_project, run, "loss").get("loss", [])]
+
+    train(RunConfig(small_project.folder, "quick", max_steps=4), on_progress, CancelToken())
+    assert stored_at_checkpoint == {2: [1, 2], 4: [1, 2, 3, 4]}
