@@ -58,11 +58,16 @@ def test_split_filter_narrows_the_list(window, tmp_path):
     assert window.images.model.rowCount() == 1
 
 
-def test_status_change_in_the_store_repaints_the_row(window, tmp_path):
+def test_status_change_in_the_store_repaints_the_row(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
+    view = window.images.view
+    index = window.images.model.index(1)
+    qtbot.waitUntil(lambda: not view.visualRect(index).isEmpty(), timeout=5000)
+    before = view.viewport().grab(view.visualRect(index)).toImage()
     window.project.set_status(2, "review")
     assert window.images.model.image_at(1).status == "review"
+    qtbot.waitUntil(lambda: view.viewport().grab(view.visualRect(index)).toImage() != before, timeout=5000)
 
 
 def test_dropping_a_folder_imports_it_in_a_worker(window, tmp_path, qtbot):
@@ -201,11 +206,18 @@ def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
     qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
     window.models.preview_dock.show()
     window.models.preview_dock.raise_()
-    window.images.select_image(2)
-    with qtbot.waitSignal(window.models.training_preview.preview_ready, timeout=20000):
-        pass
-    text = window.models.training_preview.text.toPlainText()
-    assert "Locate" in text or "<|im_start|>" in text
+    from studio.adapters import get_adapter, samples_from_annotation
+    from studio.budget.preview import cached_processor
+
+    preview = window.models.training_preview
+    adapter = get_adapter(window.models.model_id)
+    for image_id in (2, 3):  # each image's own first sample, not whatever was shown before
+        window.images.select_image(image_id)
+        qtbot.waitUntil(lambda i=image_id: preview.annotation is not None and preview.annotation.image.id == i,
+                        timeout=20000)
+        first = samples_from_annotation(window.project.annotation(image_id))[0]
+        target = adapter.training_text(first, cached_processor(adapter.entry.id)).target.strip()
+        assert target in preview.text.toPlainText()
 
 
 def test_train_mode_takes_the_width_and_annotate_brings_the_docks_back(window, tmp_path, qtbot):
