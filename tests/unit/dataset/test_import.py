@@ -112,9 +112,12 @@ def test_list_file_names_images_relative_to_itself(project, image_folder):
 
 
 def test_copy_puts_whole_files_into_the_assets_folder(project, image_folder):
-    import_images(project, [image_folder / "a.jpg", image_folder / "sub"], copy=True)
+    report = import_images(project, [image_folder / "a.jpg", image_folder / "sub"], copy=True)
     paths = [Path(i.path) for i in project.images()]
+    assert len(report.added) == len(paths) == 5  # a.jpg and the four in sub/
     assert all(p.parent == project.assets_dir for p in paths)
+    originals = [image_folder / "a.jpg", *sorted((image_folder / "sub").iterdir())]
+    assert sorted(p.read_bytes() for p in paths) == sorted(o.read_bytes() for o in originals)  # whole files
     assert not list(project.assets_dir.glob("*.partial"))
 
 
