@@ -15,7 +15,7 @@ def test_pages_follow_the_window(qtbot, window, sample_project):
     window.images.select_image(image.id)
     window.set_mode("playground")
     assert window.playground_page.image_id == image.id
-    assert window.playground_page.source.currentText().startswith("Run: full-run")  # the newest run
+    assert window.playground_page.source.currentText().startswith("full-run — best")  # the newest run
     window.set_mode("evaluate")
     assert window.evaluate_page.run_box.count() == 2
     other = window.project.images()[5]
