@@ -127,6 +127,9 @@ class PlaygroundPage(QWidget):
         self.view = OverlayView()
         self.view.file_dropped.connect(self.open_file)
         self.source = QComboBox()
+        # "default-1 — best (step 1,200, val loss 0.69)" stays readable when the page is narrow
+        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source.setMinimumContentsLength(24)
         self.source.currentIndexChanged.connect(self._source_changed)
         open_file = QPushButton(theme.icon("mdi6.image-outline"), "Open image…")
         open_file.clicked.connect(self._open_file_dialog)
@@ -284,6 +287,7 @@ class PlaygroundPage(QWidget):
         return system.get(task) or prompts.system_prompt(task)
 
     def _source_changed(self) -> None:
+        self.source.setToolTip(self.source.currentText())
         self._reset_system_prompt()
 
     def _reset_system_prompt(self) -> None:
