@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", help="run name or id")
     source.add_argument("--model", help="catalog model id (base model), e.g. tiny")
-    predict.add_argument("--checkpoint", default="best")
+    predict.add_argument("--checkpoint", default="best",
+                         help="best, last, a step-… folder, or start: the model the run started from (default best)")
     predict.add_argument("--task", default="grounding", choices=("grounding", "vqa"))
     predict.add_argument("--system-prompt", help="default: the run's system prompt for the task")
     predict.add_argument("--max-new-tokens", type=int, default=256)

@@ -83,7 +83,14 @@ class Predictor:
 
     @classmethod
     def from_run(cls, project: Project, run: str | int, checkpoint: str = "best", **kwargs: Any) -> Predictor:
-        return cls.from_checkpoint(find_run(project, run).checkpoint(checkpoint), **kwargs)
+        """A run's checkpoint (best, last, a step-… folder), or with ``start`` the model the run started from,
+        loaded as its checkpoints are (``kwargs`` then do not apply)."""
+        from studio.evaluation.run_eval import START, start_predictor
+
+        record = find_run(project, run)
+        if checkpoint == START:
+            return start_predictor(record.config)
+        return cls.from_checkpoint(record.checkpoint(checkpoint), **kwargs)
 
     @classmethod
     def from_model(cls, model_id: str, **kwargs: Any) -> Predictor:

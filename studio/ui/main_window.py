@@ -284,11 +284,18 @@ class MainWindow(QMainWindow):
         self._update_position()
         self._remember_image(image_id)
 
-    def annotate_image(self, image_id: int) -> None:
-        """Select ``image_id`` and switch to Annotate (from the evaluation gallery)."""
+    def annotate_image(self, image_id: int, prediction: list | None = None, note: str = "") -> None:
+        """Select ``image_id`` and switch to Annotate (from the evaluation gallery); the model's boxes
+        (``prediction``, `OverlayBox` each) are drawn dashed over it until the image changes, ``note`` shown in
+        the status bar."""
         if not self.images.select_image(image_id):
             self.show_image(image_id)
         self.set_mode("annotate")
+        workspace = self.annotate.workspace
+        if workspace is not None and workspace.image_id == image_id:
+            workspace.canvas.set_overlays([(b.label, b.colour, b.box) for b in prediction or []])
+        if note:
+            self.statusBar().showMessage(note, 15000)
 
     def _update_position(self) -> None:
         model = self.images.model

@@ -1,19 +1,26 @@
 """An image with boxes drawn over it in original-pixel coordinates: ground truth solid, predictions dashed,
-suggestions dashed and translucent. `paint_overlay` is shared by the playground's view and the evaluation
-gallery's thumbnails."""
+suggestions dashed and translucent; a selected box is drawn thicker with handles and the others dimmed.
+`paint_overlay` is shared by the playground's view and the evaluation gallery's thumbnails; `LabelColours` gives a
+model's boxes the colour of the project's label they name."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
+from studio.dataset.model import Label
 from studio.ui import theme
 
 STYLES = ("truth", "prediction", "suggestion")
+EMPHASES = ("", "selected", "dimmed")
 PREDICTION_COLOUR = "#ff7f0e"
+HANDLE_PX = 6.0
+_ARTICLE = re.compile(r"^(?:a|an|the)\s+")
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,27 @@ class OverlayBox:
     box: tuple[float, float, float, float]  # original-image pixels
     style: str = "prediction"
     colour: str = PREDICTION_COLOUR
+    emphasis: str = ""  # "selected": thicker, with handles; "dimmed": faint
+
+
+def label_key(name: str) -> str:
+    """A label or phrase compared without case, extra spaces or a leading article ("A red  ball" ~ "red ball")."""
+    return _ARTICLE.sub("", " ".join(name.lower().split()))
+
+
+class LabelColours:
+    """The project's labels by name, for boxes a model named: the phrase "a red ball" finds the label "red ball";
+    unknown names keep the prediction colour."""
+
+    def __init__(self, labels: Iterable[Label]) -> None:
+        self._labels = {label_key(label.name): label for label in labels}
+
+    def label(self, name: str) -> Label | None:
+        return self._labels.get(label_key(name)) if name else None
+
+    def colour(self, name: str) -> str:
+        label = self.label(name)
+        return label.color if label is not None else PREDICTION_COLOUR
 
 
 def read_image(path: str) -> QImage:
@@ -58,18 +86,24 @@ def paint_overlay(painter: QPainter, image: QImage, boxes: list[OverlayBox], are
         x1, y1, x2, y2 = item.box
         rect = QRectF(target.x() + x1 * scale, target.y() + y1 * scale, (x2 - x1) * scale, (y2 - y1) * scale)
         colour = QColor(item.colour)
-        pen = QPen(colour, 2.0)
+        selected = item.emphasis == "selected"
+        pen = QPen(colour, 3.5 if selected else 2.0)
         if item.style != "truth":
             pen.setStyle(Qt.PenStyle.DashLine)
-        if item.style == "suggestion":
+        if item.emphasis == "dimmed":
+            colour.setAlpha(70)
+        elif item.style == "suggestion" and not selected:
             colour.setAlpha(150)
-            pen.setColor(colour)
+        pen.setColor(colour)
+        if item.style == "suggestion":
             fill = QColor(colour)
-            fill.setAlpha(40)
+            fill.setAlpha(70 if selected else 40 if item.emphasis != "dimmed" else 15)
             painter.fillRect(rect, fill)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
+        if selected:
+            _paint_handles(painter, rect, colour)
         if labels and item.label:
             metrics = painter.fontMetrics()
             tag = QRectF(rect.x(), rect.y() - metrics.height() - 2, metrics.horizontalAdvance(item.label) + 8,
@@ -77,9 +111,22 @@ def paint_overlay(painter: QPainter, image: QImage, boxes: list[OverlayBox], are
             if tag.y() < target.y():
                 tag.moveTop(rect.y())
             painter.fillRect(tag, colour)
-            painter.setPen(QColor("white"))
+            painter.setPen(QColor(255, 255, 255, 110 if item.emphasis == "dimmed" else 255))
             painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, item.label)
     return target
+
+
+def _paint_handles(painter: QPainter, rect: QRectF, colour: QColor) -> None:
+    """Small squares at the corners and edge midpoints, as a selected box has on the Annotate canvas."""
+    painter.setPen(QPen(QColor("white"), 1.0))
+    painter.setBrush(colour)
+    half = HANDLE_PX / 2
+    for fx in (0.0, 0.5, 1.0):
+        for fy in (0.0, 0.5, 1.0):
+            if (fx, fy) != (0.5, 0.5):
+                x, y = rect.x() + fx * rect.width(), rect.y() + fy * rect.height()
+                painter.drawRect(QRectF(x - half, y - half, HANDLE_PX, HANDLE_PX))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
 def overlay_pixmap(image: QImage, boxes: list[OverlayBox], width: int, height: int,

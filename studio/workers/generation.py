@@ -25,13 +25,18 @@ class GenerationJob(Job):
         return predictor(image, prompt, cancel=cancel, on_text=self.text.emit, **options)
 
 
-def load_predictor(source: str, *, progress: Any, cancel: Any) -> Any:
-    """A predictor for ``source``: ``model:<catalog id>`` or a checkpoint folder."""
+def load_predictor(source: str, *, progress: Any, cancel: Any, run_config: dict[str, Any] | None = None) -> Any:
+    """A predictor for ``source``: ``model:<catalog id>``, a checkpoint folder, or with ``run_config`` (a run's
+    record) the model that run started from."""
     from studio.inference.predictor import Predictor
 
     progress(0, 0, "loading the model")
     if source.startswith("model:"):
         predictor = Predictor.from_model(source.removeprefix("model:"))
+    elif run_config is not None:
+        from studio.evaluation.run_eval import start_predictor
+
+        predictor = start_predictor(run_config)
     else:
         predictor = Predictor.from_checkpoint(source)
     predictor.warm_up()

@@ -280,13 +280,13 @@ def test_playground_and_evaluate_list_a_run_trained_elsewhere(window, tmp_path, 
             ("cli-run", "runs/cli-run", json.dumps({"model_id": "tiny"}), json.dumps(summary))).lastrowid
     window.set_mode("annotate")
     window.set_mode("playground")
-    assert window.playground_page.source.currentText().startswith("Run: cli-run")
+    assert window.playground_page.source.currentText().startswith("cli-run — best")
     window.set_mode("evaluate")
     assert window.evaluate_page.run_box.currentText() == "cli-run"
     source = window.playground_page.source
     source.setCurrentIndex(source.findText("Base model", flags=Qt.MatchFlag.MatchStartsWith))
     window.try_run(run_id)  # the Train page's "Try in Playground"
-    assert window.current_mode() == "playground" and source.currentText().startswith("Run: cli-run")
+    assert window.current_mode() == "playground" and source.currentText().startswith("cli-run — best")
 
 
 def test_the_window_fits_a_laptop_screen(window, tmp_path, qtbot):

@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -31,31 +32,37 @@ from studio.training.runs import Run, list_runs
 from studio.ui import theme
 from studio.ui.evaluate.chart import ScoreChart
 from studio.ui.evaluate.export_dialog import ExportDialog
-from studio.ui.overlay import OverlayBox, overlay_pixmap, read_image
+from studio.ui.overlay import PREDICTION_COLOUR, LabelColours, OverlayBox, overlay_pixmap, read_image
+from studio.ui.run_checkpoints import DASH, evaluated_choice, run_checkpoints
 from studio.workers.generation import in_project
 from studio.workers.job import Job
 
-# (column title, section, metric key, percent?)
+# (column header, tooltip, section, metric key)
 COLUMNS = (
-    ("Phrase IoU", "grounding", "mean_phrase_iou"),
-    ("F1@0.5", "grounding", "f1@0.5"),
-    ("AP50", "grounding", "AP50"),
-    ("mAP", "grounding", "mAP"),
-    ("Unparseable", "grounding", "unparseable_rate"),
-    ("VQA exact", "vqa", "exact_match"),
-    ("VQAv2 match", "vqa", "vqav2_match"),
-    ("ANLS", "vqa", "anls"),
-    ("Token F1", "vqa", "token_f1"),
+    ("IoU", METRIC_HELP["mean_phrase_iou"], "grounding", "mean_phrase_iou"),
+    ("F1@.5", METRIC_HELP["f1@0.5"], "grounding", "f1@0.5"),
+    ("AP50", METRIC_HELP["AP50"], "grounding", "AP50"),
+    ("mAP", METRIC_HELP["mAP"], "grounding", "mAP"),
+    ("Unread", METRIC_HELP["unparseable_rate"], "grounding", "unparseable_rate"),
+    ("Exact", METRIC_HELP["exact_match"], "vqa", "exact_match"),
+    ("VQAv2", METRIC_HELP["vqav2_match"], "vqa", "vqav2_match"),
+    ("ANLS", METRIC_HELP["anls"], "vqa", "anls"),
+    ("Tok F1", METRIC_HELP["token_f1"], "vqa", "token_f1"),
 )
+FIXED_HEADERS = (("Run", "The run and the checkpoint evaluated"), ("Samples", "Samples evaluated"))
 GALLERY_LIMIT = 60
 THUMB = QSize(200, 150)
+CHART_WIDTH = 340
 TRUTH_COLOUR = "#2ca02c"
+RIGHT_COLOUR, WRONG_COLOUR = "#2e7d32", "#c62828"
+RIGHT_ANLS = 0.999  # an answer counts as right when it matches after normalisation
 
 
 class EvaluatePage(QWidget):
-    """``EvaluatePage(project)``; ``open_image(image_id)`` asks for the image in Annotate."""
+    """``EvaluatePage(project)``; ``open_image(image_id, prediction boxes, note)`` asks for the image in Annotate
+    with the model's boxes (`OverlayBox` each) drawn over it and a note on what the model answered."""
 
-    open_image = Signal(int)
+    open_image = Signal(int, list, str)
 
     def __init__(self, project: Project | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +70,8 @@ class EvaluatePage(QWidget):
         self.runs: list[Run] = []
         self.job: Job | None = None
         self._alive: list[Job] = []
+        self._shown: list[SampleResult] = []  # the gallery's results, in its order
+        self._shown_run = ""
         self.start_job = lambda job: job.start()
         self._build()
         self.setMinimumSize(320, 240)  # small windows clip the page rather than refuse to shrink
@@ -75,7 +84,8 @@ class EvaluatePage(QWidget):
         self.split_box.addItems(["val", "test"])
         self.split_box.currentIndexChanged.connect(self.refresh)
         self.checkpoint_box = QComboBox()
-        self.checkpoint_box.currentTextChanged.connect(self._enable_export)
+        self.checkpoint_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.checkpoint_box.currentIndexChanged.connect(self._enable_export)
         self.evaluate_button = QPushButton(theme.icon("mdi6.play", color="white"), "Evaluate")
         self.evaluate_button.setProperty("primary", True)
         self.evaluate_button.clicked.connect(self.evaluate)
@@ -95,15 +105,22 @@ class EvaluatePage(QWidget):
             top.addWidget(widget)
         top.addWidget(self.message, 1)
 
-        self.table = QTableWidget(0, len(COLUMNS) + 2)
-        self.table.setHorizontalHeaderLabels(["Run", "Samples", *(c[0] for c in COLUMNS)])
-        for col, (_, _, metric) in enumerate(COLUMNS, start=2):
-            self.table.horizontalHeaderItem(col).setToolTip(METRIC_HELP[metric])
+        self.table = QTableWidget(0, len(COLUMNS) + len(FIXED_HEADERS))
+        for col, (title, tip) in enumerate([*FIXED_HEADERS, *((c[0], c[1]) for c in COLUMNS)]):
+            header = QTableWidgetItem(title)
+            header.setToolTip(tip)
+            self.table.setHorizontalHeaderItem(col, header)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # the numbers take what they need; the run's name takes the rest (elided, whole in its tooltip)
+        header = self.table.horizontalHeader()
+        header.setMinimumSectionSize(36)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._show_gallery)
         self.chart = ScoreChart()
         self.empty = QLabel("No evaluation yet — choose a run and press Evaluate.")
@@ -122,27 +139,34 @@ class EvaluatePage(QWidget):
         self.gallery.setMovement(QListWidget.Movement.Static)
         self.gallery.setWordWrap(True)
         self.gallery.setSpacing(6)
+        self.gallery.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # tiles wrap
         self.gallery.itemClicked.connect(self._open)
         legend = QLabel(f"Worst first · <span style='color:{TRUTH_COLOUR}'>■ ground truth</span> · "
-                        "<span style='color:#ff7f0e'>┅ prediction</span> · click an image to fix it in Annotate")
+                        f"<span style='color:{PREDICTION_COLOUR}'>┅ prediction</span> (in its label's colour) · "
+                        "click an image to fix it in Annotate, with the prediction drawn over it")
+        legend.setWordWrap(True)
         gallery_bar = QHBoxLayout()
         gallery_bar.addWidget(legend, 1)
         gallery_bar.addWidget(self.task_box)
 
-        upper = QSplitter(Qt.Orientation.Horizontal)
-        upper.addWidget(self.table)
-        upper.addWidget(self.chart)
-        upper.setSizes([780, 420])
-        lower = QWidget()
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addLayout(gallery_bar)
-        lower_layout.addWidget(self.gallery)
+        # the table takes the whole width (eleven columns of numbers); the chart sits beside the gallery
+        gallery_side = QWidget()
+        gallery_layout = QVBoxLayout(gallery_side)
+        gallery_layout.setContentsMargins(0, 0, 0, 0)
+        gallery_layout.addLayout(gallery_bar)
+        gallery_layout.addWidget(self.gallery)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(gallery_side)
+        lower.addWidget(self.chart)
+        lower.setStretchFactor(0, 1)
+        lower.setStretchFactor(1, 0)
+        lower.setSizes([700, CHART_WIDTH])
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(upper)
+        splitter.addWidget(self.table)
         splitter.addWidget(lower)
-        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([170, 500])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.empty)
@@ -154,17 +178,30 @@ class EvaluatePage(QWidget):
         self.refresh()
 
     def _fill_checkpoints(self) -> None:
+        """The selected run's best, last and other saved checkpoints and its start, named as the Playground names
+        them; the choice is kept where it still exists."""
         run = next((r for r in self.runs if r.name == self.run_box.currentText()), None)
-        current = self.checkpoint_box.currentText()
+        current = self.checkpoint_box.currentData()
+        self.checkpoint_box.blockSignals(True)
         self.checkpoint_box.clear()
-        self.checkpoint_box.addItems(["best", "last", START, *(p.name for p in (run.checkpoints() if run else []))])
-        self.checkpoint_box.setItemData(2, "The model the run started from, before any training: its gain shows "
-                                           "beside the run's row", Qt.ItemDataRole.ToolTipRole)
-        self.checkpoint_box.setCurrentIndex(max(self.checkpoint_box.findText(current), 0))  # kept where it exists
+        for choice in run_checkpoints(self.project, run) if run is not None and self.project is not None else []:
+            self.checkpoint_box.addItem(choice.describe(), choice.argument)
+            if choice.is_start:
+                self.checkpoint_box.setItemData(self.checkpoint_box.count() - 1, "The model the run started from, "
+                                                "before any training: its scores show beside the run's",
+                                                Qt.ItemDataRole.ToolTipRole)
+        self.checkpoint_box.setCurrentIndex(max(self.checkpoint_box.findData(current), 0))
+        self.checkpoint_box.blockSignals(False)
+        self._enable_export()
+
+    def checkpoint(self) -> str:
+        """The chosen checkpoint as `evaluate_run` takes it: best, last, start or a step-… folder."""
+        return self.checkpoint_box.currentData() or "best"
 
     def _enable_export(self) -> None:
         """A run's checkpoints export; its start is the base model, not the run's."""
-        self.export_button.setEnabled(bool(self.runs) and self.checkpoint_box.currentText() != START)
+        self.export_button.setEnabled(bool(self.runs) and self.checkpoint_box.count() > 0
+                                      and self.checkpoint() != START)
 
     def split(self) -> str:
         return self.split_box.currentText()
@@ -191,16 +228,20 @@ class EvaluatePage(QWidget):
         ]
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(evaluated))
-        for row, (run, key, summary) in enumerate(evaluated):
-            self.table.setItem(row, 0, _item(f"{run.name} ({summary['checkpoint'].rsplit('/', 1)[-1]})", (run.id, key)))
+        choices = [evaluated_choice(self.project, run, summary) for run, _, summary in evaluated]
+        for row, ((run, key, summary), choice) in enumerate(zip(evaluated, choices, strict=True)):
+            title = _item(f"{run.name}{DASH}{choice.describe(val_loss=False)}", (run.id, key))
+            title.setToolTip(f"{choice.title}\n{summary['samples']:,} samples of {summary['images']:,} images "
+                             f"({summary['split']})")
+            self.table.setItem(row, 0, title)
             self.table.setItem(row, 1, _number(summary["samples"], f"{summary['samples']:,}"))
-            for col, (_, section, metric) in enumerate(COLUMNS, start=2):
+            for col, (_, _, section, metric) in enumerate(COLUMNS, start=len(FIXED_HEADERS)):
                 value = summary.get(section, {}).get(metric)
                 self.table.setItem(row, col, _number(value, "—" if value is None else f"{value:.3f}"))
         self.table.setSortingEnabled(True)
-        self.table.resizeColumnsToContents()
         self.empty.setVisible(not evaluated)
-        self.chart.show_scores([(_row_title(run, summary), summary) for run, _, summary in evaluated])
+        self.chart.show_scores([(choice.short_title, summary)
+                                for choice, (_, _, summary) in zip(choices, evaluated, strict=True)])
         if evaluated and not self.table.selectedItems():
             self.table.selectRow(0)
         self._show_gallery()
@@ -210,7 +251,7 @@ class EvaluatePage(QWidget):
         if self.project is None or self.job is not None or not self.run_box.currentText():
             return
         job = Job(f"Evaluating {self.run_box.currentText()}", in_project, str(self.project.folder), evaluate_run,
-                  self.run_box.currentText(), split=self.split(), checkpoint=self.checkpoint_box.currentText())
+                  self.run_box.currentText(), split=self.split(), checkpoint=self.checkpoint())
         job.progress.connect(self._progress)
         job.finished.connect(self._evaluated)
         job.failed.connect(self.message.setText)
@@ -228,7 +269,7 @@ class EvaluatePage(QWidget):
     def open_export(self) -> ExportDialog | None:
         if self.project is None or not self.run_box.currentText():
             return None
-        dialog = ExportDialog(self.project, self.run_box.currentText(), self.checkpoint_box.currentText(), self)
+        dialog = ExportDialog(self.project, self.run_box.currentText(), self.checkpoint(), self)
         dialog.show()
         return dialog
 
@@ -281,29 +322,50 @@ class EvaluatePage(QWidget):
         task = self.task_box.currentData()
         shown = [r for r in results if not task or r.task == task][:GALLERY_LIMIT]
         images: dict[int, Any] = {}
+        colours = LabelColours(self.project.labels())
+        self._shown, self._shown_run = shown, run.name
         for result in shown:
             if result.image_id not in images:
                 images[result.image_id] = read_image(self.project.image(result.image_id).path)
-            item = QListWidgetItem(QIcon(overlay_pixmap(images[result.image_id], overlay_boxes(result),
+            item = QListWidgetItem(QIcon(overlay_pixmap(images[result.image_id], overlay_boxes(result, colours),
                                                         THUMB.width(), THUMB.height())), _caption(result))
             item.setData(Qt.ItemDataRole.UserRole, result.image_id)
-            item.setToolTip(f"{result.prompt}\n\nmodel: {result.answer}\ntruth: {_truth_text(result)}")
+            item.setToolTip(f"{result.prompt}\n\nmodel: {result.answer}\nexpected: {_truth_text(result)}")
+            if result.task == "vqa":
+                item.setForeground(QColor(RIGHT_COLOUR if _right(result) else WRONG_COLOUR))
             self.gallery.addItem(item)
 
     def _open(self, item: QListWidgetItem) -> None:
-        self.open_image.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+        """Open the tile's image in Annotate with the model's boxes drawn over it."""
+        result, run_name = self._shown[self.gallery.row(item)], self._shown_run
+        colours = LabelColours(self.project.labels()) if self.project is not None else LabelColours([])
+        boxes = [b for b in overlay_boxes(result, colours) if b.style == "prediction"]
+        if result.task == "vqa":
+            note = (f"{run_name} answered “{_short(result.answer, 60)}” to “{_short(result.prompt, 60)}”; "
+                    f"expected “{_short(str(result.truth), 60)}”")
+        else:
+            note = (f"Dashed: {run_name}'s {len(boxes):,} predicted {'box' if len(boxes) == 1 else 'boxes'} for "
+                    f"“{_short(result.prompt, 60)}” (F1 {result.score:.2f}); shown until you change image")
+        self.open_image.emit(int(item.data(Qt.ItemDataRole.UserRole)), boxes, note)
 
 
-def overlay_boxes(result: SampleResult) -> list[OverlayBox]:
+def overlay_boxes(result: SampleResult, colours: LabelColours) -> list[OverlayBox]:
+    """The truth solid in green, the model's boxes dashed in the colour of the label they name."""
     if result.task != "grounding":
         return []
     truth = [OverlayBox(text, tuple(box), "truth", TRUTH_COLOUR) for text, boxes in result.truth for box in boxes]
-    return truth + [OverlayBox(label, tuple(box), "prediction") for label, box in result.boxes]
+    return truth + [OverlayBox(label, tuple(box), "prediction", colours.colour(label)) for label, box in result.boxes]
+
+
+def _right(result: SampleResult) -> bool:
+    return result.score >= RIGHT_ANLS
 
 
 def _caption(result: SampleResult) -> str:
     if result.task == "vqa":
-        return f"ANLS {result.score:.2f} · {_short(result.prompt)}\n→ {_short(result.answer)}"
+        mark = "✓" if _right(result) else "✗"
+        return (f"{mark} ANLS {result.score:.2f} · {_short(result.prompt)}\n"
+                f"expected: {_short(str(result.truth), 16)} · model: {_short(result.answer, 16)}")
     return f"F1 {result.score:.2f} · IoU {result.mean_iou or 0:.2f}\n{_short(result.prompt)}"
 
 
@@ -316,10 +378,6 @@ def _truth_text(result: SampleResult) -> str:
 def _short(text: str, limit: int = 34) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _row_title(run: Run, summary: dict[str, Any]) -> str:
-    return f"{run.name} ({START})" if summary["checkpoint"] == START else run.name
 
 
 def _item(text: str, data: Any = None) -> QTableWidgetItem:

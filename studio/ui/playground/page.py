@@ -4,6 +4,7 @@ image's annotations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,32 +30,56 @@ from studio.adapters.loading import ModelNotAvailable
 from studio.dataset.box_names import box_names
 from studio.dataset.predictions import suggestions
 from studio.dataset.store import Project
+from studio.inference.answer_format import reading_problem
 from studio.inference.labelling import suggest
 from studio.inference.loading import read_meta
-from studio.training.runs import list_runs
+from studio.training.runs import find_run, list_runs
 from studio.ui import theme
+from studio.ui.annotate.box_item import UNLABELLED_COLOR
 from studio.ui.annotate.commands import AddBoxes, AddVqa, BoxSpec
-from studio.ui.overlay import OverlayBox, OverlayView, read_image
+from studio.ui.overlay import LabelColours, OverlayBox, OverlayView, read_image
 from studio.ui.playground.settings_panel import GenerationPanel
 from studio.ui.playground.suggestions import SuggestionsPanel
+from studio.ui.run_checkpoints import run_checkpoints
 from studio.workers.generation import GenerationJob, in_project, load_predictor
 from studio.workers.job import Job
 
 
-def model_sources(project: Project | None) -> list[tuple[str, str, dict[str, str], int | None]]:
-    """(title, source, system prompts, run id) for each run checkpoint (newest first), then each catalog model
-    whose weights are on this machine."""
+@dataclass(frozen=True)
+class ModelSource:
+    """One entry of the model picker."""
+
+    title: str
+    source: str  # a checkpoint folder, START_PREFIX + a run's folder, or "model:<catalog id>"
+    model_id: str
+    system_prompts: dict[str, str]
+    run_id: int | None = None
+    best: bool = False  # the run's best checkpoint: what a run chosen elsewhere (Train's Try) opens
+
+
+START_PREFIX = "start:"
+
+
+def model_sources(project: Project | None) -> list[ModelSource]:
+    """Each run (newest first) with its best, last and other saved checkpoints and its start, then each catalog
+    model whose weights are on this machine."""
     found = []
     if project is not None:
         for run in list_runs(project):
-            folder = run.best_checkpoint()
-            if folder is None:
-                continue
-            prompts_ = read_meta(folder).get("system_prompts") or {}
-            found.append((f"Run: {run.name} ({folder.name})", str(folder), prompts_, run.id))
+            for choice in run_checkpoints(project, run):
+                if choice.folder is None:
+                    found.append(ModelSource(choice.title, START_PREFIX + str(run.folder), run.config["model_id"],
+                                             run.config.get("system_prompts") or {}, run.id))
+                    continue
+                try:
+                    meta = read_meta(choice.folder)
+                except (OSError, ValueError):
+                    continue  # a checkpoint being deleted or damaged is not offered
+                found.append(ModelSource(choice.title, str(choice.folder), meta["model_id"],
+                                         meta.get("system_prompts") or {}, run.id, "best" in choice.roles))
     for entry in load_catalog().values():
         if entry.available and _on_this_machine(entry.id):
-            found.append((f"Base model: {entry.name}", f"model:{entry.id}", {}, None))
+            found.append(ModelSource(f"Base model: {entry.name}", f"model:{entry.id}", entry.id, {}))
     return found
 
 
@@ -66,8 +91,11 @@ def _on_this_machine(model_id: str) -> bool:
     return True
 
 
+ANSWER_HINT = "The answer streams here."
 SYSTEM_ROLE = Qt.ItemDataRole.UserRole + 1
 RUN_ROLE = Qt.ItemDataRole.UserRole + 2
+MODEL_ROLE = Qt.ItemDataRole.UserRole + 3
+BEST_ROLE = Qt.ItemDataRole.UserRole + 4
 
 
 class PlaygroundPage(QWidget):
@@ -100,6 +128,9 @@ class PlaygroundPage(QWidget):
         self.view = OverlayView()
         self.view.file_dropped.connect(self.open_file)
         self.source = QComboBox()
+        # "default-1 — best (step 1,200, val loss 0.69)" stays readable when the page is narrow
+        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source.setMinimumContentsLength(24)
         self.source.currentIndexChanged.connect(self._source_changed)
         open_file = QPushButton(theme.icon("mdi6.image-outline"), "Open image…")
         open_file.clicked.connect(self._open_file_dialog)
@@ -139,10 +170,15 @@ class PlaygroundPage(QWidget):
         ask.addStretch(1)
         self.answer = QPlainTextEdit()
         self.answer.setReadOnly(True)
-        self.answer.setPlaceholderText("The answer streams here.")
-        self.raw = QCheckBox("Raw text")
+        self.answer.setPlaceholderText(ANSWER_HINT)
+        self.raw = QCheckBox("Show raw answer")
         self.raw.setToolTip("Show exactly what the model wrote instead of the boxes read from it")
         self.raw.toggled.connect(self._show_answer)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem.setStyleSheet("color: #c77700;")
+        self.problem.setVisible(False)
         self.stats = QLabel()
         self.stats.setWordWrap(True)
         self.stats.setStyleSheet(f"color: {theme.colours()['muted']};")
@@ -171,6 +207,7 @@ class PlaygroundPage(QWidget):
         right.addWidget(self.prompt)
         right.addLayout(ask)
         right.addWidget(self.answer, 1)
+        right.addWidget(self.problem)
         right.addWidget(self.stats)
         right.addLayout(actions)
         side.setMinimumWidth(360)
@@ -178,6 +215,7 @@ class PlaygroundPage(QWidget):
         self.suggestions.suggest_requested.connect(self.suggest)
         self.suggestions.cancel_requested.connect(self.stop)
         self.suggestions.changed.connect(self._suggestions_changed)
+        self.suggestions.selection_changed.connect(self._draw)
         self.tabs = QTabWidget()
         self.tabs.addTab(side, theme.icon("mdi6.chat-outline"), "Prompt")
         self.tabs.addTab(self.suggestions, theme.icon("mdi6.auto-fix"), "Suggestions")
@@ -200,30 +238,42 @@ class PlaygroundPage(QWidget):
         self.refresh_sources()
 
     def refresh_sources(self) -> None:
-        """List the runs and base models anew; a run that was not listed before (one just trained) is chosen,
-        else the choice stays. Nothing changes when the list is the same."""
+        """List the runs' checkpoints and the base models anew, one group per run; the best checkpoint of a run
+        that was not listed before (one just trained) is chosen, else the choice stays. Nothing changes when the
+        list is the same."""
         sources = model_sources(self.project)
-        listed = [self.source.itemData(i) for i in range(self.source.count())]
-        if [source for _, source, _, _ in sources] == listed:
+        listed = [self.source.itemData(i) for i in range(self.source.count()) if self.source.itemData(i)]
+        titles = [self.source.itemText(i) for i in range(self.source.count()) if self.source.itemData(i)]
+        if [s.source for s in sources] == listed and [s.title for s in sources] == titles:
             return
         current = self.source.currentData()
-        new_runs = [source for _, source, _, run_id in sources if run_id is not None and source not in listed]
+        had_best = {self.source.itemData(i, RUN_ROLE) for i in range(self.source.count())
+                    if self.source.itemData(i, BEST_ROLE)}
+        new_runs = [s.source for s in sources if s.best and s.run_id not in had_best]
         if listed and new_runs:
             current = new_runs[0]  # newest first
         self.source.blockSignals(True)
         self.source.clear()
-        for title, source, system, run_id in sources:
-            self.source.addItem(title, source)
-            self.source.setItemData(self.source.count() - 1, system, SYSTEM_ROLE)
-            self.source.setItemData(self.source.count() - 1, run_id, RUN_ROLE)
-        index = self.source.findData(current)
-        self.source.setCurrentIndex(max(index, 0))
+        group: object = None
+        for entry in sources:
+            if self.source.count() and entry.run_id != group:
+                self.source.insertSeparator(self.source.count())
+            group = entry.run_id
+            self.source.addItem(entry.title, entry.source)
+            index = self.source.count() - 1
+            for role, value in ((SYSTEM_ROLE, entry.system_prompts), (RUN_ROLE, entry.run_id),
+                                (MODEL_ROLE, entry.model_id), (BEST_ROLE, entry.best)):
+                self.source.setItemData(index, value, role)
+        index = self.source.findData(current) if current else -1  # (separators hold no data)
+        self.source.setCurrentIndex(index if index >= 0 else next(
+            (i for i in range(self.source.count()) if self.source.itemData(i)), -1))
         self.source.blockSignals(False)
         self._source_changed()
 
     def choose_run(self, run_id: int) -> bool:
         """Choose the run's best checkpoint as the model; False when it is not listed (no checkpoint)."""
-        index = next((i for i in range(self.source.count()) if self.source.itemData(i, RUN_ROLE) == run_id), -1)
+        index = next((i for i in range(self.source.count()) if self.source.itemData(i, RUN_ROLE) == run_id
+                      and self.source.itemData(i, BEST_ROLE)), -1)
         if index >= 0:
             self.source.setCurrentIndex(index)
         return index >= 0
@@ -238,6 +288,7 @@ class PlaygroundPage(QWidget):
         return system.get(task) or prompts.system_prompt(task)
 
     def _source_changed(self) -> None:
+        self.source.setToolTip(self.source.currentText())
         self._reset_system_prompt()
 
     def _reset_system_prompt(self) -> None:
@@ -277,6 +328,8 @@ class PlaygroundPage(QWidget):
         self.prediction = None
         self.view.set_image(image)
         self.answer.clear()
+        self.answer.setPlaceholderText(ANSWER_HINT)
+        self.problem.setVisible(False)
         self.add_button.setEnabled(False)
         self._draw()
 
@@ -302,7 +355,10 @@ class PlaygroundPage(QWidget):
             then(self.predictors[source])
             return
         self._loading, self._then = source, then
-        job = Job("Loading model", load_predictor, source)
+        run_config = None
+        if source.startswith(START_PREFIX) and self.project is not None:  # the model the run started from
+            run_config = find_run(self.project, self.source.currentData(RUN_ROLE)).config
+        job = Job("Loading model", load_predictor, source, run_config=run_config)
         job.finished.connect(self._loaded)  # a bound slot: delivered in the GUI thread (a lambda would not be)
         self._start(job, "Loading the model…")
 
@@ -313,6 +369,8 @@ class PlaygroundPage(QWidget):
 
     def _generate(self, predictor: Any) -> None:
         self.answer.clear()
+        self.answer.setPlaceholderText(ANSWER_HINT)
+        self.problem.setVisible(False)
         self.prediction = None
         self._draw()
         self.generating_text = ""
@@ -371,31 +429,54 @@ class PlaygroundPage(QWidget):
         self._draw()
 
     def _show_answer(self) -> None:
+        """The boxes read from the answer (or its text for VQA and with Show raw answer), and, when some or all of
+        it could not be read, a sentence saying which format was expected."""
         p = self.prediction
         if p is None:
             return
-        if self.raw.isChecked() or self.task.currentData() == "vqa" or not p.boxes:
+        grounding = self.task.currentData() != "vqa"
+        if self.raw.isChecked() or not grounding:
             text = p.text
         else:
             text = "\n".join(f"{b.label or '(no label)'}: " + ", ".join(f"{v:.0f}" for v in b.box) for b in p.boxes)
-        if p.problems and not self.raw.isChecked():
-            text += "\n\nCould not read: " + "; ".join(p.problems)
         self.answer.setPlainText(text)
+        self.answer.setPlaceholderText("No boxes could be read from this answer." if grounding else ANSWER_HINT)
+        problem = reading_problem(self._adapter(), len(p.boxes), p.problems, p.text) if grounding else ""
+        if problem and not self.raw.isChecked():
+            problem += " Tick Show raw answer to see what the model wrote."
+        self.problem.setText(problem)
+        self.problem.setVisible(bool(problem))
+
+    def _adapter(self) -> Any:
+        """The chosen model's adapter (None when its model is not in the catalog)."""
+        model_id = self.source.currentData(MODEL_ROLE)
+        try:
+            return get_adapter(model_id) if model_id else None
+        except (KeyError, ValueError):
+            return None
 
     def _draw(self) -> None:
+        """Ground truth solid in its label's colour; predictions dashed and suggestions translucent, in the colour of
+        the label they name (else orange); the selected suggestions thicker with handles, the others dimmed."""
         boxes: list[OverlayBox] = []
-        colours = {label.id: label.color for label in self.project.labels()} if self.project else {}
-        names = {label.name: label.color for label in self.project.labels()} if self.project else {}
-        if self.show_truth.isChecked() and self.project is not None and self.image_id is not None:
-            truth = self.project.boxes(self.image_id)
-            named = box_names(truth, {label.id: label for label in self.project.labels()})
-            boxes += [OverlayBox(named[b.id], b.xyxy, "truth", colours.get(b.label_id, "#888888")) for b in truth]
+        project = self.project
+        labels = project.labels() if project is not None else []
+        colours = LabelColours(labels)
+        if self.show_truth.isChecked() and project is not None and self.image_id is not None:
+            by_id = {label.id: label for label in labels}
+            truth = project.boxes(self.image_id)
+            named = box_names(truth, by_id)
+            for b in truth:
+                label = by_id.get(b.label_id)
+                boxes.append(OverlayBox(named[b.id], b.xyxy, "truth", label.color if label else UNLABELLED_COLOR))
         if self.prediction is not None:
-            boxes += [OverlayBox(b.label, b.box, "prediction", names.get(b.label, "#ff7f0e"))
-                      for b in self.prediction.boxes]
-        if self.project is not None and self.image_id is not None:
-            boxes += [OverlayBox(s.label, s.xyxy, "suggestion", names.get(s.label, "#ff7f0e"))
-                      for s in suggestions(self.project, self.image_id) if s.kind == "box"]
+            boxes += [OverlayBox(b.label, b.box, "prediction", colours.colour(b.label)) for b in self.prediction.boxes]
+        if project is not None and self.image_id is not None:
+            selected = set(self.suggestions.selected_ids())
+            for s in suggestions(project, self.image_id):
+                if s.kind == "box":
+                    emphasis = "" if not selected else "selected" if s.id in selected else "dimmed"
+                    boxes.append(OverlayBox(s.label, s.xyxy, "suggestion", colours.colour(s.label), emphasis))
         self.view.set_boxes(boxes)
 
     # ---------------------------------------------------------------- model-assisted labelling
@@ -446,8 +527,10 @@ class PlaygroundPage(QWidget):
         if self.task.currentData() == "vqa":
             command = AddVqa(project, image_id, self.prompt.text().strip(), p.text.strip())
         else:
-            command = AddBoxes(project, image_id, [BoxSpec(b.label or None, b.box) for b in p.boxes],
-                               "Add predicted boxes")
+            known = LabelColours(project.labels())  # "a red ball" is added as a box of the label "red ball"
+            specs = [BoxSpec(label.name if (label := known.label(b.label)) else b.label or None, b.box)
+                     for b in p.boxes]
+            command = AddBoxes(project, image_id, specs, "Add predicted boxes")
         self.undo_stack.push(command)
         if command.error is not None:
             self.stats.setText(f"Could not add: {command.error}")

@@ -31,6 +31,7 @@ class SuggestionsPanel(QWidget):
     suggest_requested = Signal(str)
     cancel_requested = Signal()
     changed = Signal()  # suggestions were accepted or rejected
+    selection_changed = Signal()  # the page highlights the selected suggestions on the image
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +52,7 @@ class SuggestionsPanel(QWidget):
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.itemSelectionChanged.connect(self._enable)
+        self.list.itemSelectionChanged.connect(self.selection_changed.emit)
         buttons = {}
         for key, text, icon in (("accept", "Accept", "mdi6.check"), ("reject", "Reject", "mdi6.close"),
                                 ("accept_all", "Accept all", "mdi6.check-all"),
@@ -102,6 +104,9 @@ class SuggestionsPanel(QWidget):
             return []
         return suggestions(self.project, self.image_id)
 
+    def selected_ids(self) -> list[int]:
+        return [int(item.data(Qt.ItemDataRole.UserRole)) for item in self.list.selectedItems()]
+
     def refresh(self) -> None:
         self.list.clear()
         for s in self.current():
@@ -128,6 +133,7 @@ class SuggestionsPanel(QWidget):
             return
         items = self.list.selectedItems() if selected else [self.list.item(i) for i in range(self.list.count())]
         ids = [int(item.data(Qt.ItemDataRole.UserRole)) for item in items]
+        self.list.clearSelection()
         (accept if accepted else reject)(self.project, ids)
         self.status.setText(f"{len(ids):,} {'accepted' if accepted else 'rejected'}")
         self.refresh()

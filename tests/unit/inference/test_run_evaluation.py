@@ -11,6 +11,7 @@ import pytest
 from studio.dataset.sample import create_sample_project
 from studio.dataset.store import Project
 from studio.evaluation.run_eval import evaluate_run, load_details, project_samples, score_answers
+from studio.inference.generation import GenerationSettings
 from studio.inference.predictor import Predictor
 from studio.training.runs import find_run
 from tests.unit.inference.conftest import add_run
@@ -90,6 +91,23 @@ def test_cli_eval_predict_and_eval_boxes(sample_project, tmp_path):
     assert "tokens" in result.stdout
     result = vlm("eval", folder, "--run", "missing")
     assert result.returncode == 2 and "no run 'missing'" in result.stderr
+
+
+def test_a_runs_start_answers_as_the_model_before_training(sample_project, tmp_path):
+    """The Playground's "start (before training)" entry and its CLI twin, predict --checkpoint start."""
+    image = sample_project.images()[0].path
+    start = Predictor.from_run(sample_project, "full-run", "start")
+    assert start.meta["mode"] == "base" and start.model_id == "tiny"
+    prompt, settings = "Locate the red circle.", GenerationSettings(max_new_tokens=8)
+    answer = start(image, prompt, generation=settings).text
+    assert answer == Predictor.from_model("tiny")(image, prompt, generation=settings).text
+    assert answer != Predictor.from_run(sample_project, "full-run")(image, prompt, generation=settings).text
+    folder = str(sample_project.folder)
+    sample_project.close()
+    result = vlm("predict", folder, image, "--run", "full-run", "--checkpoint", "start", "--prompt", prompt,
+                 "--max-new-tokens", "8", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"] == answer
 
 
 def test_cli_eval_boxes(tmp_path):

@@ -1,0 +1,53 @@
+"""What a model's answer should look like, in words a person can act on: when boxes cannot be read from an
+answer, say which format the model was expected to write instead of quoting the parser's fragments."""
+
+from __future__ import annotations
+
+from studio.adapters import Adapter
+from studio.adapters.base import RefBoxText, RelativeBoxes
+from studio.adapters.qwen import QwenJsonBoxes
+
+FAMILY_NAMES = {"qwen3_vl": "Qwen3-VL", "qwen2_5_vl": "Qwen2.5-VL", "internvl": "InternVL", "nvila": "NVILA",
+                "deepseek_ocr2": "DeepSeek-OCR", "llava_next": "LLaVA-NeXT"}
+REPAIRED = ("(fixed)", "(clamped)")  # the endings of the parser's messages about boxes it read and repaired
+
+
+def expected_boxes(adapter: Adapter) -> str:
+    """The family's box format as a template, with its coordinates: '[{"bbox_2d": [x1, y1, x2, y2], "label": …}]
+    with coordinates 0–1000'; '' for a family without boxes."""
+    if isinstance(adapter, QwenJsonBoxes):
+        template = '[{"bbox_2d": [x1, y1, x2, y2], "label": …}]'
+    elif isinstance(adapter, RefBoxText):
+        tags = adapter.box_tags
+        template = f"{tags.ref_open}label{tags.ref_close}{tags.box_open}[[x1, y1, x2, y2]]{tags.box_close}"
+    else:
+        return ""
+    if isinstance(adapter, RelativeBoxes):
+        return f"{template} with coordinates 0–{adapter.box_scale}"
+    return f"{template} in pixels of the resized image"
+
+
+def format_name(adapter: Adapter) -> str:
+    return FAMILY_NAMES.get(adapter.entry.family, adapter.entry.name)
+
+
+def reading_problem(adapter: Adapter | None, boxes: int, problems: list[str], text: str) -> str:
+    """One or two sentences on what could not be read from a grounding answer ('' when it was read cleanly)."""
+    unreadable = [p for p in problems if not p.endswith(REPAIRED)]
+    repaired = len(problems) - len(unreadable)
+    if boxes and not problems:
+        return ""
+    if not boxes and not text.strip():
+        return "The model gave an empty answer."
+    name = f"the {format_name(adapter)} format" if adapter is not None else "this model's format"
+    expected = expected_boxes(adapter) if adapter is not None else ""
+    expected = f" (expected {expected})" if expected else ""
+    if not boxes:
+        return f"The answer has no boxes in {name}{expected}."
+    parts = []
+    if unreadable:
+        parts.append(f"Part of the answer is not in {name}{expected} and was left out.")
+    if repaired:
+        parts.append(f"{repaired:,} {'box was' if repaired == 1 else 'boxes were'} repaired (corners swapped or "
+                     "coordinates outside the image).")
+    return " ".join(parts)
