@@ -107,7 +107,7 @@ def test_a_tile_opens_annotate_with_the_prediction_until_the_image_changes(qtbot
         return [i for i in canvas.scene().items() if isinstance(i, BoxItem) and i.style is BoxStyle.PREDICTION]
 
     red = next(label for label in window.project.labels() if label.name == "red wedge")
-    assert sorted((i.label_name, i.color.name()) for i in predicted()) == [
+    assert sorted((i.name, i.color.name()) for i in predicted()) == [
         ("a purple star", PREDICTION_COLOUR), ("a red wedge", red.color.lower())]
     assert all(i.isVisible() for i in predicted())
     assert "predicted boxes" in window.statusBar().currentMessage()
