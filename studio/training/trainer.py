@@ -39,6 +39,7 @@ from studio.training.distributed import Distributed
 from studio.training.loss import answer_loss, keeps_logits
 from studio.training.model_setup import load_for_training, parameter_counts
 from studio.training.preflight import Preflight, check_data, check_settings
+from studio.training.prepared import Prepared, load_prepared, prepared_key, save_prepared
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
 from studio.training.vision_cache import VisionCache, accepts_encoder_outputs
 from studio.training.workflows import get_workflow
@@ -439,6 +440,30 @@ class _Session:
                 self.writer.close()
 
     def _prepare_cached(self, source: ExampleSource, cache: VisionCache, what: str) -> list[dict[str, Any]]:
+        """Every sample encoded and every image's vision outputs in ``cache``: kept from an earlier start of this
+        run when nothing that shapes them changed (studio.training.prepared), else encoded and kept."""
+        adapter, _, settings, device, precision = self.setup
+        run = self.run_record
+        key = prepared_key(self.project, source.data, self.config, settings,
+                           adapter.checkpoint_folder(self.config.model_folder or None), device, precision)
+        started = time.monotonic()
+        kept = load_prepared(run.folder, what, key) if run is not None else None
+        if kept is not None:
+            cache.restore(kept.vision, kept.output_type)
+            total = len(kept.examples)
+            self.emit(TrainingEvent("prepare", total, total, message=f"reused prepared {what} samples"))
+            self.log(f"reused prepared {what} samples ({total:,}, {time.monotonic() - started:.1f} s)")
+            return kept.examples
+        examples = self._encode_cached(source, cache, what)
+        self.log(f"prepared {len(examples):,} {what} samples in {time.monotonic() - started:.1f} s")
+        if run is not None and self.dist.main and examples:
+            images = {e["image_key"] for e in examples}
+            why = save_prepared(run.folder, what, key, Prepared(examples, cache.entries(images), cache.output_type))
+            if why:
+                self.log(f"the prepared {what} samples are not kept for a resume: {why}")
+        return examples
+
+    def _encode_cached(self, source: ExampleSource, cache: VisionCache, what: str) -> list[dict[str, Any]]:
         """Encode every sample once (in loader processes when there are spare cores); each image goes through
         the vision tower once, in batches, into the cache."""
         from torch.utils.data import DataLoader
