@@ -79,7 +79,7 @@ def prepared_path(run_folder: Path, role: str) -> Path:
 
 def load_prepared(run_folder: Path, role: str, key: str) -> Prepared | None:
     """The kept preparation of ``role`` when its key is ``key``; None when absent, stale or unreadable."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     path = prepared_path(run_folder, role)
     if not path.is_file():
@@ -90,7 +90,7 @@ def load_prepared(run_folder: Path, role: str, key: str) -> Prepared | None:
             if meta.get("key") != key or meta.get("format") != str(FORMAT):
                 return None
             tensors = {name: kept.get_tensor(name) for name in kept.keys()}  # noqa: SIM118 (not a dict)
-    except (OSError, ValueError, RuntimeError):  # a damaged file is rebuilt
+    except (OSError, ValueError, RuntimeError, SafetensorError):  # a damaged file is rebuilt
         return None
     names = json.loads(meta["example_keys"])
     columns = {name: _unpack(tensors, f"examples.{name}") for name in names}

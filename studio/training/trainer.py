@@ -14,7 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,8 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class TrainingEvent:
-    """What ``on_progress`` receives: ``kind`` is status, prepare, step, eval, checkpoint or done."""
+    """What ``on_progress`` receives: ``kind`` is status, prepare, step, eval, checkpoint or done; ``run`` names
+    the run once it has a record (a new run's name is chosen after its data is checked)."""
 
     kind: str
     step: int = 0
@@ -68,6 +69,7 @@ class TrainingEvent:
     epoch: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    run: str = ""
 
     def log_line(self) -> str:
         """The event as a line of the run's log ('' for per-step progress)."""
@@ -585,7 +587,9 @@ class _Session:
         self.writer = SummaryWriter(str(folder / "tensorboard"))
 
     def emit(self, event: TrainingEvent) -> None:
-        """Hand ``event`` on and keep its log line."""
+        """Hand ``event`` on, with the run's name, and keep its log line."""
+        if self.run_record is not None and not event.run:
+            event = replace(event, run=self.run_record.name)
         self.forward(event)
         if line := event.log_line():
             self.keep_log(line)
