@@ -236,7 +236,7 @@ class TrainPage(QWidget):
     def _data_progress(self, done: int, total: int, message: str) -> None:
         self.data_progress.setRange(0, total)  # 0, 0: busy
         self.data_progress.setValue(done)
-        if message and not self.data_job.token.cancelled:
+        if message and self.data_job is not None and not self.data_job.token.cancelled:
             self.data_label.setText(message + "…")
 
     def _data_checked(self, report) -> None:
