@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
             page = TrainPage(self.project)
             page.try_run.connect(self.try_run)
             page.job_started.connect(self.jobs_bar.track)  # a run's progress shows on every page
+            page.run_ended.connect(lambda text: self.statusBar().showMessage(text, 15000))
             self._replace_page("train", page)
         if self.playground_page is not None and self.project is not None:  # runs trained since (here or by the CLI)
             if key == "playground":

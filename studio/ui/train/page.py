@@ -44,10 +44,12 @@ from studio.workers.training import TrainingWorker
 
 class TrainPage(QWidget):
     """Workflows, the run in progress and the stored runs; ``try_run(run id)`` asks to open a run in the
-    Playground; ``job_started(TrainingWorker)`` offers a starting run to the window's status bar."""
+    Playground; ``job_started(TrainingWorker)`` offers a starting run to the window's status bar and
+    ``run_ended(sentence)`` says how it ended."""
 
     try_run = Signal(int)
     job_started = Signal(object)
+    run_ended = Signal(str)
 
     def __init__(self, project: Project) -> None:
         super().__init__()
@@ -321,11 +323,14 @@ class TrainPage(QWidget):
 
     def _on_finished(self, result) -> None:
         self.active_run = result.run_name
-        self.runs_panel.append_log(f"{result.run_name} {result.status} at step {result.steps} "
-                                   f"({duration(time.monotonic() - self.started_at)})")
+        ended = (f"{result.run_name} {result.status} at step {result.steps} "
+                 f"({duration(time.monotonic() - self.started_at)})")
+        self.runs_panel.append_log(ended)
+        self.run_ended.emit(f"Training {ended}")
 
     def _on_failed(self, message: str) -> None:
         self.runs_panel.append_log(message)
+        self.run_ended.emit(f"{message} (the Train page's log has the details)")
         self.state_label.setText("failed: see the log")
 
     def _on_done(self) -> None:

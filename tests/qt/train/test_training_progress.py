@@ -45,6 +45,7 @@ def test_a_running_training_shows_in_the_status_bar_on_another_page(qtbot, windo
     qtbot.waitUntil(lambda: page.worker is None, timeout=60000)
     assert runs.find_run(project, "default-1").status == "stopped"
     assert not bar.isVisible()
+    assert re.fullmatch(r"Training default-1 stopped at step \d+ \(\d+ (s|min)\)", window.statusBar().currentMessage())
 
 
 class _FakeJob(QObject):
