@@ -4,7 +4,8 @@ When the vision tower is frozen the trainer encodes every sample once (tokens, l
 image through the vision tower once. `save_prepared` keeps both in ``<run>/prepared/<role>.safetensors`` (tensors
 only, never pickle) under a key: a SHA-256 over everything that shapes them (the split's snapshot and image files,
 the settings that change samples or vision outputs, the checkpoint's processor files and weights' identity, the
-library versions). `load_prepared` hands them back only when the key still matches; otherwise the run rebuilds."""
+library versions). `load_prepared` hands them back only when the key still matches; otherwise the run rebuilds.
+A finished run, which never resumes, drops them (`discard_prepared`)."""
 
 from __future__ import annotations
 
@@ -138,6 +139,11 @@ def save_prepared(run_folder: Path, role: str, key: str, prepared: Prepared) -> 
             partial.unlink()
         return f"could not write {path}: {exc.strerror or exc}"
     return ""
+
+
+def discard_prepared(run_folder: Path) -> None:
+    """Remove a run's kept preparation (a finished run never resumes)."""
+    shutil.rmtree(Path(run_folder) / PREPARED_DIR, ignore_errors=True)
 
 
 def _pack(tensors: dict[str, Any], name: str, values: list[Any]) -> None:

@@ -39,7 +39,7 @@ from studio.training.distributed import Distributed
 from studio.training.loss import answer_loss, keeps_logits
 from studio.training.model_setup import load_for_training, parameter_counts
 from studio.training.preflight import Preflight, check_data, check_settings
-from studio.training.prepared import Prepared, load_prepared, prepared_key, save_prepared
+from studio.training.prepared import Prepared, discard_prepared, load_prepared, prepared_key, save_prepared
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
 from studio.training.vision_cache import VisionCache, accepts_encoder_outputs
 from studio.training.workflows import get_workflow
@@ -549,6 +549,8 @@ class _Session:
             self.log(f"peak GPU memory {peak / 2**30:.2f} GiB"
                      + (f" (estimated {estimate / 2**30:.2f} GiB before the run)" if estimate else ""))
         runs.set_status(self.project, self.run_record, status, summary)
+        if status == "finished":
+            discard_prepared(self.run_record.folder)
         self.emit(TrainingEvent("done", step, step, message=f"run {self.run_record.name} {status} at step {step}"))
         return TrainResult(self.run_record.name, status, step, summary)
 

@@ -63,6 +63,7 @@ def test_a_resume_reuses_the_prepared_samples_until_the_data_changes(small_proje
     resumed, lines = _run(small_project, resume=stopped.run_name, max_steps=3)
     assert resumed.status == "finished" and encoded == ["train"]  # the validation split did not change
     assert any(line.startswith("reused prepared validation samples") for line in lines)
+    assert not (folder / "prepared").exists()  # a finished run never resumes: its preparation is removed
 
 
 def test_the_key_follows_what_shapes_the_samples_and_nothing_else(small_project):
