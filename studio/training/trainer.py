@@ -451,7 +451,12 @@ class _Session:
         started = time.monotonic()
         kept = load_prepared(run.folder, what, key) if run is not None else None
         if kept is not None:
-            cache.restore(kept.vision, kept.output_type)
+            try:
+                cache.restore(kept.vision, kept.output_type)
+            except ValueError as exc:
+                self.log(f"preparing the {what} samples again: {exc}")
+                kept = None
+        if kept is not None:
             total = len(kept.examples)
             self.emit(TrainingEvent("prepare", total, total, message=f"reused prepared {what} samples"))
             self.log(f"reused prepared {what} samples ({total:,}, {time.monotonic() - started:.1f} s)")

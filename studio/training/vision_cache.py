@@ -69,10 +69,13 @@ class VisionCache:
 
     def restore(self, entries: dict[Hashable, list[Any]], output_type: str) -> None:
         """Take back outputs from `entries` without running the vision tower; ``output_type`` names a class of
-        the model's own module (`output_type`), so nothing but the model's code is imported."""
+        the model's own module or of transformers' model outputs (`output_type`), so nothing else is imported.
+        Raises `ValueError` when neither has it."""
+        from transformers import modeling_outputs
         from transformers.utils import ModelOutput
 
-        found = getattr(sys.modules[type(self._base).__module__], output_type, None)
+        found = getattr(sys.modules[type(self._base).__module__], output_type, None) or getattr(
+            modeling_outputs, output_type, None)
         if not (isinstance(found, type) and issubclass(found, ModelOutput)):
             raise ValueError(f"{type(self._base).__name__} has no vision output class {output_type!r}")
         self._output_type = found

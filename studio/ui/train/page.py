@@ -279,8 +279,7 @@ class TrainPage(QWidget):
 
     def _stopping(self) -> None:
         """Stop was asked for, here or in the status bar."""
-        self.state_label.setText("stopping after this step (saving a checkpoint)…")
-        self.stop_button.setEnabled(False)
+        self._update_buttons()
 
     def _launch(self, run_config: RunConfig) -> None:
         self.curves.clear()
@@ -364,14 +363,17 @@ class TrainPage(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.worker is not None
+        stopping = running and self.worker.token.cancelled
         problems = getattr(self, "_problems", [])
         self.start_button.setEnabled(not running and not problems and not self.project.read_only)
-        self.stop_button.setEnabled(running)
+        self.stop_button.setEnabled(running and not stopping)
         selected = self.runs_panel.selected_run()
         run = runs.find_run(self.project, selected) if selected and not running else None
         self.resume_button.setEnabled(run is not None and run.status in ("stopped", "failed"))
         self.try_button.setEnabled(run is not None and run.best_checkpoint() is not None)
-        if running:
+        if stopping:
+            self.state_label.setText("stopping after this step (saving a checkpoint)…")
+        elif running:
             self.state_label.setText("training…")
         elif not self.state_label.text().startswith("failed"):
             self.state_label.setText("")

@@ -102,3 +102,26 @@ def test_a_kept_preparation_loads_only_under_its_key(tmp_path):
     assert torch.equal(kept.vision[7][0], vision[7][0]) and kept.vision[9][0].dtype == torch.bfloat16
     prepared_path(tmp_path, "train").write_bytes(b"not a safetensors file")
     assert load_prepared(tmp_path, "train", "k1") is None  # damaged: rebuilt
+
+
+def test_restored_vision_outputs_equal_the_computed_ones():
+    import torch
+
+    from studio.training.batching import collate
+    from studio.training.scenes import scene_samples
+    from studio.training.vision_cache import VisionCache
+
+    adapter = get_adapter("tiny")
+    processor = adapter.load_processor()
+    model = adapter.load_model().eval()
+    examples = [adapter.supervised_example(s, processor, image=image) for s, image in scene_samples(3, 1)[:2]]
+    batch = collate(examples, processor.tokenizer.pad_token_id)
+    computed = VisionCache(model)
+    computed.add([0, 1], batch["pixel_values"], batch["image_grid_thw"])
+    restored = VisionCache(model)
+    with pytest.raises(ValueError, match="no vision output class 'Pickled'"):
+        restored.restore(computed.entries([0, 1]), "Pickled")
+    restored.restore(computed.entries([0, 1]), computed.output_type)
+    want, got = computed.encoder_outputs([1, 0])["image"], restored.encoder_outputs([1, 0])["image"]
+    assert type(got) is type(want)
+    assert all(torch.equal(a, b) for a, b in zip(got.pooler_output, want.pooler_output, strict=True))
