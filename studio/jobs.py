@@ -33,3 +33,19 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled()
+
+
+def throttled(progress: Progress, interval_s: float = 0.2) -> Progress:
+    """``progress``, passed on at most every ``interval_s`` seconds, and always when ``done`` reaches ``total``."""
+    import time
+
+    last = -interval_s
+
+    def report(done: int, total: int, message: str = "") -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= interval_s or (total and done >= total):
+            last = now
+            progress(done, total, message)
+
+    return report

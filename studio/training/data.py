@@ -13,6 +13,7 @@ from typing import Any
 from studio.adapters.base import load_image
 from studio.adapters.samples import GroundedPhrase, Sample, TaskMix, samples_from_annotation
 from studio.dataset.store import Project
+from studio.jobs import CancelToken, Progress, no_progress
 from studio.training.config import SIDE_WORDS, AugmentConfig, WorkflowConfig
 
 GROUP = 8  # batches whose samples are sorted by length together
@@ -62,15 +63,21 @@ def snapshot(project: Project, data: Sequence[SplitData]) -> dict[str, Any]:
 
 
 def token_lengths(
-    adapter: Any, processor: Any, samples: Sequence[Sample], config: WorkflowConfig
+    adapter: Any, processor: Any, samples: Sequence[Sample], config: WorkflowConfig, *,
+    progress: Progress = no_progress, cancel: CancelToken | None = None,
 ) -> tuple[list[int], list[int]]:
     """Each sample's full training sequence length (text tokens plus the image's visual and wrapper tokens) at the
     workflow's pixel settings, and the length of its answer (the tokens learned), computed without processing any
-    image."""
+    image. ``progress(done, len(samples))`` after each sample's text; ``cancel`` is checked before each."""
     settings = vision_settings(adapter, config)
     tokenizer = processor.tokenizer
     prompts = config.resolved_system_prompts()
-    texts = [adapter.training_text(s, processor, settings, prompts[s.task]) for s in samples]
+    texts = []
+    for sample in samples:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        texts.append(adapter.training_text(sample, processor, settings, prompts[sample.task]))
+        progress(len(texts), len(samples), "")
     ids = tokenizer([t.full for t in texts], add_special_tokens=False)["input_ids"]
     answers = tokenizer([t.target for t in texts], add_special_tokens=False)["input_ids"]
     image_tokens = tokenizer.convert_tokens_to_ids("<|image_pad|>")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.adapters.loading import ModelNotAvailable, QuantizationUnavailable, check_quantization_available
+from studio.jobs import CancelToken, Progress, no_progress, throttled
 from studio.training.config import WorkflowConfig
 
 
@@ -131,8 +132,10 @@ class DataCheck:
 
 
 def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfig, device: str,
-               report: Preflight | None = None) -> DataCheck:
-    """Samples of the workflow's splits, the token budget per sample and the memory estimate."""
+               report: Preflight | None = None, *, progress: Progress = no_progress,
+               cancel: CancelToken | None = None) -> DataCheck:
+    """Samples of the workflow's splits, the token budget per sample and the memory estimate. ``progress``
+    counts the samples of both splits as their tokens are counted; ``cancel`` stops between samples."""
     from pathlib import Path
 
     from studio.training.data import split_data, token_lengths, vision_settings
@@ -146,8 +149,15 @@ def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfi
             f"{config.train_split!r} (or change the workflow's split)"
         )
         return DataCheck(report, train, val, [], [])
-    lengths, answers = token_lengths(adapter, processor, train.samples, config)
-    val_lengths, _ = token_lengths(adapter, processor, val.samples, config)
+    total = len(train.samples) + len(val.samples)
+
+    def counted(before: int) -> Progress:
+        return lambda done, _, message="": progress(before + done, total, f"counting tokens: sample {before + done:,}"
+                                                    f" of {total:,}")
+
+    lengths, answers = token_lengths(adapter, processor, train.samples, config, progress=counted(0), cancel=cancel)
+    val_lengths, _ = token_lengths(adapter, processor, val.samples, config, progress=counted(len(train.samples)),
+                                   cancel=cancel)
     for data, lens in ((train, lengths), (val, val_lengths)):
         names = [f"{Path(s.image_path).name} ({s.task})" for s in data.samples]
         check_token_budget(report, config, names, lens, data.split)
@@ -160,7 +170,8 @@ def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfi
     return DataCheck(report, train, val, lengths, val_lengths)
 
 
-def check_project_data(folder: Any, config: WorkflowConfig, *, progress: Any = None, cancel: Any = None) -> Preflight:
+def check_project_data(folder: Any, config: WorkflowConfig, *, progress: Progress | None = None,
+                       cancel: CancelToken | None = None) -> Preflight:
     """Every check of a workflow against a project's data (the Train page's "Check data"; train() runs the same):
     settings, weights, then the token budget of every sample and the memory estimate."""
     from studio.adapters import get_adapter
@@ -168,15 +179,16 @@ def check_project_data(folder: Any, config: WorkflowConfig, *, progress: Any = N
     from studio.training.data import vision_settings
     from studio.training.device import pick_device
 
-    report_progress = progress or (lambda done, total, message="": None)
+    report_progress = throttled(progress or no_progress)
+    cancel = cancel or CancelToken()
     adapter = get_adapter(config.model_id)
     device = pick_device(config.device)
     report = check_settings(adapter, config, device)
     if not report.ok:
         return report
-    report_progress(0, 1, "counting tokens")
+    report_progress(0, 0, "loading the tokenizer")
     processor = adapter.load_processor(vision_settings(adapter, config), folder=config.model_folder or None)
+    cancel.raise_if_cancelled()
     with Project.open(folder, read_only=True) as project:
-        check_data(project, adapter, processor, config, device, report)
-    report_progress(1, 1, "checked")
+        check_data(project, adapter, processor, config, device, report, progress=report_progress, cancel=cancel)
     return report

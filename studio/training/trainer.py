@@ -14,7 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from studio.training.distributed import Distributed
 from studio.training.loss import answer_loss, keeps_logits
 from studio.training.model_setup import load_for_training, parameter_counts
 from studio.training.preflight import Preflight, check_data, check_settings
+from studio.training.prepared import Prepared, discard_prepared, load_prepared, prepared_key, save_prepared
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
 from studio.training.vision_cache import VisionCache, accepts_encoder_outputs
 from studio.training.workflows import get_workflow
@@ -59,7 +60,8 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class TrainingEvent:
-    """What ``on_progress`` receives: ``kind`` is status, prepare, step, eval, checkpoint or done."""
+    """What ``on_progress`` receives: ``kind`` is status, prepare, step, eval, checkpoint or done; ``run`` names
+    the run once it has a record (a new run's name is chosen after its data is checked)."""
 
     kind: str
     step: int = 0
@@ -67,6 +69,7 @@ class TrainingEvent:
     epoch: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    run: str = ""
 
     def log_line(self) -> str:
         """The event as a line of the run's log ('' for per-step progress)."""
@@ -439,6 +442,35 @@ class _Session:
                 self.writer.close()
 
     def _prepare_cached(self, source: ExampleSource, cache: VisionCache, what: str) -> list[dict[str, Any]]:
+        """Every sample encoded and every image's vision outputs in ``cache``: kept from an earlier start of this
+        run when nothing that shapes them changed (studio.training.prepared), else encoded and kept."""
+        adapter, _, settings, device, precision = self.setup
+        run = self.run_record
+        key = prepared_key(self.project, source.data, self.config, settings,
+                           adapter.checkpoint_folder(self.config.model_folder or None), device, precision)
+        started = time.monotonic()
+        kept = load_prepared(run.folder, what, key) if run is not None else None
+        if kept is not None:
+            try:
+                cache.restore(kept.vision, kept.output_type)
+            except ValueError as exc:
+                self.log(f"preparing the {what} samples again: {exc}")
+                kept = None
+        if kept is not None:
+            total = len(kept.examples)
+            self.emit(TrainingEvent("prepare", total, total, message=f"reused prepared {what} samples"))
+            self.log(f"reused prepared {what} samples ({total:,}, {time.monotonic() - started:.1f} s)")
+            return kept.examples
+        examples = self._encode_cached(source, cache, what)
+        self.log(f"prepared {len(examples):,} {what} samples in {time.monotonic() - started:.1f} s")
+        if run is not None and self.dist.main and examples:
+            images = {e["image_key"] for e in examples}
+            why = save_prepared(run.folder, what, key, Prepared(examples, cache.entries(images), cache.output_type))
+            if why:
+                self.log(f"the prepared {what} samples are not kept for a resume: {why}")
+        return examples
+
+    def _encode_cached(self, source: ExampleSource, cache: VisionCache, what: str) -> list[dict[str, Any]]:
         """Encode every sample once (in loader processes when there are spare cores); each image goes through
         the vision tower once, in batches, into the cache."""
         from torch.utils.data import DataLoader
@@ -523,6 +555,8 @@ class _Session:
             self.log(f"peak GPU memory {peak / 2**30:.2f} GiB"
                      + (f" (estimated {estimate / 2**30:.2f} GiB before the run)" if estimate else ""))
         runs.set_status(self.project, self.run_record, status, summary)
+        if status == "finished":
+            discard_prepared(self.run_record.folder)
         self.emit(TrainingEvent("done", step, step, message=f"run {self.run_record.name} {status} at step {step}"))
         return TrainResult(self.run_record.name, status, step, summary)
 
@@ -561,7 +595,9 @@ class _Session:
         self.writer = SummaryWriter(str(folder / "tensorboard"))
 
     def emit(self, event: TrainingEvent) -> None:
-        """Hand ``event`` on and keep its log line."""
+        """Hand ``event`` on, with the run's name, and keep its log line."""
+        if self.run_record is not None and not event.run:
+            event = replace(event, run=self.run_record.name)
         self.forward(event)
         if line := event.log_line():
             self.keep_log(line)

@@ -7,6 +7,7 @@ change. `VisionCache` keeps them (and Qwen3-VL's deepstack features) per image a
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -43,14 +44,43 @@ class VisionCache:
         self._output_type = type(out)
         deepstack = getattr(out, "deepstack_features", None) or []
         for n, key in enumerate(keys):
-            parts = [out.pooler_output[n].detach(), *(layer[n].detach() for layer in deepstack)]
-            size = sum(p.numel() * p.element_size() for p in parts)
-            if self._bytes + size > VISION_CACHE_BUDGET:
-                parts = [p.to("cpu") for p in parts]
-            else:
-                self._bytes += size
-            self._pooled[key] = parts[0]
-            self._deepstack[key] = parts[1:]
+            self._put(key, [out.pooler_output[n].detach(), *(layer[n].detach() for layer in deepstack)])
+
+    def _put(self, key: Hashable, parts: list[Any]) -> None:
+        """Keep one image's outputs on the model's device while the budget allows, in CPU memory after."""
+        size = sum(p.numel() * p.element_size() for p in parts)
+        if self._bytes + size > VISION_CACHE_BUDGET:
+            parts = [p.to("cpu") for p in parts]
+        else:
+            device = next(self._base.parameters()).device
+            parts = [p.to(device) for p in parts]
+            self._bytes += size
+        self._pooled[key] = parts[0]
+        self._deepstack[key] = parts[1:]
+
+    @property
+    def output_type(self) -> str:
+        """The name of the model's vision output class (in the model's module), for `restore`."""
+        return self._output_type.__name__ if self._output_type is not None else ""
+
+    def entries(self, keys: Sequence[Hashable]) -> dict[Hashable, list[Any]]:
+        """The cached outputs of ``keys``: pooled output first, then the deepstack layers."""
+        return {key: [self._pooled[key], *self._deepstack[key]] for key in keys}
+
+    def restore(self, entries: dict[Hashable, list[Any]], output_type: str) -> None:
+        """Take back outputs from `entries` without running the vision tower; ``output_type`` names a class of
+        the model's own module or of transformers' model outputs (`output_type`), so nothing else is imported.
+        Raises `ValueError` when neither has it."""
+        from transformers import modeling_outputs
+        from transformers.utils import ModelOutput
+
+        found = getattr(sys.modules[type(self._base).__module__], output_type, None) or getattr(
+            modeling_outputs, output_type, None)
+        if not (isinstance(found, type) and issubclass(found, ModelOutput)):
+            raise ValueError(f"{type(self._base).__name__} has no vision output class {output_type!r}")
+        self._output_type = found
+        for key, parts in entries.items():
+            self._put(key, parts)
 
     def encoder_outputs(self, keys: Sequence[Hashable]) -> dict[str, Any]:
         """``mm_encoder_outputs`` for a batch whose images are ``keys``, in order."""

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.setSizeGripEnabled(True)
         self.jobs_bar = JobsBar()
+        self.jobs_bar.open_page.connect(self.set_mode)
         self.position_label = QLabel()
         self.zoom_label = QLabel()
         self.saved_label = QLabel()
@@ -210,6 +211,8 @@ class MainWindow(QMainWindow):
 
             page = TrainPage(self.project)
             page.try_run.connect(self.try_run)
+            page.job_started.connect(self.jobs_bar.track)  # a run's progress shows on every page
+            page.run_ended.connect(lambda text: self.statusBar().showMessage(text, 15000))
             self._replace_page("train", page)
         if self.playground_page is not None and self.project is not None:  # runs trained since (here or by the CLI)
             if key == "playground":

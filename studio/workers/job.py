@@ -58,6 +58,10 @@ class Job(_Signals):
     """A long job: ``progress(done, total, message)``, then exactly one of ``finished``/``failed``/``cancelled``,
     then ``done``; all delivered in the thread that created the job."""
 
+    home: str | None = None  # the page (mode key) that shows this job in full; the status bar links to it
+    own_eta = False  # whether each progress message says the ETA itself (the status bar then shows it as is)
+    cancel_hint = "Cancel this job"
+
     def __init__(self, title: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         super().__init__()
         self.title = title

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -43,9 +44,12 @@ from studio.workers.training import TrainingWorker
 
 class TrainPage(QWidget):
     """Workflows, the run in progress and the stored runs; ``try_run(run id)`` asks to open a run in the
-    Playground."""
+    Playground; ``job_started(TrainingWorker)`` offers a starting run to the window's status bar and
+    ``run_ended(sentence)`` says how it ended."""
 
     try_run = Signal(int)
+    job_started = Signal(object)
+    run_ended = Signal(str)
 
     def __init__(self, project: Project) -> None:
         super().__init__()
@@ -90,11 +94,16 @@ class TrainPage(QWidget):
         self.data_label.setObjectName("dataLabel")
         self.data_label.setWordWrap(True)
         self.data_label.setTextFormat(Qt.TextFormat.RichText)
+        self.data_progress = QProgressBar()
+        self.data_progress.setTextVisible(False)
+        self.data_progress.setMaximumHeight(6)
+        self.data_progress.hide()
         self.data_job: Job | None = None
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.check_label)
         left_layout.addWidget(self.data_button)
+        left_layout.addWidget(self.data_progress)
         left_layout.addWidget(self.data_label)
         left_layout.addWidget(self.form)
         scroll = QScrollArea()
@@ -207,15 +216,30 @@ class TrainPage(QWidget):
         return problems
 
     def check_data(self) -> None:
-        """Run the data checks (token budget per sample, memory) in a worker thread."""
+        """Run the data checks (token budget per sample, memory) in a worker thread; while they run, the button
+        cancels them."""
         if self.data_job is not None:
+            self.data_job.cancel()
+            self.data_label.setText("cancelling the check…")
             return
         self.data_label.setText("checking every sample…")
         self.data_job = Job("Checking the data", check_project_data, self.project.folder, self.form.config())
+        self.data_job.progress.connect(self._data_progress)
         self.data_job.finished.connect(self._data_checked)
         self.data_job.failed.connect(lambda message: self.data_label.setText(f"<p style='color:#d64545'>{message}</p>"))
+        self.data_job.cancelled.connect(lambda: self.data_label.setText("Check cancelled."))
         self.data_job.done.connect(self._data_done)
+        self.data_progress.setRange(0, 0)
+        self.data_progress.show()
+        self.data_button.setText("Cancel check")
+        self.data_button.setIcon(theme.icon("mdi6.close-circle-outline"))
         self.data_job.start()
+
+    def _data_progress(self, done: int, total: int, message: str) -> None:
+        self.data_progress.setRange(0, total)  # 0, 0: busy
+        self.data_progress.setValue(done)
+        if message and self.data_job is not None and not self.data_job.token.cancelled:
+            self.data_label.setText(message + "…")
 
     def _data_checked(self, report) -> None:
         facts = report.facts
@@ -231,6 +255,9 @@ class TrainPage(QWidget):
 
     def _data_done(self) -> None:
         self.data_job = None
+        self.data_progress.hide()
+        self.data_button.setText("Check data")
+        self.data_button.setIcon(theme.icon("mdi6.text-box-check-outline"))
 
     # --- runs ---------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -249,8 +276,10 @@ class TrainPage(QWidget):
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
-            self.state_label.setText("stopping after this step (saving a checkpoint)…")
-            self.stop_button.setEnabled(False)
+
+    def _stopping(self) -> None:
+        """Stop was asked for, here or in the status bar."""
+        self._update_buttons()
 
     def _launch(self, run_config: RunConfig) -> None:
         self.curves.clear()
@@ -266,6 +295,8 @@ class TrainPage(QWidget):
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.done.connect(self._on_done)
+        self.worker.stopping.connect(self._stopping)
+        self.job_started.emit(self.worker)
         what = f"resuming run {run_config.resume}" if run_config.resume else "starting a run"
         self.runs_panel.append_log(f"— {what} of workflow {run_config.workflow}")
         self.worker.start()
@@ -291,11 +322,14 @@ class TrainPage(QWidget):
 
     def _on_finished(self, result) -> None:
         self.active_run = result.run_name
-        self.runs_panel.append_log(f"{result.run_name} {result.status} at step {result.steps} "
-                                   f"({duration(time.monotonic() - self.started_at)})")
+        ended = (f"{result.run_name} {result.status} at step {result.steps} "
+                 f"({duration(time.monotonic() - self.started_at)})")
+        self.runs_panel.append_log(ended)
+        self.run_ended.emit(f"Training {ended}")
 
     def _on_failed(self, message: str) -> None:
         self.runs_panel.append_log(message)
+        self.run_ended.emit(f"{message} (the Train page's log has the details)")
         self.state_label.setText("failed: see the log")
 
     def _on_done(self) -> None:
@@ -329,14 +363,17 @@ class TrainPage(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.worker is not None
+        stopping = running and self.worker.token.cancelled
         problems = getattr(self, "_problems", [])
         self.start_button.setEnabled(not running and not problems and not self.project.read_only)
-        self.stop_button.setEnabled(running)
+        self.stop_button.setEnabled(running and not stopping)
         selected = self.runs_panel.selected_run()
         run = runs.find_run(self.project, selected) if selected and not running else None
         self.resume_button.setEnabled(run is not None and run.status in ("stopped", "failed"))
         self.try_button.setEnabled(run is not None and run.best_checkpoint() is not None)
-        if running:
+        if stopping:
+            self.state_label.setText("stopping after this step (saving a checkpoint)…")
+        elif running:
             self.state_label.setText("training…")
         elif not self.state_label.text().startswith("failed"):
             self.state_label.setText("")
