@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from studio.cli import CommandError
+from studio.cli.consent import TRUST_HELP, trust_model
 from studio.cli.output import emit
 
 
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="only the pre-flight checks (settings, weights, every sample's tokens, memory): the Train "
                             "page's Check data; exit 2 when they fail (--json for one JSON document)")
     train.add_argument("--json", action="store_true", help="with --check: the report as JSON")
+    train.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     train.set_defaults(handler=_train)
 
     runs = subparsers.add_parser("runs", help="the project's training runs with their status and last metrics")
@@ -68,6 +70,9 @@ def _train(args: argparse.Namespace) -> int:
     from studio.training.trainer import RunConfig, TrainingError, train
     from studio.training.workflows import DEFAULT_NAME, ensure_default_workflow
 
+    if args.trust_remote_code:
+        config = _train_config(args)
+        trust_model(args, config.model_id, config.model_folder or None)
     if args.check:
         return _check(args)
     first = int(os.environ.get("RANK", "0")) == 0  # under several processes only the first keeps records and reports
@@ -113,18 +118,9 @@ def _check(args: argparse.Namespace) -> int:
     """The pre-flight report of a workflow against the project's data; writes nothing (read-only, so it also works
     while the app has the project open)."""
     from studio.cli.output import progress_printer
-    from studio.dataset.store import Project
-    from studio.training.config import default_workflow
     from studio.training.preflight import check_project_data
-    from studio.training.workflows import DEFAULT_MODEL, DEFAULT_NAME, get_workflow
 
-    with Project.open(args.project, read_only=True) as project:
-        try:
-            config = get_workflow(project, args.workflow).config
-        except KeyError:
-            if args.workflow != DEFAULT_NAME:
-                raise
-            config = default_workflow(DEFAULT_MODEL)  # what train would create
+    config = _train_config(args)
     report = check_project_data(Path(args.project), config, progress=progress_printer(args.json, "check"))
     f = report.facts
     lines = [f"{'ready' if report.ok else 'not ready'}: workflow {args.workflow}, {config.model_id}, {config.mode}"]
@@ -138,6 +134,24 @@ def _check(args: argparse.Namespace) -> int:
     emit({"workflow": args.workflow, "ok": report.ok, "errors": report.errors, "warnings": report.warnings,
           "facts": f}, as_json=args.json, text="\n".join(lines))
     return 0 if report.ok else 2
+
+
+def _train_config(args: argparse.Namespace):
+    """The workflow config ``train`` runs: the resumed run's, the named workflow's, or the default one (read-only)."""
+    from studio.dataset.store import Project
+    from studio.training.config import WorkflowConfig, default_workflow
+    from studio.training.runs import find_run
+    from studio.training.workflows import DEFAULT_MODEL, DEFAULT_NAME, get_workflow
+
+    with Project.open(args.project, read_only=True) as project:
+        if args.resume:
+            return WorkflowConfig.from_dict(find_run(project, args.resume).config["workflow_config"])
+        try:
+            return get_workflow(project, args.workflow).config
+        except KeyError:
+            if args.workflow != DEFAULT_NAME:
+                raise
+            return default_workflow(DEFAULT_MODEL)  # what train would create
 
 
 def _runs(args: argparse.Namespace) -> int:
