@@ -261,7 +261,11 @@ class _Session:
         scheduler = make_scheduler(optimizer, factor)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
         if resume_from is not None:
-            ckpt.restore_trainer_state(resume_from, core, optimizer, scheduler, scaler, self.dist.rank)
+            try:
+                ckpt.restore_trainer_state(resume_from, core, optimizer, scheduler, scaler, self.dist.rank)
+            except ckpt.CheckpointRefused as exc:
+                self._fail(str(exc))
+                raise TrainingError(str(exc)) from None
             self.log(f"resumed from {resume_from.name}")
         meta = {
             "model_id": config.model_id,
