@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,41 +18,14 @@ from studio.dataset.importer import import_images
 from studio.dataset.store import Project
 from studio.training.config import default_workflow
 from studio.training.workflows import save_workflow
-
-MODEL = "nvila-lite-2b"
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
-PLANTED = '''from pathlib import Path
-Path({marker!r}).write_text("ran")
-from transformers import PretrainedConfig
-
-
-class PlantedConfig(PretrainedConfig):
-    model_type = "planted"
-'''
+from tests.unit.adapters.planted_model import COMMIT, MODEL, PLANTED, forget_planted_modules, plant_nvila
 
 
 @pytest.fixture
 def planted(tmp_path, monkeypatch):
     """NVILA's cache snapshot with a planted module; returns (snapshot folder, marker file)."""
-    import huggingface_hub.constants
-    import transformers.dynamic_module_utils as dynamic
-
-    cache = tmp_path / "hub"
-    repo = cache / "models--Efficient-Large-Model--NVILA-Lite-2B"
-    snapshot = repo / "snapshots" / COMMIT
-    snapshot.mkdir(parents=True)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(COMMIT)
-    marker = tmp_path / "marker"
-    (snapshot / "planted.py").write_text(PLANTED.format(marker=str(marker)))
-    auto = {name: f"planted.Planted{kind}" for name, kind in
-            (("AutoConfig", "Config"), ("AutoModel", "Model"), ("AutoProcessor", "Processor"))}
-    (snapshot / "config.json").write_text(json.dumps({"model_type": "planted", "auto_map": auto}))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
-    monkeypatch.setattr(dynamic, "HF_MODULES_CACHE", str(tmp_path / "modules"))
-    yield snapshot, marker
-    for name in [n for n in sys.modules if n.startswith("transformers_modules")]:
-        del sys.modules[name]
+    yield plant_nvila(tmp_path, monkeypatch)
+    forget_planted_modules()
 
 
 @pytest.fixture
