@@ -112,3 +112,13 @@ def test_a_model_without_code_of_its_own_never_runs_a_planted_module(tmp_path):
     get_adapter("tiny").load_processor(folder=folder)
     assert not marker.exists()
     assert get_adapter("tiny").trust_code(folder) is None
+
+
+def test_training_refuses_with_the_sentence_as_a_training_error(planted, nvila_project):
+    """The Train page shows a `TrainingError` as it is (other errors get their type name and a log traceback)."""
+    from studio.training.trainer import RunConfig, TrainingError, train
+
+    _snapshot, marker = planted
+    with pytest.raises(TrainingError, match=r"^NVIDIA NVILA-Lite 2B \(nvila-lite-2b\) runs Python code"):
+        train(RunConfig(nvila_project[0], "nvila", max_steps=1))
+    assert not marker.exists()
