@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.adapters.catalog import CatalogEntry
+from studio.humanize import count
 
 #: overrides the user's config folder (tests, portable installs)
 CONFIG_DIR_ENV = "VLM_STUDIO_CONFIG_DIR"
@@ -45,7 +46,7 @@ class CodeRevision:
 
     def describe(self) -> str:
         files = ", ".join(self.files[:5]) + (f" and {len(self.files) - 5} more" if len(self.files) > 5 else "")
-        return f"{len(self.files)} Python files in {self.folder}" + (f" ({files})" if files else "")
+        return f"{count(len(self.files), 'Python file')} in {self.folder}" + (f" ({files})" if files else "")
 
 
 def code_revision(model_id: str, folder: str | Path) -> CodeRevision:

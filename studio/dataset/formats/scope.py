@@ -10,7 +10,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from studio.dataset.formats.base import FormatError
@@ -26,11 +27,29 @@ class ImageScope:
     """Images may be read inside ``folder`` (symbolic links resolved), or anywhere when it is None."""
 
     folder: Path | None = None
+    _real_dirs: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # resolved once per folder
+
+    @cached_property
+    def _real_folder(self) -> str:
+        return os.path.realpath(self.folder) if self.folder is not None else ""
 
     def allows(self, path: str | Path) -> bool:
         if self.folder is None:
             return True
-        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(self.folder))
+        real = self._resolve(os.fspath(path))
+        return real == self._real_folder or real.startswith(self._real_folder.rstrip(os.sep) + os.sep)
+
+    def _resolve(self, path: str) -> str:
+        """``os.path.realpath`` with the folder part resolved once per folder: a dataset names thousands of images
+        in a few folders, and a full resolution costs a system call per path component."""
+        head, name = os.path.split(path if os.path.isabs(path) else os.path.join(os.getcwd(), path))
+        if name in ("", ".", ".."):
+            return os.path.realpath(path)
+        real_head = self._real_dirs.get(head)  # "..", like links, resolved by realpath, not by the letters
+        if real_head is None:
+            real_head = self._real_dirs[head] = os.path.realpath(head)
+        full = os.path.join(real_head, name)
+        return os.path.realpath(full) if os.path.islink(full) else full
 
 
 ANYWHERE = ImageScope()

@@ -92,3 +92,16 @@ def test_a_folder_walk_is_capped(tmp_path):
         walk_images(tmp_path / "many", "data.yaml", "train", limit=5)
     with image_scope(ImageScope(tmp_path / "many")), pytest.raises(FormatError, match="outside the dataset"):
         walk_images(tmp_path, "data.yaml", "train")
+
+
+def test_symbolic_links_and_dot_dots_are_resolved_before_the_check(tmp_path):
+    inside = make_png(tmp_path / "dataset" / "images" / "a.png", 4, 4)
+    make_png(tmp_path / "private" / "b.png", 4, 4)
+    (tmp_path / "dataset" / "link").symlink_to(tmp_path / "private")
+    (tmp_path / "dataset" / "b.png").symlink_to(tmp_path / "private" / "b.png")
+    scope = ImageScope(tmp_path / "dataset")
+    assert scope.allows(inside) and scope.allows(tmp_path / "dataset" / "images" / ".." / "images" / "a.png")
+    assert not scope.allows(tmp_path / "dataset" / "link" / "b.png")  # a folder link leading out
+    assert not scope.allows(tmp_path / "dataset" / "b.png")  # a file link leading out
+    assert scope.allows(tmp_path / "dataset" / "link" / ".." / "dataset" / "images" / "a.png")  # ".." of private
+    assert not scope.allows(tmp_path / "dataset" / "..")
