@@ -12,7 +12,7 @@ TRUST_HELP = ("run the Python code this model's checkpoint ships (models that ne
 
 def trust_model(args: argparse.Namespace, model_id: str, folder: str | Path | None = None) -> None:
     """With ``--trust-remote-code``: trust ``model_id``'s code in ``folder`` (its usual folder when None)."""
-    if not getattr(args, "trust_remote_code", False):
+    if not args.trust_remote_code:
         return
     from studio.adapters import get_adapter
 
@@ -21,7 +21,7 @@ def trust_model(args: argparse.Namespace, model_id: str, folder: str | Path | No
 
 def trust_run(args: argparse.Namespace, project, run: str | int, checkpoint: str = "best") -> None:
     """With ``--trust-remote-code``: trust the code of the model a run's checkpoint loads."""
-    if not getattr(args, "trust_remote_code", False):
+    if not args.trust_remote_code:
         return
     from studio.inference.loading import trust_checkpoint_code
     from studio.training.runs import find_run
