@@ -27,6 +27,14 @@ def shapes_image(tmp_path_factory):
     return path
 
 
+@pytest.fixture(autouse=True)
+def user_config_dir(tmp_path_factory, monkeypatch):
+    """Each test gets its own empty user config folder (trusted model code lives there), never the real one."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("VLM_STUDIO_CONFIG_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path):
     """A new, empty project, closed after the test."""

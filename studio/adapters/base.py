@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from studio.adapters import prompts
+from studio.adapters import prompts, trust
 from studio.adapters.boxes import BoxMap, ParseResult, RefBoxTags, parse_ref_boxes, write_ref_boxes
 from studio.adapters.catalog import CatalogEntry
 from studio.adapters.loading import ModelNotAvailable, quantization_config, resolve_checkpoint
@@ -246,6 +246,19 @@ class Adapter:
     def load_processor(self, settings: VisionSettings | None = None, folder: str | Path | None = None) -> Any:
         raise NotImplementedError
 
+    def code_revision(self, folder: str | Path | None = None) -> trust.CodeRevision:
+        """The Python code shipped in the checkpoint ``folder`` (the entry's own when None) that loading would run."""
+        return trust.code_revision(self.entry.id, self.checkpoint_folder(folder))
+
+    def trust_code(self, folder: str | Path | None = None) -> trust.CodeRevision | None:
+        """Record the user's consent to run this model's code in ``folder`` (this revision only); None for a model
+        that runs no code of its own (nothing to consent to)."""
+        if not self.entry.remote_code:
+            return None
+        code = self.code_revision(folder)
+        trust.trust(code)
+        return code
+
     def load_model(
         self,
         folder: str | Path | None = None,
@@ -253,25 +266,17 @@ class Adapter:
         dtype: str = "auto",
         device: str = "cpu",
         quantization: int | None = None,
-        trust_remote_code: bool = False,
     ) -> Any:
-        """The model, offline, with the vision tower and lm_head kept unquantised under 4/8-bit. Models
-        that need their own remote code load only with ``trust_remote_code`` (the user's consent for this
-        model)."""
+        """The model, offline, from safetensors only, with the vision tower and lm_head kept unquantised under
+        4/8-bit. Models that need their own remote code load only after the user trusted it (`trust`)."""
         import_ml_stack()
         import torch
         import transformers
 
-        if self.entry.remote_code and not trust_remote_code:
-            raise RemoteCodeConsentRequired(
-                f"{self.entry.name} runs Python code shipped with its checkpoint; load it only after "
-                f"agreeing to run that code for this model (trust_remote_code)"
-            )
         path = self.checkpoint_folder(folder)
         cls = getattr(transformers, self.entry.transformers_class)
         kwargs: dict[str, Any] = {
-            "local_files_only": True,
-            "trust_remote_code": self.entry.remote_code,
+            "use_safetensors": True,
             "dtype": "auto" if dtype == "auto" else getattr(torch, dtype),
         }
         bnb = quantization_config(quantization, list(self.unquantised_modules))
@@ -279,14 +284,10 @@ class Adapter:
             kwargs["quantization_config"] = bnb
             kwargs["device_map"] = {"": device}
         try:
-            model = cls.from_pretrained(path, **kwargs)
+            model = trust.from_pretrained(cls, self.entry, path, **kwargs)
         except OSError as exc:
             raise ModelNotAvailable(f"{path}: cannot load {self.entry.id} ({exc})") from None
         return model if bnb is not None else model.to(device)
-
-
-class RemoteCodeConsentRequired(RuntimeError):
-    """A model needs its own remote code and the user has not agreed to run it."""
 
 
 class TiledVision:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from studio.adapters import trust
 from studio.adapters.base import Adapter, RefBoxText, RelativeBoxes, TiledVision, VisionSettings
 from studio.adapters.boxes import INTERNVL_TAGS
 from studio.adapters.samples import Sample
@@ -24,7 +25,7 @@ class InternVLAdapter(TiledVision, RelativeBoxes, RefBoxText, Adapter):
         import_ml_stack()
         from transformers import AutoProcessor
 
-        processor = AutoProcessor.from_pretrained(self.checkpoint_folder(folder), local_files_only=True)
+        processor = trust.from_pretrained(AutoProcessor, self.entry, self.checkpoint_folder(folder))
         processor.image_processor.max_patches = (settings or self.settings()).max_tiles
         return processor
 

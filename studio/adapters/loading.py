@@ -89,3 +89,18 @@ def check_quantization_available() -> None:
             "4/8-bit loading (QLoRA) needs a CUDA GPU; none was found. "
             "Use LoRA or full fine-tuning on this machine"
         )
+
+
+def load_lora(model, folder: str | Path, *, is_trainable: bool = False):
+    """peft's `PeftModel` over ``model`` from ``folder``'s ``adapter_model.safetensors`` only: an
+    ``adapter_model.bin`` is a pickle, which can run code when loaded, and is refused."""
+    folder = Path(folder)
+    if not (folder / "adapter_model.safetensors").is_file():
+        found = " (it holds only adapter_model.bin, a pickle that could run code)" \
+            if (folder / "adapter_model.bin").is_file() else ""
+        raise ModelNotAvailable(
+            f"{folder}: no adapter_model.safetensors{found}; VLM Studio loads LoRA adapters from safetensors only"
+        )
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, folder, is_trainable=is_trainable)

@@ -1,14 +1,15 @@
 """NVIDIA NVILA-Lite: full fine-tuning only (LoRA is refused with the catalog's reason) and its own remote
-code, loaded only with the user's consent for this model. There is no transformers-native processor to
-check token counts against, so `visual_tokens` is a documented estimate: dynamic 448 px tiles (up to
-``max_tiles`` plus a thumbnail, chosen like InternVL's) of 121 tokens each (32 x 32 SigLIP patches merged 3
-x 3, rounded up)."""
+code, loaded only with the user's consent for this model and revision (`studio.adapters.trust`). There is no
+transformers-native processor to check token counts against, so `visual_tokens` is a documented estimate:
+dynamic 448 px tiles (up to ``max_tiles`` plus a thumbnail, chosen like InternVL's) of 121 tokens each (32 x 32
+SigLIP patches merged 3 x 3, rounded up)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from studio.adapters import trust
 from studio.adapters.base import Adapter, RelativeBoxes, TiledVision, VisionSettings
 from studio.adapters.qwen import QwenJsonBoxes
 from studio.adapters.samples import Sample
@@ -23,9 +24,7 @@ class NvilaAdapter(TiledVision, RelativeBoxes, QwenJsonBoxes, Adapter):
         import_ml_stack()
         from transformers import AutoProcessor
 
-        return AutoProcessor.from_pretrained(
-            self.checkpoint_folder(folder), local_files_only=True, trust_remote_code=True
-        )
+        return trust.from_pretrained(AutoProcessor, self.entry, self.checkpoint_folder(folder))
 
     def _encode(
         self, text: str, sample: Sample, processor: Any, image: Any, settings: VisionSettings | None

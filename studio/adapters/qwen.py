@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from PIL import Image as PILImage
 
+from studio.adapters import trust
 from studio.adapters.base import Adapter, RelativeBoxes, VisionSettings
 from studio.adapters.boxes import BoxMap, ParseResult, parse_qwen_json, write_qwen_json
 from studio.adapters.samples import Sample
@@ -67,7 +68,7 @@ class QwenVLAdapter(QwenJsonBoxes, Adapter):
         from transformers.image_utils import SizeDict
 
         path = self.checkpoint_folder(folder)
-        processor = AutoProcessor.from_pretrained(path, local_files_only=True)
+        processor = trust.from_pretrained(AutoProcessor, self.entry, path)
         s = settings or self.settings()
         processor.image_processor.size = SizeDict(shortest_edge=s.min_pixels, longest_edge=s.max_pixels)
         return processor

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from studio.adapters.qwen import Qwen3VLAdapter
-from studio.mlstack import import_ml_stack
 
 TEXT_CONFIG = {
     "hidden_size": 128,
@@ -297,29 +295,5 @@ def _normalise_json_files(folder: Path) -> None:
 
 
 class TinyAdapter(Qwen3VLAdapter):
-    """The Qwen3-VL adapter; when the bundled folder holds no weights, the model is built from its config with
-    random weights (seed 0), the same on every machine."""
-
-    seed = 0
-
-    def load_model(
-        self,
-        folder: str | Path | None = None,
-        *,
-        dtype: str = "auto",
-        device: str = "cpu",
-        quantization: int | None = None,
-    ) -> Any:
-        import_ml_stack()
-        path = self.checkpoint_folder(folder)
-        if (path / "model.safetensors").is_file() or quantization is not None:
-            return super().load_model(folder, dtype=dtype, device=device, quantization=quantization)
-        from transformers import AutoConfig
-
-        config = AutoConfig.from_pretrained(path, local_files_only=True)
-        model = build_model(config, self.seed)
-        if dtype not in ("auto", "float32"):
-            import torch
-
-            model = model.to(getattr(torch, dtype))
-        return model.to(device)
+    """The Qwen3-VL adapter over the bundled checkpoint (``resources/tiny-model``); like every model it loads from
+    its ``model.safetensors`` only: a folder without it is an error, never a model with random weights."""

@@ -64,7 +64,7 @@ def text_counter(adapter: Adapter) -> TextCounter:
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError):
         return estimate_counter()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from studio.cli.consent import TRUST_HELP, trust_run
 from studio.cli.output import emit, progress_printer
 
 
@@ -24,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--max-new-tokens", type=int, default=256)
     run.add_argument("--limit", type=int, help="evaluate only the first N samples")
     run.add_argument("--json", action="store_true")
+    run.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     run.set_defaults(handler=_eval_run)
 
 
@@ -44,6 +46,7 @@ def _eval_run(args: argparse.Namespace) -> int:
     from studio.evaluation.run_eval import evaluate_run
 
     with Project.open(args.project) as project:
+        trust_run(args, project, args.run, args.checkpoint)
         summary = evaluate_run(project, args.run, split=args.split, checkpoint=args.checkpoint,
                                batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, limit=args.limit,
                                progress=progress_printer(args.json, "eval"))

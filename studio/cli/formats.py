@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="trainer formats: the model whose box format the answers use "
         "(default: the one a VLM Studio export recorded)",
     )
+    cmd.add_argument("--allow-outside", action="store_true",
+                     help="read images the dataset names outside its own folder (absolute or ../ paths); "
+                          "only for datasets you trust")
     cmd.add_argument("--json", action="store_true", help="print one JSON document")
     cmd.set_defaults(handler=_import)
 
@@ -63,6 +66,7 @@ def _import(args: argparse.Namespace) -> int:
             args.path,
             dry_run=args.dry_run,
             model=args.model,
+            allow_outside=args.allow_outside,
             progress=progress_printer(args.json, "import"),
         )
     emit(report.to_dict(), as_json=args.json, text=report.summary())

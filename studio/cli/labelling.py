@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from studio.cli.consent import TRUST_HELP, trust_model, trust_run
 from studio.cli.output import emit, progress_printer
 
 
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     suggest.add_argument("--labels", nargs="+", help="default: every project label")
     suggest.add_argument("--batch-size", type=int, default=8)
     suggest.add_argument("--json", action="store_true")
+    suggest.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     suggest.set_defaults(handler=_suggest)
 
     accept = subparsers.add_parser("accept-suggestions", help="accept (or --reject) every open suggestion")
@@ -36,9 +38,11 @@ def _suggest(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
         run_id = None
         if args.model:
+            trust_model(args, args.model)
             predictor = Predictor.from_model(args.model)
         else:
             run_id = find_run(project, args.run).id
+            trust_run(args, project, args.run)
             predictor = Predictor.from_run(project, args.run)
         counts = suggest(project, predictor, args.images, labels=args.labels, run_id=run_id,
                          batch_size=args.batch_size, progress=progress_printer(args.json, "suggest"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from studio.cli import CommandError
+from studio.cli.consent import TRUST_HELP, trust_model
 from studio.cli.output import emit, progress_printer
 
 DEFAULT_MAX_SEQ_LEN = 4096
@@ -54,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     preview.add_argument("--image", required=True, type=int, help="image id")
     _resolution_options(preview)
     preview.add_argument("--json", action="store_true")
+    preview.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     preview.set_defaults(handler=_preview)
 
 
@@ -179,6 +181,7 @@ def _preview(args: argparse.Namespace) -> int:
     from studio.dataset.store import Project
 
     adapter, settings = _adapter_and_settings(args)
+    trust_model(args, adapter.entry.id)
     with Project.open(args.project, read_only=True) as project:
         try:
             annotation = project.annotation(args.image)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from studio.cli import CommandError
+from studio.cli.consent import TRUST_HELP, trust_model, trust_run
 from studio.cli.output import emit
 
 
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--quantization", type=int, choices=(4, 8),
                          help="load in 4 or 8 bits (CUDA only; QLoRA runs load as trained by default)")
     predict.add_argument("--json", action="store_true")
+    predict.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     predict.set_defaults(handler=_predict)
 
 
@@ -40,6 +42,7 @@ def _predict(args: argparse.Namespace) -> int:
     generation = GenerationSettings(args.max_new_tokens, args.temperature, args.top_p, args.top_k,
                                     args.repetition_penalty, args.seed)
     if args.model:
+        trust_model(args, args.model)
         predictor = Predictor.from_model(args.model, quantization=args.quantization)
     else:
         if not args.project:
@@ -47,6 +50,7 @@ def _predict(args: argparse.Namespace) -> int:
         from studio.dataset.store import Project
 
         with Project.open(args.project, read_only=True) as project:
+            trust_run(args, project, args.run, args.checkpoint)
             bits = "as-trained" if args.quantization is None else args.quantization
             predictor = Predictor.from_run(project, args.run, args.checkpoint, quantization=bits)
     on_text = None if args.json else (lambda piece: print(piece, end="", file=sys.stderr, flush=True))

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from studio.cli import CommandError
+from studio.cli.consent import TRUST_HELP, trust_model
 from studio.cli.output import emit
 
 
@@ -24,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "page's Check data; exit 2 when they fail (--json for one JSON document); creates the "
                             "default workflow when it is missing, as the Train page does")
     train.add_argument("--json", action="store_true", help="with --check: the report as JSON")
+    train.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     train.set_defaults(handler=_train)
 
     runs = subparsers.add_parser("runs", help="the project's training runs with their status and last metrics")
@@ -51,6 +53,9 @@ def _train(args: argparse.Namespace) -> int:
     from studio.training.trainer import RunConfig, TrainingError, train
     from studio.training.workflows import DEFAULT_NAME, ensure_default_workflow
 
+    if args.trust_remote_code:
+        config = _train_config(args)
+        trust_model(args, config.model_id, config.model_folder or None)
     if args.check:
         return _check(args)
     first = int(os.environ.get("RANK", "0")) == 0  # under several processes only the first keeps records and reports
@@ -139,6 +144,19 @@ def _check(args: argparse.Namespace) -> int:
     emit({"workflow": args.workflow, "ok": report.ok, "errors": report.errors, "warnings": report.warnings,
           "facts": f}, as_json=args.json, text="\n".join(lines))
     return 0 if report.ok else 2
+
+
+def _train_config(args: argparse.Namespace):
+    """The workflow config ``train`` runs: the resumed run's, else the named workflow's (the default one created
+    when missing, as `train` would)."""
+    from studio.dataset.store import Project
+    from studio.training.config import WorkflowConfig
+    from studio.training.runs import find_run
+
+    if args.resume:
+        with Project.open(args.project, read_only=True) as project:
+            return WorkflowConfig.from_dict(find_run(project, args.resume).config["workflow_config"])
+    return _workflow(args.project, args.workflow, locked_ok=True)
 
 
 def _runs(args: argparse.Namespace) -> int:

@@ -82,7 +82,7 @@ class Project:
         conn.execute("PRAGMA busy_timeout = 30000")
         if not read_only:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA synchronous = FULL")  # each commit synced: a power cut loses no edit
         self.conn = conn
         self._listeners: list[Callable[[Change], None]] = []
         self._listeners_guard = threading.Lock()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from studio.adapters import Adapter, VisionSettings, get_adapter
+from studio.adapters.loading import load_lora
 
 META_FILE = "vlm_studio.json"
 ADAPTER_CONFIG = "adapter_config.json"
@@ -73,15 +74,22 @@ def load_checkpoint(
         quantization = trained_quantization(meta, device)
     settings = Loaded(None, None, adapter, meta).settings
     if is_lora(folder):
-        from peft import PeftModel
-
         base = adapter.load_model(dtype=dtype, device=device, quantization=quantization)
-        model = PeftModel.from_pretrained(base, folder, is_trainable=False)
+        model = load_lora(base, folder)
         processor = adapter.load_processor(settings)
     else:
         model = adapter.load_model(folder, dtype=dtype, device=device, quantization=quantization)
         processor = adapter.load_processor(settings, folder=folder)
     return Loaded(model.eval(), processor, adapter, meta)
+
+
+def trust_checkpoint_code(folder: str | Path) -> tuple[str, Any]:
+    """Record the user's consent to run the code a checkpoint's model ships (``--trust-remote-code``): the
+    checkpoint's own for a full model, its base model's for a LoRA adapter. Returns the model id and the trusted
+    `CodeRevision` (None for a model without code of its own)."""
+    folder = Path(folder)
+    adapter = get_adapter(read_meta(folder)["model_id"])
+    return adapter.entry.id, adapter.trust_code(None if is_lora(folder) else folder)
 
 
 def load_base(

@@ -1,11 +1,16 @@
 """Checkpoint folders of a run (``checkpoints/step-000123/``): standard model or peft adapter files with the
 processor and ``vlm_studio.json``, plus ``trainer_state/`` for an exact resume. Keeps the best by validation
-loss and the last N."""
+loss and the last N.
+
+A project folder may come from someone else, so resuming never unpickles arbitrary objects: the optimizer,
+scheduler, scaler and RNG states are plain containers of tensors and numbers (the numpy RNG key as a tensor),
+read back with ``torch.load(weights_only=True)``; a file holding anything else is refused, naming it."""
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -13,6 +18,10 @@ from typing import Any, NamedTuple
 
 CHECKPOINTS_DIR = "checkpoints"
 STATE_DIR = "trainer_state"
+
+
+class CheckpointRefused(RuntimeError):
+    """A trainer state file holds more than tensors and numbers (it could run code when loaded) or cannot be read."""
 
 
 def checkpoint_name(step: int) -> str:
@@ -51,9 +60,10 @@ def _rng_state() -> dict[str, Any]:
     import numpy as np
     import torch
 
+    kind, keys, position, has_gauss, gauss = np.random.get_state()
     return {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, gauss],
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
@@ -117,19 +127,43 @@ def restore_trainer_state(
     set_optimizer_state_dict(
         model,
         optimizer,
-        optim_state_dict=torch.load(folder / "optimizer.pt", weights_only=False),
+        optim_state_dict=load_state(folder / "optimizer.pt"),
         options=StateDictOptions(full_state_dict=True),
     )
-    scheduler.load_state_dict(torch.load(folder / "scheduler.pt", weights_only=False))
+    scheduler.load_state_dict(load_state(folder / "scheduler.pt"))
     if scaler is not None and (folder / "scaler.pt").is_file():
-        scaler.load_state_dict(torch.load(folder / "scaler.pt", weights_only=False))
-    ranks = torch.load(folder / "rng.pt", weights_only=False)
+        scaler.load_state_dict(load_state(folder / "scaler.pt"))
+    ranks = load_state(folder / "rng.pt")
     rng = ranks[rank] if rank < len(ranks) else ranks[0]
-    random.setstate(rng["python"])
-    np.random.set_state(rng["numpy"])
+    random.setstate(_python_rng(rng["python"]))
+    kind, keys, position, has_gauss, gauss = rng["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, gauss))
     torch.set_rng_state(rng["torch"])
     if rng["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def load_state(path: Path) -> Any:
+    """A trainer state file read with ``weights_only=True`` (tensors, numbers, strings and containers only);
+    `CheckpointRefused` naming the file for anything else, such as a pickle that would run code."""
+    import torch
+
+    try:
+        return torch.load(path, weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointRefused(
+            f"{path}: holds objects other than tensors and numbers, which could run code when loaded (or was "
+            "written by a VLM Studio before 2026-12-03); it is not loaded. Resume from another checkpoint or "
+            "start a new run"
+        ) from None
+    except (OSError, RuntimeError, EOFError) as exc:
+        raise CheckpointRefused(f"{path}: cannot be read ({exc}); this checkpoint cannot be resumed") from None
+
+
+def _python_rng(state: Any) -> tuple:
+    """``random.setstate``'s tuple from its saved form (``torch.save`` keeps tuples; be lenient with lists)."""
+    version, internal, gauss = state
+    return version, tuple(internal), gauss
 
 
 def prune(run_folder: Path, checkpoints: list[dict[str, Any]], keep_last: int) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from studio.adapters.loading import load_lora
 from studio.training.config import WorkflowConfig
 
 # the projector's module name per family, for LoRA runs that also train it (saved whole beside the adapter)
@@ -68,10 +69,10 @@ def _freeze_vision(model: Any, config: WorkflowConfig) -> None:
 
 
 def _with_lora(model: Any, adapter: Any, config: WorkflowConfig, resume_from: Path | None) -> Any:
-    from peft import LoraConfig, PeftModel, get_peft_model
+    from peft import LoraConfig, get_peft_model
 
     if resume_from is not None:
-        return PeftModel.from_pretrained(model, resume_from, is_trainable=True)
+        return load_lora(model, resume_from, is_trainable=True)
     for param in model.parameters():
         param.requires_grad = False
     targets: Any = list(config.lora_targets) or adapter.lora_target_modules(unfreeze_vision=config.train_vision)

@@ -175,7 +175,8 @@ def _initial_model(adapter: Any, args: argparse.Namespace, device: str, vocab_si
         model = adapter.load_model(folder=args.init, dtype="float32")
         grow_vocabulary(model, vocab_size, seed=args.seed)
     else:
-        model = build_model(AutoConfig.from_pretrained(folder, local_files_only=True), seed=args.seed)
+        config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+        model = build_model(config, seed=args.seed)
     model.generation_config = GenerationConfig.from_pretrained(folder, local_files_only=True)
     batch_uniform_images(model)
     return model.to(device).train()

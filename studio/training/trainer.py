@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.adapters import get_adapter
+from studio.adapters.trust import RemoteCodeNotTrusted
 from studio.dataset.store import Project
 from studio.jobs import Cancelled, CancelToken
 from studio.training import checkpoints as ckpt
@@ -121,7 +122,10 @@ def train(
     except RuntimeError as exc:
         raise TrainingError(str(exc)) from None
     with Project.open(run_config.project_folder, read_only=rank != 0) as project:  # rank 0 writes the records
-        return _Session(project, run_config, on_progress or (lambda event: None), cancel or CancelToken()).run()
+        try:
+            return _Session(project, run_config, on_progress or (lambda event: None), cancel or CancelToken()).run()
+        except RemoteCodeNotTrusted as exc:  # before the run exists: say how to consent
+            raise TrainingError(str(exc)) from None
 
 
 class _Session:
@@ -264,7 +268,11 @@ class _Session:
         scheduler = make_scheduler(optimizer, factor)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
         if resume_from is not None:
-            ckpt.restore_trainer_state(resume_from, core, optimizer, scheduler, scaler, self.dist.rank)
+            try:
+                ckpt.restore_trainer_state(resume_from, core, optimizer, scheduler, scaler, self.dist.rank)
+            except ckpt.CheckpointRefused as exc:
+                self._fail(str(exc))
+                raise TrainingError(str(exc)) from None
             self.log(f"resumed from {resume_from.name}")
         meta = {
             "model_id": config.model_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -157,6 +158,12 @@ class ImportDatasetDialog(_JobDialog):
         )
         self.form.addRow("", self.hint)
         self.form.addRow("Boxes written for", self.model_combo)
+        self.outside_check = QCheckBox("Allow images outside the dataset folder")
+        self.outside_check.setToolTip(
+            "Read images the dataset names by absolute or ../ paths elsewhere on this computer. "
+            "Only for datasets you trust: a dataset file could otherwise make VLM Studio look anywhere."
+        )
+        self.form.addRow("", self.outside_check)
         self.preview_button = self.buttons.addButton("Preview", QDialogButtonBox.ButtonRole.ActionRole)
         self.import_button = self.buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
         self.import_button.setEnabled(False)
@@ -165,6 +172,7 @@ class ImportDatasetDialog(_JobDialog):
         self.format_combo.currentIndexChanged.connect(self._inputs_changed)
         self.path_edit.textChanged.connect(self._inputs_changed)
         self.model_combo.currentIndexChanged.connect(self._inputs_changed)
+        self.outside_check.toggled.connect(self._inputs_changed)
         self._inputs_changed()
 
     @property
@@ -203,6 +211,7 @@ class ImportDatasetDialog(_JobDialog):
             self.format.name,
             path,
             model=self.model_combo.currentData() or None,
+            allow_outside=self.outside_check.isChecked(),
         )
         self._run(job, self._previewed)
 
@@ -224,7 +233,7 @@ class ImportDatasetDialog(_JobDialog):
         self.imported.emit(report)
 
     def _set_busy(self, busy: bool) -> None:
-        for widget in (self.format_combo, self.path_edit, self.preview_button, self.model_combo):
+        for widget in (self.format_combo, self.path_edit, self.preview_button, self.model_combo, self.outside_check):
             widget.setEnabled(not busy)
         if not busy:
             self.model_combo.setEnabled(self.format.needs_model)

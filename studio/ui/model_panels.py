@@ -102,6 +102,20 @@ class ModelPanels(QObject):
             action.setToolTip(entry.notes)
             action.triggered.connect(lambda _checked=False, model_id=entry.id: self.set_model(model_id))
             group.addAction(action)
+        self.menu.addSeparator()
+        trusting = self.menu.addAction("Trust code of this model…")
+        trusting.setToolTip("Models that ship their own Python code (NVILA) load only after you trust that code")
+        trusting.setEnabled(any(entry.remote_code and entry.available for entry in catalog.values()))
+        trusting.triggered.connect(self.show_trust_dialog)
+
+    def show_trust_dialog(self) -> None:
+        """What trusting a model's own code means, and the consent itself (the current model when it ships code)."""
+        from studio.ui.trust_dialog import TrustCodeDialog
+
+        dialog = TrustCodeDialog(self.model_id, self.window)
+        dialog.exec()
+        if self.training_preview is not None:  # it may load now, or no longer
+            self.training_preview.set_model(self.model_id)
 
     def set_model(self, model_id: str) -> None:
         """Choose the model whose token budget is shown (remembered across restarts)."""

@@ -80,3 +80,27 @@ def test_export_dialog_writes_the_dataset_and_asks_for_a_model(qtbot, tmp_path):
         assert (tmp_path / "swift" / "train.jsonl").is_file()
         _choose(dialog.format_combo, "yolo")
         assert not dialog.model_combo.isEnabled()
+
+
+def test_images_outside_the_dataset_folder_need_the_dialogs_permission(qtbot, project, tmp_path):
+    import json
+
+    image = make_png(tmp_path / "elsewhere" / "a.png", 32, 24)
+    (tmp_path / "coco").mkdir()
+    (tmp_path / "coco" / "coco.json").write_text(json.dumps(
+        {"images": [{"id": 1, "file_name": str(image)}], "annotations": [], "categories": []}))
+    dialog = ImportDatasetDialog(project)
+    qtbot.addWidget(dialog)
+    _choose(dialog.format_combo, "coco")
+    dialog.path_edit.setText(str(tmp_path / "coco" / "coco.json"))
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: dialog.plan is not None and not dialog.busy, timeout=10000)
+    assert f"{image} (coco.json $.images[0]): outside the dataset folder" in dialog.report.toPlainText()
+    assert not dialog.import_button.isEnabled()
+    dialog.resize(640, 480)
+    dialog.grab().save("/tmp/security-import-outside.png")
+    dialog.outside_check.setChecked(True)
+    assert dialog.plan is None  # a new preview is needed
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: dialog.plan is not None and not dialog.busy, timeout=10000)
+    assert "Would import 1 new images" in dialog.report.toPlainText() and dialog.import_button.isEnabled()

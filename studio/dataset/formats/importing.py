@@ -13,6 +13,7 @@ from pathlib import Path
 
 from studio.dataset.formats.base import Box4, DatasetDoc, DocImage, FormatError, check_corners
 from studio.dataset.formats.registry import get_format
+from studio.dataset.formats.scope import OUTSIDE, ImageScope, dataset_folder, image_scope
 from studio.dataset.imaging import ImageError, read_image_info
 from studio.dataset.store import NewImage, Project
 from studio.jobs import CancelToken, Progress, no_progress
@@ -103,17 +104,21 @@ def plan_import(
     path: str | Path,
     *,
     model: str | None = None,
+    allow_outside: bool = False,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> ImportPlan:
-    """Read and check the dataset and measure its images; the store is only read."""
+    """Read and check the dataset and measure its images; the store is only read. Images are read only inside
+    the dataset's folder (`scope.dataset_folder`) unless ``allow_outside``: others are reported as outside it."""
     started = time.perf_counter()
     fmt = get_format(format_name)
     path = Path(path).expanduser()
     if not path.exists():
         raise FormatError(path, "", "no such file or folder")
     progress(0, 0, f"reading {path.name}")
-    doc = fmt.read(path, model)
+    scope = ImageScope(None if allow_outside else dataset_folder(path))
+    with image_scope(scope):
+        doc = fmt.read(path, model)
     report = ImportReport(format=fmt.name, source=str(path), notes=list(doc.notes))
     known = {image.path for image in project.images()}
     planned: dict[str, PlannedImage] = {}
@@ -128,7 +133,7 @@ def plan_import(
             progress(index, len(doc.images), image.file)
             last = now
         try:
-            info = _find(image, doc.root, measured)
+            info = _find(image, doc.root, measured, scope)
         except OSError as exc:  # a name the system refuses (too long, ...): this image only
             info = f"unusable file name ({exc.strerror or exc})"
         if isinstance(info, str):
@@ -169,6 +174,14 @@ def plan_import(
         )
     if outside:
         report.notes.append(f"{outside:,} boxes reach outside their image; they were kept as written")
+    elsewhere = sum(reason == OUTSIDE for _file, _where, reason in report.missing)
+    if elsewhere:
+        report.notes.append(
+            f"{elsewhere:,} {'image lies' if elsewhere == 1 else 'images lie'} outside the dataset folder "
+            f"{scope.folder} and {'was' if elsewhere == 1 else 'were'} not read: choose a folder that holds them "
+            "too, or, if you trust this dataset, allow images outside the dataset folder (the import dialog's "
+            "option, or --allow-outside)"
+        )
     _count(project, list(planned.values()), doc, known, report)
     report.seconds = time.perf_counter() - started
     return ImportPlan(doc, list(planned.values()), report)
@@ -213,19 +226,22 @@ def import_dataset(
     *,
     model: str | None = None,
     dry_run: bool = False,
+    allow_outside: bool = False,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> ImportReport:
     """Plan, and unless ``dry_run``, apply an import; returns the report."""
-    plan = plan_import(project, format_name, path, model=model, progress=progress, cancel=cancel)
+    plan = plan_import(project, format_name, path, model=model, allow_outside=allow_outside, progress=progress,
+                       cancel=cancel)
     if dry_run:
         return plan.report
     return apply_import(project, plan, progress=progress, cancel=cancel)
 
 
 # ---------------------------------------------------------------- finding and measuring images
-def _find(image: DocImage, root: Path, measured: dict[Path, NewImage | str]) -> NewImage | str:
-    """The measured file the dataset names, or the reason it cannot be used."""
+def _find(image: DocImage, root: Path, measured: dict[Path, NewImage | str], scope: ImageScope) -> NewImage | str:
+    """The measured file the dataset names, or the reason it cannot be used; places outside ``scope`` are not
+    looked at (the reason is then `OUTSIDE`, whether or not a file is there)."""
     name = image.file.replace("\\", "/")
     if not name.strip():
         return "no file name given"
@@ -234,6 +250,8 @@ def _find(image: DocImage, root: Path, measured: dict[Path, NewImage | str]) -> 
     candidates = [given] if given.is_absolute() else [folder / given for folder in folders]
     candidates += [folder / given.name for folder in folders if given.name != name]
     for candidate in candidates:
+        if not scope.allows(candidate):  # never looked at: whether a file is there stays unknown
+            continue
         if candidate in measured:
             return measured[candidate]
         if candidate.is_file():
@@ -243,7 +261,10 @@ def _find(image: DocImage, root: Path, measured: dict[Path, NewImage | str]) -> 
                 result = str(exc)
             measured[candidate] = result
             return result
-    return "file not found" + ("" if given.is_absolute() else f" (looked in {', '.join(map(str, folders))})")
+    if not scope.allows(given if given.is_absolute() else root / given):
+        return OUTSIDE
+    looked = [str(folder) for folder in folders if scope.allows(folder)]
+    return "file not found" + ("" if given.is_absolute() else f" (looked in {', '.join(looked)})")
 
 
 def _orient(box: Box4, orientation: int, width: int, height: int) -> Box4:
@@ -351,12 +372,14 @@ def plan_import_at(
     path: str | Path,
     *,
     model: str | None = None,
+    allow_outside: bool = False,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> ImportPlan:
     """``plan_import`` on its own read-only connection to the project in ``folder``."""
     with Project.open(folder, read_only=True) as project:
-        return plan_import(project, format_name, path, model=model, progress=progress, cancel=cancel)
+        return plan_import(project, format_name, path, model=model, allow_outside=allow_outside, progress=progress,
+                           cancel=cancel)
 
 
 def apply_import_at(

@@ -24,7 +24,7 @@ from studio.dataset.formats.base import (
     read_text,
 )
 from studio.dataset.formats.exporting import Output
-from studio.dataset.imaging import is_image_name
+from studio.dataset.formats.scope import allows, walk_images
 
 UNLABELED = "unlabeled"
 CLASS_FILES = ("classes.txt", "obj.names")
@@ -41,7 +41,7 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
         raise FormatError(path, "", "expected data.yaml, or a folder holding data.yaml or classes.txt")
     names = [line.strip() for line in read_text(class_file).splitlines() if line.strip()]
     doc = DatasetDoc(source=folder, labels=names)
-    for image in _walk(folder):
+    for image in walk_images(folder, path, ""):
         doc.images.append(_image(image, "", names, doc))
     return doc
 
@@ -105,18 +105,14 @@ def _names(file: Path, value: object) -> list[str]:
 
 def _split_images(root: Path, entry: str, file: Path, split: str) -> list[Path]:
     target = Path(entry) if Path(entry).is_absolute() else root / entry
-    if target.is_dir():
-        return list(_walk(target))
+    if target.is_dir() or not allows(target):  # outside: refused by the walk, before looking at it
+        return walk_images(target, file, split)
     if target.suffix.lower() == ".txt" and target.is_file():
         lines = [line.strip() for line in read_text(target).splitlines() if line.strip()]
         return [Path(line) if Path(line).is_absolute() else target.parent / line for line in lines]
     if target.is_file():
         return [target]
     raise FormatError(file, split, f"{entry!r} is not a folder or a list file (looked for {target})")
-
-
-def _walk(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if is_image_name(p) and p.is_file())
 
 
 def label_path(image: Path) -> Path:
@@ -130,6 +126,8 @@ def label_path(image: Path) -> Path:
 
 def _image(image: Path, split: str, names: list[str], doc: DatasetDoc) -> DocImage:
     result = DocImage(file=str(image), where=str(image), frame=NORMALIZED, split=split)
+    if not allows(image):  # the importer reports it; its label file is not read either
+        return result
     labels = label_path(image)
     if not labels.is_file():
         labels = image.with_suffix(".txt")

@@ -293,7 +293,7 @@ def test_labelme_rectangles_polygons_circles_and_points(project, tmp_path):
             ]
         ),
     )
-    report = import_dataset(project, "labelme", tmp_path / "lm" / "json")
+    report = import_dataset(project, "labelme", tmp_path / "lm")  # the folder holding the JSON and ../images
     assert report.boxes == 3
     notes = " ".join(report.notes)
     assert "1 polygons became their bounding boxes" in notes and "circles" in notes and "skipped" in notes
