@@ -3,7 +3,8 @@
 Each image is keyed by its rarest label (images without boxes share one key); every key's images are shuffled
 with the seed and dealt out by the ratios, largest remainder first, and a key with at least as many images as
 there are splits gives each split (with a ratio above zero) at least one. Images pinned to a split by hand
-keep it.
+keep it; with ``only_unsplit`` every image that has a split keeps it and only the others are dealt out (new
+images join a project without moving the images earlier runs were validated on).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from studio.dataset.model import SPLITS
 from studio.dataset.store import Project
+from studio.humanize import count
+from studio.jobs import CancelToken, Progress, no_progress
 
 
 @dataclass
@@ -22,19 +26,30 @@ class SplitReport:
     counts: dict[str, int]  # images per split, pinned ones included
     pinned: int
     labels: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> split -> images with it
+    kept: int = 0  # images not pinned that kept the split they had (``only_unsplit``)
+    assigned: int = 0  # images dealt out by this split
 
     def to_dict(self) -> dict:
-        return {"counts": self.counts, "pinned": self.pinned, "labels": self.labels}
+        return {"counts": self.counts, "pinned": self.pinned, "kept": self.kept, "assigned": self.assigned,
+                "labels": self.labels}
 
     def summary(self) -> str:
         parts = ", ".join(f"{split} {n:,}" for split, n in self.counts.items())
+        kept = [f"{n:,} {what}" for n, what in ((self.pinned, "pinned"), (self.kept, "already split")) if n]
         text = f"Split: {parts}" + (
-            f" ({self.pinned:,} pinned images kept their split)" if self.pinned else ""
+            f" ({self.assigned:,} images assigned; {' and '.join(kept)} kept their split)" if kept else ""
         )
         missing = [name for name, per in self.labels.items() if any(per.get(s, 0) == 0 for s in self.counts)]
         if missing:
             text += f"\nLabels missing from a split (too few images): {', '.join(missing)}"
         return text
+
+
+def unsplit_warning(unsplit: int) -> str:
+    """What the data check and the Train page say about annotated images in no split."""
+    one = unsplit == 1
+    return (f"{count(unsplit, 'annotated image')} {'has' if one else 'have'} no split: training and evaluation "
+            f"leave {'it' if one else 'them'} out")
 
 
 def ratios_from(train: float, val: float, test: float) -> dict[str, float]:
@@ -67,8 +82,11 @@ def allocate(count: int, ratios: dict[str, float], have: dict[str, int] | None =
     return result
 
 
-def assign_splits(project: Project, train: float, val: float, test: float, *, seed: int = 0) -> SplitReport:
-    """Assign every unpinned image to a split (one transaction) and report the result."""
+def assign_splits(
+    project: Project, train: float, val: float, test: float, *, seed: int = 0, only_unsplit: bool = False
+) -> SplitReport:
+    """Assign every unpinned image (with ``only_unsplit``: every image in no split) to a split, in one
+    transaction, and report the result."""
     ratios = ratios_from(train, val, test)
     names = {label.id: label.name for label in project.labels()}
     images = project.images()
@@ -78,7 +96,7 @@ def assign_splits(project: Project, train: float, val: float, test: float, *, se
     frequency = Counter(name for found in labels_of.values() for name in found)
     groups: dict[str, list[int]] = {}
     for image in images:
-        if image.split_pinned:
+        if image.split_pinned or (only_unsplit and image.split):
             continue
         found = labels_of[image.id]
         key = min(found, key=lambda n: (frequency[n], n)) if found else ""
@@ -101,6 +119,8 @@ def assign_splits(project: Project, train: float, val: float, test: float, *, se
     report = SplitReport(
         counts={s: sum(1 for v in final.values() if v == s) for s in SPLITS},
         pinned=sum(1 for image in images if image.split_pinned),
+        kept=sum(1 for image in images if only_unsplit and image.split and not image.split_pinned),
+        assigned=sum(len(ids) for ids in chosen.values()),
     )
     for image_id, found in labels_of.items():
         for name in found:
@@ -108,4 +128,16 @@ def assign_splits(project: Project, train: float, val: float, test: float, *, se
             if final[image_id] in per:
                 per[final[image_id]] += 1
     report.counts = {s: n for s, n in report.counts.items() if n or ratios[s] > 0}
+    return report
+
+
+def assign_splits_at(
+    folder: str | Path, train: float, val: float, test: float, *, seed: int = 0, only_unsplit: bool = False,
+    progress: Progress = no_progress, cancel: CancelToken | None = None,
+) -> SplitReport:
+    """``assign_splits`` on its own connection to the project in ``folder`` (for a worker thread)."""
+    progress(0, 1, "splitting")
+    with Project.open(folder) as project:
+        report = assign_splits(project, train, val, test, seed=seed, only_unsplit=only_unsplit)
+    progress(1, 1, "split")
     return report

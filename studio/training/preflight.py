@@ -139,9 +139,15 @@ def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfi
     """Samples of the workflow's splits, the token budget per sample and the memory estimate."""
     from pathlib import Path
 
+    from studio.dataset.queries import unsplit_annotated
+    from studio.dataset.splits import unsplit_warning
     from studio.training.data import split_data, token_lengths, vision_settings
 
     report = report or Preflight()
+    unsplit = len(unsplit_annotated(project))
+    if unsplit:
+        report.warnings.append(f"{unsplit_warning(unsplit)}: Project > Split project… (or vlm-studio split "
+                               "--only-unsplit) assigns them")
     train = split_data(project, config.train_split, config)
     val = split_data(project, config.val_split, config)
     if not train.samples:
