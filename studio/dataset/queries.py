@@ -62,8 +62,9 @@ def filter_images(project: Project, image_filter: ImageFilter) -> list[int]:
 
 
 def unsplit_annotated(project: Project) -> list[int]:
-    """The annotated images in no split: training and evaluation leave them out until they get one."""
-    sql = f"SELECT i.id FROM images i WHERE i.split = '' AND {ANNOTATED} ORDER BY i.id"
+    """The annotated images in no split, not pinned there: training and evaluation leave them out until a split
+    deals them out (images pinned to no split were left out on purpose)."""
+    sql = f"SELECT i.id FROM images i WHERE i.split = '' AND NOT i.split_pinned AND {ANNOTATED} ORDER BY i.id"
     return [row[0] for row in project.conn.execute(sql)]
 
 

@@ -81,6 +81,8 @@ class MainWindow(QMainWindow):
         self._build_mode_rail()
         self._build_menus()
         self.images.image_activated.connect(self.show_image)
+        self.images.edit_requested.connect(self.push_edit)
+        self.images.split_requested.connect(self.split_dialog)
         self.images.model.modelReset.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
@@ -146,6 +148,8 @@ class MainWindow(QMainWindow):
         project_menu = self.menuBar().addMenu("&Project")
         self.relink_action = self._add(project_menu, "&Re-link moved images…", self.relink_dialog, None,
                                        "mdi6.link-variant")
+        self.split_action = self._add(project_menu, "&Split project…", self.split_dialog, None,
+                                      "mdi6.shuffle-variant")
 
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.image_dock.toggleViewAction())
@@ -205,6 +209,7 @@ class MainWindow(QMainWindow):
 
             page = TrainPage(self.project)
             page.try_run.connect(self.try_run)
+            page.split_requested.connect(lambda: self.split_dialog(only_unsplit=True))
             self._replace_page("train", page)
         if self.playground_page is not None and self.project is not None:  # runs trained since (here or by the CLI)
             if key == "playground":
@@ -381,6 +386,26 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Re-linked {count(report.relinked, 'image')}, {report.found:,} found; "
             f"{report.still_missing:,} still missing", 10000)
+
+    def split_dialog(self, *, only_unsplit: bool | None = None) -> None:
+        """Project > Split project…: the result is one undoable edit."""
+        if self.project is None or self.project.read_only:
+            self.statusBar().showMessage("Open a writable project first", 5000)
+            return
+        from studio.ui.split_dialog import SplitDialog
+
+        dialog = SplitDialog(self.project, self, only_unsplit=only_unsplit)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.split_done.connect(self.push_edit)
+        dialog.open()
+
+    def push_edit(self, command) -> None:
+        """Apply an undoable edit chosen outside the canvas (the image list's menu, the split dialog)."""
+        if self.annotate.workspace is not None:
+            text = command.text()  # the stack deletes a command that failed
+            self.annotate.workspace.push(command)
+            if command.error is None and not self.project.read_only:
+                self.statusBar().showMessage(text, 5000)
 
     def _show_empty_state(self) -> None:
         if self.project is None:

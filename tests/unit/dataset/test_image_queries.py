@@ -67,4 +67,5 @@ def test_unsplit_annotated_are_the_annotated_images_in_no_split(project, filled)
     ids, _dog, _cat = filled
     assert unsplit_annotated(project) == ids[:4]  # the empty caption does not count
     project.set_split(ids[:2], "train")
-    assert unsplit_annotated(project) == ids[2:4]
+    project.set_split([ids[2]], "", pinned=True)  # left out on purpose
+    assert unsplit_annotated(project) == [ids[3]]
