@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
 
         self.models = ModelPanels(self, model_menu, self.view_menu, self.settings)
         self.models.filter_requested.connect(self._filter_to_images)
-        self.models.image_activated.connect(self.images.select_image)
+        self.models.image_activated.connect(self.images.reveal)
         self.models.docks_added.connect(self._restore_dock_state)
 
     def _add(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
@@ -429,6 +429,7 @@ class MainWindow(QMainWindow):
     def reload_images(self) -> None:
         current = self.images.current_image_id()
         self.images.set_project(self.project)
+        self.models.reload()  # writes from a worker's connection (imports) are not announced by the store
         if current is None or not self.images.select_image(current):
             if self.images.model.rowCount():
                 self.images.select_image(self.images.model.image_at(0).id)
