@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -40,7 +41,8 @@ from studio.workers.job_slot import JobSlot
 TEXT_TABLES = frozenset({"images", "boxes", "captions", "phrases", "phrase_boxes", "vqa"})
 OVER_LIST_LIMIT = 500
 BINS = 24  # histogram bars across the plot, the limit included
-DETAILS_MIN_HEIGHT = 60  # the headline and the histogram always show; the details scroll below them
+PLOT_MIN_HEIGHT = 64  # with the headline, always in view: the dock's minimum fits a laptop screen (1366 x 768)
+DETAILS_MIN_HEIGHT = 8  # the details scroll below the histogram (a sliver of them at the minimum)
 
 
 class BudgetDock(QDockWidget):
@@ -74,17 +76,15 @@ class BudgetDock(QDockWidget):
 
         body = QWidget()
         layout = QVBoxLayout(body)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(4)
-        self.title = QLabel()
-        self.title.setWordWrap(True)
-        layout.addWidget(self.title)
-        self.headline = QLabel()
-        self.headline.setWordWrap(True)
-        self.headline.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.headline)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(3)
+        self.title, self.headline = QLabel(), QLabel()
+        for line in (self.title, self.headline):  # one line each, cut (not wrapped) in a narrow dock
+            line.setTextFormat(Qt.TextFormat.RichText)
+            line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            layout.addWidget(line)
         self.plot = pg.PlotWidget(background=None)
-        self.plot.setMinimumHeight(110)
+        self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.plot.setMaximumHeight(200)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -129,7 +129,7 @@ class BudgetDock(QDockWidget):
         top.addWidget(self.details, 2)
         body.setMinimumWidth(300)
         self.setWidget(body)
-        self._show_empty("Open a project to see what each image costs the model.")
+        self._show_empty("Open a project to see the token cost of each image.")
 
     # --- inputs -------------------------------------------------------------------------------------------
     def set_project(self, project: Project | None) -> None:
@@ -140,7 +140,8 @@ class BudgetDock(QDockWidget):
         self._project = project
         self._table = None
         if project is None:
-            self._show_empty("Open a project to see what each image costs the model.")
+            self.title.setText("")
+            self._show_empty("Open a project to see the token cost of each image.")
             return
         self._names = {image.id: image.name for image in project.images()}
         self._signals = StoreSignals(project, self)
@@ -226,8 +227,9 @@ class BudgetDock(QDockWidget):
 
     # --- display ------------------------------------------------------------------------------------------
     def _show_empty(self, message: str) -> None:
-        self.title.setText(message)
-        self.headline.setText("")
+        """``message`` instead of a budget (the title keeps the model, when known)."""
+        self.headline.setText(message)
+        self.headline.setToolTip(message)
         for label in self.totals.values():
             label.setText("–")
         self.plot.clear()
@@ -239,13 +241,12 @@ class BudgetDock(QDockWidget):
     def _show(self, budget: Budget, model_name: str) -> None:
         s = budget.summary()
         how = "counted by its tokenizer" if budget.exact_text else "an estimate (no tokenizer on this machine)"
-        self.title.setText(f"<b>{model_name}</b> · limit {budget.limit:,} tokens")
-        self.title.setToolTip(f"Text tokens: {how}. The limit is the smaller of the model's context "
+        estimate = "" if budget.exact_text else " · text estimated"
+        self.title.setText(f"<b>{model_name}</b> · limit {budget.limit:,} tokens{estimate}")
+        self.title.setToolTip(f"{model_name}. Text tokens: {how}. The limit is the smaller of the model's context "
                               f"({budget.context_length:,}) and the max sequence length ({budget.max_seq_len:,}).")
-        if not budget.exact_text:
-            self.title.setText(self.title.text() + " · text is an estimate (no tokenizer here)")
         if not s["images"]:
-            self._show_empty(f"{model_name}: no images yet — import some to see their token cost.")
+            self._show_empty("No images yet — import some to see their token cost.")
             return
         self.totals["images"].setText(f"{s['images']:,} / {s['samples']:,}")
         for key, stats in (("visual", s["visual_tokens"]), ("text", s["text_tokens"]), ("total", s["total_tokens"])):
@@ -255,10 +256,10 @@ class BudgetDock(QDockWidget):
         longest = s["total_tokens"]["max"]
         if n_over:
             self.headline.setText(f"<b style='color:#c62828'>✗ {n_over:,} of {count(s['images'], 'image')} over "
-                                  f"the limit</b>: training refuses them until they fit.")
+                                  f"the limit</b> (training refuses them)")
         else:
             self.headline.setText(f"<b style='color:#2e7d32'>✓ All {count(s['images'], 'image')} fit</b> · the "
-                                  f"longest sample has {longest:,} tokens ({longest / budget.limit:.0%} of the limit)")
+                                  f"longest: {longest:,} tokens ({longest / budget.limit:.0%})")
         self._plot(budget)
         self.over_list.clear()
         order = np.argsort(-budget.totals, kind="stable")
