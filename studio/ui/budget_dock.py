@@ -182,10 +182,13 @@ class BudgetDock(QDockWidget):
         self._jobs.stop()
 
     def _on_change(self, change: Change) -> None:
-        if not change.tables & TEXT_TABLES or self._project is None:
+        tables = change.tables & TEXT_TABLES
+        if not tables or self._project is None:
             return
-        if "images" in change.tables and not change.image_ids:
-            self._table = None  # images added or removed: count everything again
+        if not change.image_ids:
+            self._table = None  # images added or removed, or a bulk edit: count everything again
+        elif tables == {"images"}:
+            return  # a status or a split: no sample's text changed
         else:
             self._dirty |= change.image_ids
         self._debounce.start()

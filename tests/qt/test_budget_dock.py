@@ -67,6 +67,9 @@ def test_updates_live_on_edits_and_settings(qtbot, dock, sample):
                        "The circle in the top left corner of this picture is red. " * 8)
     assert dock.budget.totals[0] > before[0] + 50 and (dock.budget.totals[1:] == before[1:]).all()
     assert dock._job_partial  # only the edited image was counted again
+    sample.set_split([image_id], "test", pinned=True)
+    sample.set_status(image_id, "review")
+    assert not dock._debounce.isActive() and not dock._dirty  # the text is the same: nothing to count
     adapter = get_adapter("tiny")
     with qtbot.waitSignal(dock.budget_changed):
         dock.set_model("tiny", adapter.settings(max_pixels=64 * 64, min_pixels=32 * 32))
