@@ -368,8 +368,7 @@ class ImageListPanel(QWidget):
         group = QActionGroup(split_menu)
         splits = {image.split for image in images}
         for split in (*SPLITS, ""):
-            action = QAction(_dot(SPLIT_COLOURS[split]) if split else QIcon(), split.capitalize() or "No split",
-                             split_menu, checkable=True)
+            action = QAction(split.capitalize() or "No split", split_menu, checkable=True)
             action.setChecked(splits == {split})
             action.setEnabled(editable)
             action.setToolTip("Pinned: re-splitting the project keeps this choice" if split else
@@ -380,7 +379,7 @@ class ImageListPanel(QWidget):
             split_menu.addAction(action)
         split_menu.addSeparator()
         pinned = all(image.split_pinned for image in images)
-        pin = split_menu.addAction(theme.icon("mdi6.pin-outline"), "Pinned: keep when re-splitting")
+        pin = split_menu.addAction("Pinned: keep when re-splitting")
         pin.setCheckable(True)
         pin.setChecked(pinned)
         pin.setToolTip("Unpinned images are dealt out again by Split the project…")
@@ -395,8 +394,7 @@ class ImageListPanel(QWidget):
         group = QActionGroup(status_menu)
         statuses = {image.status for image in images}
         for status in STATUSES:
-            action = QAction(_dot(STATUS_COLOURS[status]), status.capitalize().replace("-", " "), status_menu,
-                             checkable=True)
+            action = QAction(status.capitalize().replace("-", " "), status_menu, checkable=True)
             action.setChecked(statuses == {status})
             action.setEnabled(editable)
             action.triggered.connect(lambda _checked=False, s=status: self._request(
