@@ -187,6 +187,9 @@ def test_start_first_asks_about_annotated_images_without_a_split(page, qtbot, mo
     page.start_button.click()
     assert asked == ["3 annotated images have no split: training and evaluation leave them out."]
     assert page.worker is None
+    page.data_button.click()  # Check data says it too
+    qtbot.waitUntil(lambda: page.data_job is None and "validation" in page.data_label.text(), timeout=60000)
+    assert "3 annotated images have no split" in page.data_label.text()
     monkeypatch.setattr(QMessageBox, "exec", answer("Split now…"))
     with qtbot.waitSignal(page.split_requested, timeout=1000):
         page.start_button.click()
