@@ -67,6 +67,8 @@ class BudgetDock(QDockWidget):
         self._jobs.idle.connect(self._count_text)
         self._job_model = ""
         self._job_partial = False
+        self._generation = 0  # bumped when everything must be counted again: older results are stale
+        self._job_generation = 0
         self._dirty: set[int] = set()  # images edited since their text was counted
         self.budget: Budget | None = None
         self._names: dict[int, str] = {}
@@ -138,7 +140,7 @@ class BudgetDock(QDockWidget):
             self._signals.detach()
             self._signals = None
         self._project = project
-        self._table = None
+        self._recount_all()
         if project is None:
             self.title.setText("")
             self._show_empty("Open a project to see the token cost of each image.")
@@ -156,7 +158,7 @@ class BudgetDock(QDockWidget):
         if max_seq_len is not None:
             self._max_seq_len = max_seq_len
         if changed_model:
-            self._table = None
+            self._recount_all()
             self._count_text()
         else:
             self._refresh()
@@ -164,8 +166,14 @@ class BudgetDock(QDockWidget):
     def reload(self) -> None:
         """Count everything again: another connection (an import in a worker) changed the project."""
         if self._project is not None:
-            self._table = None
+            self._recount_all()
             self._debounce.start()
+
+    def _recount_all(self) -> None:
+        """Drop the counts, and the result of any count under way: every image is counted again."""
+        self._table = None
+        self._dirty.clear()
+        self._generation += 1
 
     def set_max_seq_len(self, max_seq_len: int) -> None:
         self._max_seq_len = max_seq_len
@@ -186,7 +194,7 @@ class BudgetDock(QDockWidget):
         if not tables or self._project is None:
             return
         if not change.image_ids:
-            self._table = None  # images added or removed, or a bulk edit: count everything again
+            self._recount_all()  # images added or removed, or a bulk edit
         elif tables == {"images"}:
             return  # a status or a split: no sample's text changed
         else:
@@ -205,14 +213,15 @@ class BudgetDock(QDockWidget):
             self._show_empty("Counting the text tokens of every image…")
         self.status.setText("Counting text tokens…")
         self._job_model, self._job_partial = self._model_id, ids is not None
+        self._job_generation = self._generation
         self._jobs.start(Job("Token budget", project_text_table, self._project.folder, self._model_id, image_ids=ids))
 
     def _on_failed(self, message: str) -> None:
         self.status.setText(message)
 
     def _on_table(self, table: TextTable) -> None:
-        if self._job_model != self._model_id or (self._job_partial and self._table is None):
-            return  # the model changed, or everything is being counted again, meanwhile
+        if self._job_model != self._model_id or self._job_generation != self._generation:
+            return  # the model changed, or images came or went, meanwhile: ``idle`` counts again
         if not self._job_partial:
             self._names = {image.id: image.name for image in self._project.images()}
         self._table = merge_tables(self._table, table) if self._job_partial else table
