@@ -2,7 +2,9 @@
 
 Each image is keyed by its rarest label (images without boxes share one key); every key's images are shuffled
 with the seed and dealt out by the ratios, largest remainder first, and a key with at least as many images as
-there are splits gives each split (with a ratio above zero) at least one. Images pinned to a split by hand
+there are splits gives each split (with a ratio above zero) at least one while that split is below its share of
+all the images dealt out (so that, in a small project, val and test do not take most annotated images). Images
+pinned to a split by hand
 keep it; with ``only_unsplit`` every image that has a split keeps it and only the others are dealt out (new
 images join a project without moving the images earlier runs were validated on).
 """
@@ -61,9 +63,12 @@ def ratios_from(train: float, val: float, test: float) -> dict[str, float]:
     return {k: v / total for k, v in values.items()}
 
 
-def allocate(count: int, ratios: dict[str, float], have: dict[str, int] | None = None) -> dict[str, int]:
+def allocate(
+    count: int, ratios: dict[str, float], have: dict[str, int] | None = None, share: dict[str, int] | None = None
+) -> dict[str, int]:
     """How many of ``count`` new items each split gets so that the totals (``have`` plus these) follow the
-    ratios, largest remainder first; each split with a ratio above zero gets one if there are enough items."""
+    ratios, largest remainder first; each split with a ratio above zero gets one if there are enough items and
+    (given ``share``, its final size) it has fewer than its share."""
     have = have or dict.fromkeys(ratios, 0)
     total = sum(have.values()) + count
     want = {s: total * r - have.get(s, 0) for s, r in ratios.items()}
@@ -75,7 +80,7 @@ def allocate(count: int, ratios: dict[str, float], have: dict[str, int] | None =
     used = [s for s in SPLITS if ratios.get(s, 0) > 0]
     if count >= len(used):
         for s in used:
-            if result[s] == 0:
+            if result[s] == 0 and (share is None or have.get(s, 0) < share[s]):
                 donor = max(used, key=lambda d: (result[d], -SPLITS.index(d)))
                 result[donor] -= 1
                 result[s] += 1
@@ -103,12 +108,14 @@ def assign_splits(
         groups.setdefault(key, []).append(image.id)
     rng = random.Random(seed)
     chosen: dict[str, list[int]] = {s: [] for s in SPLITS}
+    dealt = sum(len(members) for members in groups.values())
+    share = {s: max(1, round(dealt * r)) for s, r in ratios.items()}
     for key in sorted(groups, key=lambda k: (len(groups[k]), k)):
         members = sorted(groups[key])
         rng.shuffle(members)
         start = 0
         have = {split: len(ids) for split, ids in chosen.items()}
-        for split, n in allocate(len(members), ratios, have).items():
+        for split, n in allocate(len(members), ratios, have, share).items():
             chosen[split] += members[start : start + n]
             start += n
     with project.transaction({"images"}):

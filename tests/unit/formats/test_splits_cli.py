@@ -44,6 +44,18 @@ def test_rare_labels_reach_every_split_and_seed_repeats(project, tmp_path):
     assert [image.split for image in project.images()] != first
 
 
+def test_a_small_project_keeps_its_ratios(project, tmp_path):
+    """20 images, 10 annotated with three labels: rare labels reach val and test only while those splits are
+    below their share, so training keeps most annotated images (it had 4 of 10, val and test 3 each)."""
+    ids = _images(project, tmp_path, 20)
+    for n, image_id in enumerate(ids[:10]):
+        project.add_box(image_id, project.ensure_label(("red", "green", "blue")[n % 3]).id, 0, 0, 4, 4)
+    report = assign_splits(project, 0.8, 0.1, 0.1, seed=0)
+    assert report.counts == {"train": 16, "val": 2, "test": 2}
+    annotated = [project.image(i).split for i in ids[:10]]
+    assert annotated.count("train") >= 6
+
+
 def test_pinned_images_keep_their_split(project, tmp_path):
     ids = _images(project, tmp_path, 20)
     project.set_split(ids[:5], "test", pinned=True)
