@@ -54,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument("--val", type=float, default=0.1, help="val ratio (default 0.1)")
     cmd.add_argument("--test", type=float, default=0.1, help="test ratio (default 0.1)")
     cmd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    cmd.add_argument("--only-unsplit", action="store_true",
+                     help="deal out only the images in no split; the others keep theirs (new images join)")
     cmd.add_argument("--json", action="store_true", help="print one JSON document")
     cmd.set_defaults(handler=_split)
 
@@ -89,6 +91,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _split(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
-        report = assign_splits(project, args.train, args.val, args.test, seed=args.seed)
+        report = assign_splits(project, args.train, args.val, args.test, seed=args.seed,
+                               only_unsplit=args.only_unsplit)
     emit(report.to_dict(), as_json=args.json, text=report.summary())
     return 0

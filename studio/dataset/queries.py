@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from studio.dataset.model import STATUSES
 from studio.dataset.store import Project
 
+# An image is annotated when it has a box, caption text or a VQA pair (SQL over ``images i``).
+ANNOTATED = (
+    "(EXISTS (SELECT 1 FROM boxes b WHERE b.image_id = i.id)"
+    " OR EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id AND c.text != '')"
+    " OR EXISTS (SELECT 1 FROM vqa v WHERE v.image_id = i.id))"
+)
+
 
 @dataclass(frozen=True)
 class ImageFilter:
@@ -27,11 +34,7 @@ def filter_images(project: Project, image_filter: ImageFilter) -> list[int]:
     where: list[str] = []
     params: list[object] = []
     if image_filter.unannotated:
-        where.append(
-            "NOT EXISTS (SELECT 1 FROM boxes b WHERE b.image_id = i.id)"
-            " AND NOT EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id AND c.text != '')"
-            " AND NOT EXISTS (SELECT 1 FROM vqa v WHERE v.image_id = i.id)"
-        )
+        where.append("NOT " + ANNOTATED)
     if image_filter.status:
         if image_filter.status not in STATUSES:
             raise ValueError(f"unknown status {image_filter.status!r}; expected one of {', '.join(STATUSES)}")
@@ -56,6 +59,13 @@ def filter_images(project: Project, image_filter: ImageFilter) -> list[int]:
     if where:
         sql += " WHERE " + " AND ".join(where)
     return [row[0] for row in project.conn.execute(sql + " ORDER BY i.id", params)]
+
+
+def unsplit_annotated(project: Project) -> list[int]:
+    """The annotated images in no split, not pinned there: training and evaluation leave them out until a split
+    deals them out (images pinned to no split were left out on purpose)."""
+    sql = f"SELECT i.id FROM images i WHERE i.split = '' AND NOT i.split_pinned AND {ANNOTATED} ORDER BY i.id"
+    return [row[0] for row in project.conn.execute(sql)]
 
 
 def frequent_questions(project: Project, limit: int = 12) -> list[str]:

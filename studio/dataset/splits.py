@@ -2,8 +2,11 @@
 
 Each image is keyed by its rarest label (images without boxes share one key); every key's images are shuffled
 with the seed and dealt out by the ratios, largest remainder first, and a key with at least as many images as
-there are splits gives each split (with a ratio above zero) at least one. Images pinned to a split by hand
-keep it.
+there are splits gives each split (with a ratio above zero) at least one while that split is below its share of
+all the images dealt out (so that, in a small project, val and test do not take most annotated images). Images
+pinned to a split by hand
+keep it; with ``only_unsplit`` every image that has a split keeps it and only the others are dealt out (new
+images join a project without moving the images earlier runs were validated on).
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from studio.dataset.model import SPLITS
 from studio.dataset.store import Project
+from studio.humanize import count
+from studio.jobs import CancelToken, Progress, no_progress
 
 
 @dataclass
@@ -22,19 +28,30 @@ class SplitReport:
     counts: dict[str, int]  # images per split, pinned ones included
     pinned: int
     labels: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> split -> images with it
+    kept: int = 0  # images not pinned that kept the split they had (``only_unsplit``)
+    assigned: int = 0  # images dealt out by this split
 
     def to_dict(self) -> dict:
-        return {"counts": self.counts, "pinned": self.pinned, "labels": self.labels}
+        return {"counts": self.counts, "pinned": self.pinned, "kept": self.kept, "assigned": self.assigned,
+                "labels": self.labels}
 
     def summary(self) -> str:
         parts = ", ".join(f"{split} {n:,}" for split, n in self.counts.items())
+        kept = [f"{n:,} {what}" for n, what in ((self.pinned, "pinned"), (self.kept, "already split")) if n]
         text = f"Split: {parts}" + (
-            f" ({self.pinned:,} pinned images kept their split)" if self.pinned else ""
+            f" ({self.assigned:,} images assigned; {' and '.join(kept)} kept their split)" if kept else ""
         )
         missing = [name for name, per in self.labels.items() if any(per.get(s, 0) == 0 for s in self.counts)]
         if missing:
             text += f"\nLabels missing from a split (too few images): {', '.join(missing)}"
         return text
+
+
+def unsplit_warning(unsplit: int) -> str:
+    """What the data check and the Train page say about annotated images in no split."""
+    one = unsplit == 1
+    return (f"{count(unsplit, 'annotated image')} {'has' if one else 'have'} no split: training and evaluation "
+            f"leave {'it' if one else 'them'} out")
 
 
 def ratios_from(train: float, val: float, test: float) -> dict[str, float]:
@@ -46,9 +63,12 @@ def ratios_from(train: float, val: float, test: float) -> dict[str, float]:
     return {k: v / total for k, v in values.items()}
 
 
-def allocate(count: int, ratios: dict[str, float], have: dict[str, int] | None = None) -> dict[str, int]:
+def allocate(
+    count: int, ratios: dict[str, float], have: dict[str, int] | None = None, share: dict[str, int] | None = None
+) -> dict[str, int]:
     """How many of ``count`` new items each split gets so that the totals (``have`` plus these) follow the
-    ratios, largest remainder first; each split with a ratio above zero gets one if there are enough items."""
+    ratios, largest remainder first; each split with a ratio above zero gets one if there are enough items and
+    (given ``share``, its final size) it has fewer than its share."""
     have = have or dict.fromkeys(ratios, 0)
     total = sum(have.values()) + count
     want = {s: total * r - have.get(s, 0) for s, r in ratios.items()}
@@ -60,15 +80,18 @@ def allocate(count: int, ratios: dict[str, float], have: dict[str, int] | None =
     used = [s for s in SPLITS if ratios.get(s, 0) > 0]
     if count >= len(used):
         for s in used:
-            if result[s] == 0:
+            if result[s] == 0 and (share is None or have.get(s, 0) < share[s]):
                 donor = max(used, key=lambda d: (result[d], -SPLITS.index(d)))
                 result[donor] -= 1
                 result[s] += 1
     return result
 
 
-def assign_splits(project: Project, train: float, val: float, test: float, *, seed: int = 0) -> SplitReport:
-    """Assign every unpinned image to a split (one transaction) and report the result."""
+def assign_splits(
+    project: Project, train: float, val: float, test: float, *, seed: int = 0, only_unsplit: bool = False
+) -> SplitReport:
+    """Assign every unpinned image (with ``only_unsplit``: every image in no split) to a split, in one
+    transaction, and report the result."""
     ratios = ratios_from(train, val, test)
     names = {label.id: label.name for label in project.labels()}
     images = project.images()
@@ -78,19 +101,21 @@ def assign_splits(project: Project, train: float, val: float, test: float, *, se
     frequency = Counter(name for found in labels_of.values() for name in found)
     groups: dict[str, list[int]] = {}
     for image in images:
-        if image.split_pinned:
+        if image.split_pinned or (only_unsplit and image.split):
             continue
         found = labels_of[image.id]
         key = min(found, key=lambda n: (frequency[n], n)) if found else ""
         groups.setdefault(key, []).append(image.id)
     rng = random.Random(seed)
     chosen: dict[str, list[int]] = {s: [] for s in SPLITS}
+    dealt = sum(len(members) for members in groups.values())
+    share = {s: max(1, round(dealt * r)) for s, r in ratios.items()}
     for key in sorted(groups, key=lambda k: (len(groups[k]), k)):
         members = sorted(groups[key])
         rng.shuffle(members)
         start = 0
         have = {split: len(ids) for split, ids in chosen.items()}
-        for split, n in allocate(len(members), ratios, have).items():
+        for split, n in allocate(len(members), ratios, have, share).items():
             chosen[split] += members[start : start + n]
             start += n
     with project.transaction({"images"}):
@@ -101,6 +126,8 @@ def assign_splits(project: Project, train: float, val: float, test: float, *, se
     report = SplitReport(
         counts={s: sum(1 for v in final.values() if v == s) for s in SPLITS},
         pinned=sum(1 for image in images if image.split_pinned),
+        kept=sum(1 for image in images if only_unsplit and image.split and not image.split_pinned),
+        assigned=sum(len(ids) for ids in chosen.values()),
     )
     for image_id, found in labels_of.items():
         for name in found:
@@ -108,4 +135,16 @@ def assign_splits(project: Project, train: float, val: float, test: float, *, se
             if final[image_id] in per:
                 per[final[image_id]] += 1
     report.counts = {s: n for s, n in report.counts.items() if n or ratios[s] > 0}
+    return report
+
+
+def assign_splits_at(
+    folder: str | Path, train: float, val: float, test: float, *, seed: int = 0, only_unsplit: bool = False,
+    progress: Progress = no_progress, cancel: CancelToken | None = None,
+) -> SplitReport:
+    """``assign_splits`` on its own connection to the project in ``folder`` (for a worker thread)."""
+    progress(0, 1, "splitting")
+    with Project.open(folder) as project:
+        report = assign_splits(project, train, val, test, seed=seed, only_unsplit=only_unsplit)
+    progress(1, 1, "split")
     return report

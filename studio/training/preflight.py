@@ -138,9 +138,15 @@ def check_data(project: Any, adapter: Any, processor: Any, config: WorkflowConfi
     counts the samples of both splits as their tokens are counted; ``cancel`` stops between samples."""
     from pathlib import Path
 
+    from studio.dataset.queries import unsplit_annotated
+    from studio.dataset.splits import unsplit_warning
     from studio.training.data import split_data, token_lengths, vision_settings
 
     report = report or Preflight()
+    unsplit = len(unsplit_annotated(project))
+    if unsplit:
+        report.warnings.append(f"{unsplit_warning(unsplit)}: Project > Split project… (or vlm-studio split "
+                               "--only-unsplit) assigns them")
     train = split_data(project, config.train_split, config)
     val = split_data(project, config.val_split, config)
     if not train.samples:

@@ -1,5 +1,6 @@
-"""The token-budget dock: totals, a histogram of tokens per image, the images over budget (one click filters the
-image list to them) and what to do about it. It follows the project's edits, the model and the resolution settings.
+"""The token-budget dock: whether every image fits, a histogram of tokens per image against the limit, the images
+over budget by file name (a click shows one; a button filters the image list to them), the totals and what to do
+about it. It follows the project's edits, imports, the model and the resolution settings.
 
 Text tokens are counted in a worker (a tokenizer may take seconds to load); the visual tokens and totals are
 recomputed in the GUI thread, which takes milliseconds even for 10,000 images.
@@ -7,16 +8,20 @@ recomputed in the GUI thread, which takes milliseconds even for 10,000 images.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QFormLayout,
+    QFrame,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +30,8 @@ from studio.adapters import get_adapter
 from studio.adapters.base import VisionSettings
 from studio.budget.budget import Budget, TextTable, compute_budget, merge_tables, project_text_table
 from studio.dataset.store import Change, Project
+from studio.humanize import count
+from studio.ui import theme
 from studio.ui.pages import scrollable
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
@@ -33,6 +40,9 @@ from studio.workers.job_slot import JobSlot
 # Edits that change the text of some sample (image sizes change only on import).
 TEXT_TABLES = frozenset({"images", "boxes", "captions", "phrases", "phrase_boxes", "vqa"})
 OVER_LIST_LIMIT = 500
+BINS = 24  # histogram bars across the plot, the limit included
+PLOT_MIN_HEIGHT = 64  # with the headline, always in view: the dock's minimum fits a laptop screen (1366 x 768)
+DETAILS_MIN_HEIGHT = 8  # the details scroll below the histogram (a sliver of them at the minimum)
 
 
 class BudgetDock(QDockWidget):
@@ -57,6 +67,8 @@ class BudgetDock(QDockWidget):
         self._jobs.idle.connect(self._count_text)
         self._job_model = ""
         self._job_partial = False
+        self._generation = 0  # bumped when everything must be counted again: older results are stale
+        self._job_generation = 0
         self._dirty: set[int] = set()  # images edited since their text was counted
         self.budget: Budget | None = None
         self._names: dict[int, str] = {}
@@ -66,38 +78,60 @@ class BudgetDock(QDockWidget):
 
         body = QWidget()
         layout = QVBoxLayout(body)
-        self.title = QLabel()
-        self.title.setWordWrap(True)
-        layout.addWidget(self.title)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(3)
+        self.title, self.headline = QLabel(), QLabel()
+        for line in (self.title, self.headline):  # one line each, cut (not wrapped) in a narrow dock
+            line.setTextFormat(Qt.TextFormat.RichText)
+            line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            layout.addWidget(line)
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
+        self.plot.setMaximumHeight(200)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setToolTip("Images (up) per number of tokens (across: each image's longest sample); the red "
+                             "line is the limit")
+        self.plot.getPlotItem().getAxis("left").setWidth(28)
+        layout.addWidget(self.plot, 3)
+        details = QWidget()  # below the histogram, scrolling when the dock is short
+        top, layout = layout, QVBoxLayout(details)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.over_list = QListWidget()
+        self.over_list.setToolTip("Images whose longest sample does not fit; click one to show it")
+        self.over_list.setMinimumHeight(72)
+        self.over_list.itemClicked.connect(self._activate)
+        self.over_list.itemActivated.connect(self._activate)
+        layout.addWidget(self.over_list)
+        self.filter_button = QPushButton(theme.icon("mdi6.filter-outline"), "Show only these images")
+        self.filter_button.clicked.connect(self._request_filter)
+        layout.addWidget(self.filter_button)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
         form = QFormLayout()
+        form.setVerticalSpacing(2)
         self.totals = {key: QLabel("–") for key in ("images", "visual", "text", "total", "over")}
         for key, label in (("images", "Images / samples"), ("visual", "Visual tokens"), ("text", "Text tokens"),
                            ("total", "Longest sample"), ("over", "Over budget")):
             form.addRow(label, self.totals[key])
         layout.addLayout(form)
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setMinimumHeight(140)
-        self.plot.setMaximumHeight(220)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setLabel("bottom", "tokens per image (longest sample)")
-        self.plot.setLabel("left", "images")
-        layout.addWidget(self.plot)
-        self.over_list = QListWidget()
-        self.over_list.setToolTip("Images whose longest sample does not fit; double-click to open one")
-        self.over_list.itemActivated.connect(self._activate)
-        layout.addWidget(self.over_list)
-        self.filter_button = QPushButton("Show only these images")
-        self.filter_button.clicked.connect(self._request_filter)
-        layout.addWidget(self.filter_button)
         self.advice = QLabel()
         self.advice.setWordWrap(True)
         layout.addWidget(self.advice)
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
-        self.setWidget(scrollable(body))
-        self._show_empty("Open a project to see what each image costs the model.")
+        layout.addStretch(1)
+        self.details = scrollable(details)
+        self.details.setMinimumHeight(DETAILS_MIN_HEIGHT)
+        top.addWidget(self.details, 2)
+        body.setMinimumWidth(300)
+        self.setWidget(body)
+        self._show_empty("Open a project to see the token cost of each image.")
 
     # --- inputs -------------------------------------------------------------------------------------------
     def set_project(self, project: Project | None) -> None:
@@ -106,9 +140,10 @@ class BudgetDock(QDockWidget):
             self._signals.detach()
             self._signals = None
         self._project = project
-        self._table = None
+        self._recount_all()
         if project is None:
-            self._show_empty("Open a project to see what each image costs the model.")
+            self.title.setText("")
+            self._show_empty("Open a project to see the token cost of each image.")
             return
         self._names = {image.id: image.name for image in project.images()}
         self._signals = StoreSignals(project, self)
@@ -123,10 +158,22 @@ class BudgetDock(QDockWidget):
         if max_seq_len is not None:
             self._max_seq_len = max_seq_len
         if changed_model:
-            self._table = None
+            self._recount_all()
             self._count_text()
         else:
             self._refresh()
+
+    def reload(self) -> None:
+        """Count everything again: another connection (an import in a worker) changed the project."""
+        if self._project is not None:
+            self._recount_all()
+            self._debounce.start()
+
+    def _recount_all(self) -> None:
+        """Drop the counts, and the result of any count under way: every image is counted again."""
+        self._table = None
+        self._dirty.clear()
+        self._generation += 1
 
     def set_max_seq_len(self, max_seq_len: int) -> None:
         self._max_seq_len = max_seq_len
@@ -143,11 +190,13 @@ class BudgetDock(QDockWidget):
         self._jobs.stop()
 
     def _on_change(self, change: Change) -> None:
-        if not change.tables & TEXT_TABLES or self._project is None:
+        tables = change.tables & TEXT_TABLES
+        if not tables or self._project is None:
             return
-        if "images" in change.tables or not change.image_ids:
-            self._names = {image.id: image.name for image in self._project.images()}
-            self._table = None  # images added or removed: count everything again
+        if not change.image_ids:
+            self._recount_all()  # images added or removed, or a bulk edit
+        elif tables == {"images"}:
+            return  # a status or a split: no sample's text changed
         else:
             self._dirty |= change.image_ids
         self._debounce.start()
@@ -164,14 +213,17 @@ class BudgetDock(QDockWidget):
             self._show_empty("Counting the text tokens of every image…")
         self.status.setText("Counting text tokens…")
         self._job_model, self._job_partial = self._model_id, ids is not None
+        self._job_generation = self._generation
         self._jobs.start(Job("Token budget", project_text_table, self._project.folder, self._model_id, image_ids=ids))
 
     def _on_failed(self, message: str) -> None:
         self.status.setText(message)
 
     def _on_table(self, table: TextTable) -> None:
-        if self._job_model != self._model_id or (self._job_partial and self._table is None):
-            return  # the model changed, or everything is being counted again, meanwhile
+        if self._job_model != self._model_id or self._job_generation != self._generation:
+            return  # the model changed, or images came or went, meanwhile: ``idle`` counts again
+        if not self._job_partial:
+            self._names = {image.id: image.name for image in self._project.images()}
         self._table = merge_tables(self._table, table) if self._job_partial else table
         self.status.setText("")
         self._refresh()
@@ -187,43 +239,65 @@ class BudgetDock(QDockWidget):
 
     # --- display ------------------------------------------------------------------------------------------
     def _show_empty(self, message: str) -> None:
-        self.title.setText(message)
+        """``message`` instead of a budget (the title keeps the model, when known)."""
+        self.headline.setText(message)
+        self.headline.setToolTip(message)
         for label in self.totals.values():
             label.setText("–")
         self.plot.clear()
         self.over_list.clear()
-        self.filter_button.setEnabled(False)
+        self.over_list.hide()
+        self.filter_button.hide()
         self.advice.setText("")
 
     def _show(self, budget: Budget, model_name: str) -> None:
         s = budget.summary()
-        how = "tokenizer" if budget.exact_text else "estimate (no tokenizer on this machine)"
-        self.title.setText(f"<b>{model_name}</b>: limit {budget.limit:,} tokens. Text counted by {how}.")
+        how = "counted by its tokenizer" if budget.exact_text else "an estimate (no tokenizer on this machine)"
+        estimate = "" if budget.exact_text else " · text estimated"
+        self.title.setText(f"<b>{model_name}</b> · limit {budget.limit:,} tokens{estimate}")
+        self.title.setToolTip(f"{model_name}. Text tokens: {how}. The limit is the smaller of the model's context "
+                              f"({budget.context_length:,}) and the max sequence length ({budget.max_seq_len:,}).")
         if not s["images"]:
-            self._show_empty(f"{model_name}: no images yet — import some to see their token cost.")
+            self._show_empty("No images yet — import some to see their token cost.")
             return
         self.totals["images"].setText(f"{s['images']:,} / {s['samples']:,}")
         for key, stats in (("visual", s["visual_tokens"]), ("text", s["text_tokens"]), ("total", s["total_tokens"])):
             self.totals[key].setText(f"{stats['min']:,} – {stats['max']:,} (mean {stats['mean']:,.0f})")
         n_over = s["over_budget"]
-        self.totals["over"].setText(f"<b style='color:#c62828'>{n_over:,} images</b>" if n_over else "none")
+        self.totals["over"].setText(f"<b style='color:#c62828'>{count(n_over, 'image')}</b>" if n_over else "none")
+        longest = s["total_tokens"]["max"]
+        if n_over:
+            self.headline.setText(f"<b style='color:#c62828'>✗ {n_over:,} of {count(s['images'], 'image')} over "
+                                  f"the limit</b> (training refuses them)")
+        else:
+            self.headline.setText(f"<b style='color:#2e7d32'>✓ All {count(s['images'], 'image')} fit</b> · the "
+                                  f"longest: {longest:,} tokens ({longest / budget.limit:.0%})")
         self._plot(budget)
         self.over_list.clear()
-        order = np.argsort(-budget.totals)
+        order = np.argsort(-budget.totals, kind="stable")
         for index in order[budget.totals[order] > budget.limit][:OVER_LIST_LIMIT]:
             image_id = int(budget.image_ids[index])
-            item = QListWidgetItem(f"{self._names.get(image_id, image_id)} — {int(budget.totals[index]):,} tokens")
+            name = self._names.get(image_id, f"image {image_id}")
+            item = QListWidgetItem(f"{name} — {int(budget.totals[index]):,} tokens")
             item.setData(Qt.ItemDataRole.UserRole, image_id)
             self.over_list.addItem(item)
+        self.over_list.setVisible(bool(n_over))
+        self.filter_button.setVisible(bool(n_over))
         self.filter_button.setEnabled(bool(n_over))
         self.advice.setText("\n".join(budget.advice))
 
     def _plot(self, budget: Budget) -> None:
         self.plot.clear()
-        counts, edges = np.histogram(budget.totals, bins=min(40, max(5, len(budget.totals) // 5)))
-        width = edges[1] - edges[0]
-        self.plot.addItem(pg.BarGraphItem(x0=edges[:-1], width=width, height=counts, brush="#4363d8"))
+        counts, edges = token_histogram(budget.totals, budget.limit)
+        left, widths = edges[:-1], np.diff(edges)
+        over, shown = left > budget.limit, counts > 0
+        for mask, colour in ((shown & ~over, theme.ACCENT), (shown & over, "#c62828")):
+            if mask.any():
+                self.plot.addItem(pg.BarGraphItem(x0=left[mask] + widths[mask] * 0.06, width=widths[mask] * 0.88,
+                                                  height=counts[mask], brush=colour, pen=pg.mkPen(colour)))
         self.plot.addItem(pg.InfiniteLine(budget.limit, angle=90, pen=pg.mkPen("#c62828", width=2)))
+        self.plot.setXRange(0, edges[-1], padding=0.02)
+        self.plot.setYRange(0, max(1, int(counts.max())), padding=0.05)
 
     def _activate(self, item: QListWidgetItem) -> None:
         self.image_activated.emit(item.data(Qt.ItemDataRole.UserRole))
@@ -231,3 +305,18 @@ class BudgetDock(QDockWidget):
     def _request_filter(self) -> None:
         if self.budget is not None:
             self.filter_requested.emit([int(i) for i in self.budget.over])
+
+
+def token_histogram(totals: np.ndarray, limit: int, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
+    """Images per token count from 0 to the limit or the longest image, in about ``bins`` bars of a round width
+    (1, 2 or 5 times a power of ten), so that bars stay visible whatever the limit; a bar edge falls just past
+    the limit, so that no bar holds images on both sides of it (the first bar may be narrower)."""
+    top = max(int(totals.max()) if len(totals) else 0, limit)
+    raw = max(top / bins, 1.0)
+    power = 10 ** math.floor(math.log10(raw))
+    width = next(step * power for step in (1, 2, 5, 10) if step * power >= raw)
+    boundary = limit + 0.5
+    edges = np.arange(boundary - width * math.ceil(boundary / width), top + width, width, dtype=np.float64)
+    edges[0] = max(edges[0], 0.0)
+    counts, _ = np.histogram(totals, bins=edges)
+    return counts, edges

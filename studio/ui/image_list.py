@@ -1,4 +1,5 @@
-"""The image list: a virtualised Qt model over the project's images with lazy, disk-cached thumbnails."""
+"""The image list: a virtualised Qt model over the project's images with lazy, disk-cached thumbnails, and its
+context menu, which sets the split (pinned or not), the status and the box labels of the selected images."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from PySide6.QtCore import (
     QThreadPool,
     Signal,
 )
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
+from PySide6.QtGui import QAction, QActionGroup, QColor, QFontMetrics, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QListView,
+    QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -27,17 +29,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.dataset.model import SPLITS, Image
+from studio.dataset.model import SPLITS, STATUSES, Image
 from studio.dataset.queries import filter_images
 from studio.dataset.store import Project
 from studio.dataset.thumbnails import THUMB_SIZE, ensure_thumbnail
+from studio.humanize import count
 from studio.ui import theme
+from studio.ui.annotate import commands as cmd
 from studio.ui.annotate.filter_bar import FilterBar
 
 ImageIdRole = Qt.ItemDataRole.UserRole + 1
 ImageRole = Qt.ItemDataRole.UserRole + 2
 STATUS_COLOURS = {"todo": "#9aa0a6", "in-progress": "#f2a900", "done": "#34a853", "review": "#a142f4"}
+SPLIT_COLOURS = {"train": "#3a7bd5", "val": "#e07b00", "test": "#8e44ad"}
 ROW_HEIGHT = 56
+BULK_REFRESH = 64  # more changed images than this are re-read in one query
 
 
 class _ThumbSignals(QObject):
@@ -92,17 +98,23 @@ class ImageListModel(QAbstractListModel):
 
     def refresh_images(self, project: Project, image_ids: set[int]) -> None:
         """Re-read some images (status or split changed) without resetting the view."""
-        for image_id in image_ids:
-            try:
-                fresh = project.image(image_id)
-            except KeyError:
-                continue
-            self._all = [fresh if image.id == image_id else image for image in self._all]
-            row = self._row_of.get(image_id)
-            if row is not None:
-                self._rows[row] = fresh
-                index = self.index(row)
-                self.dataChanged.emit(index, index)
+        if len(image_ids) > BULK_REFRESH:
+            fresh = {image.id: image for image in project.images() if image.id in image_ids}
+        else:
+            fresh = {}
+            for image_id in image_ids:
+                try:
+                    fresh[image_id] = project.image(image_id)
+                except KeyError:
+                    continue
+        if not fresh:
+            return
+        self._all = [fresh.get(image.id, image) for image in self._all]
+        rows = [self._row_of[image_id] for image_id in fresh if image_id in self._row_of]
+        for row in rows:
+            self._rows[row] = fresh[self._rows[row].id]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
     def set_filter(self, *, split: str = "", ids: set[int] | None = None) -> None:
         """Show one split ("unassigned" for none, "" for all) and, when given, only the images in ``ids``."""
@@ -199,19 +211,55 @@ class ImageDelegate(QStyledItemDelegate):
         name = metrics.elidedText(image.name, Qt.TextElideMode.ElideMiddle, rect.right() - text_left - 24)
         painter.drawText(text_left, rect.top() + 22, name)
         painter.setPen(QColor(colours["muted"]))
-        detail = f"{image.width}×{image.height}" + (f" · {image.split}" if image.split else "")
-        painter.drawText(text_left, rect.top() + 40, detail)
+        size = f"{image.width}×{image.height}"
+        painter.drawText(text_left, rect.top() + 40, size)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        _draw_split_chip(painter, metrics, image, text_left + metrics.horizontalAdvance(size) + 8, rect.top() + 29)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(STATUS_COLOURS.get(image.status, "#9aa0a6")))
         painter.drawEllipse(rect.right() - 18, rect.center().y() - 5, 10, 10)
         painter.restore()
 
 
+def _draw_split_chip(painter: QPainter, metrics: QFontMetrics, image: Image, left: int, top: int) -> None:
+    """The image's split as a tinted chip (a pin after the name when re-splitting keeps it); "no split" muted."""
+    if not image.split:
+        painter.setPen(QColor(theme.colours()["muted"]))
+        painter.drawText(left, top + 11, "no split · pinned" if image.split_pinned else "no split")
+        return
+    colour = QColor(SPLIT_COLOURS[image.split])
+    text = image.split + (" · pinned" if image.split_pinned else "")
+    chip = QRect(left, top, metrics.horizontalAdvance(text) + 12, 15)
+    fill = QColor(colour)
+    fill.setAlpha(48 if not theme.is_dark() else 90)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(fill)
+    painter.drawRoundedRect(chip, 7, 7)
+    painter.setPen(colour.lighter(150) if theme.is_dark() else colour.darker(130))
+    painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _dot(colour: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawEllipse(1, 1, 10, 10)
+    painter.end()
+    return QIcon(pixmap)
+
+
 class ImageListPanel(QWidget):
-    """The image list with its filters: names, captions and answers, status, label, unannotated, split."""
+    """The image list with its filters: names, captions and answers, status, label, unannotated, split.
+
+    ``edit_requested(StoreCommand)``: an undoable edit chosen in the context menu, for the window to push;
+    ``split_requested()``: open Project > Split project…."""
 
     image_activated = Signal(int)
+    edit_requested = Signal(object)
+    split_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -231,6 +279,8 @@ class ImageListPanel(QWidget):
         self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.view.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._show_context_menu)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 0, 0)
@@ -271,7 +321,97 @@ class ImageListPanel(QWidget):
         return index.data(ImageIdRole) if index.isValid() else None
 
     def selected_image_ids(self) -> list[int]:
-        return [index.data(ImageIdRole) for index in self.view.selectionModel().selectedIndexes()]
+        """The selected images in list order."""
+        indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda index: index.row())
+        return [index.data(ImageIdRole) for index in indexes]
+
+    def reveal(self, image_id: int) -> bool:
+        """Select ``image_id`` (which shows it); when a filter hides it, clear the filters first."""
+        if self.select_image(image_id):
+            return True
+        if self.project is None:
+            return False
+        for widget in (self.split_box, self.filter_bar.status, self.filter_bar.label):
+            widget.blockSignals(True)
+            widget.setCurrentIndex(0)
+            widget.blockSignals(False)
+        for widget in (self.filter_bar.search, self.filter_bar.unannotated):
+            widget.blockSignals(True)
+        self.filter_bar.search.clear()
+        self.filter_bar.unannotated.setChecked(False)
+        for widget in (self.filter_bar.search, self.filter_bar.unannotated):
+            widget.blockSignals(False)
+        self.apply_filter()
+        return self.select_image(image_id)
+
+    # ------------------------------------------------------------ context menu
+    def _show_context_menu(self, pos) -> None:
+        menu = self.context_menu()
+        if menu is not None:
+            menu.exec(self.view.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+
+    def context_menu(self) -> QMenu | None:
+        """Split, pin, status and box labels of the selected images, each one undoable edit."""
+        ids = self.selected_image_ids()
+        project = self.project
+        if project is None or not ids:
+            return None
+        images = [project.image(image_id) for image_id in ids]
+        editable = not project.read_only
+        menu = QMenu(self)
+        title = images[0].name if len(images) == 1 else f"{count(len(images), 'image')} selected"
+        menu.addSection(title)
+
+        split_menu = menu.addMenu(theme.icon("mdi6.call-split"), "Split")
+        split_menu.setToolTipsVisible(True)
+        group = QActionGroup(split_menu)
+        splits = {image.split for image in images}
+        for split in (*SPLITS, ""):
+            action = QAction(split.capitalize() or "No split", split_menu, checkable=True)
+            action.setChecked(splits == {split})
+            action.setEnabled(editable)
+            action.setToolTip("Pinned: re-splitting the project keeps this choice" if split else
+                              "Left out of training and evaluation; pinned, so re-splitting keeps them out")
+            action.triggered.connect(lambda _checked=False, s=split: self._request(
+                cmd.SetSplits.choose(project, ids, split=s, pinned=True)))
+            group.addAction(action)
+            split_menu.addAction(action)
+        split_menu.addSeparator()
+        pinned = all(image.split_pinned for image in images)
+        pin = split_menu.addAction("Pinned: keep when re-splitting")
+        pin.setCheckable(True)
+        pin.setChecked(pinned)
+        pin.setToolTip("Unpinned images are dealt out again by Split the project…")
+        pin.setEnabled(editable)
+        pin.triggered.connect(lambda _checked=False: self._request(
+            cmd.SetSplits.choose(project, ids, pinned=not pinned)))
+        split_menu.addSeparator()
+        split_menu.addAction(theme.icon("mdi6.shuffle-variant"), "Split the project…",
+                             self.split_requested.emit).setEnabled(editable)
+
+        status_menu = menu.addMenu(theme.icon("mdi6.progress-check"), "Status")
+        group = QActionGroup(status_menu)
+        statuses = {image.status for image in images}
+        for status in STATUSES:
+            action = QAction(status.capitalize().replace("-", " "), status_menu, checkable=True)
+            action.setChecked(statuses == {status})
+            action.setEnabled(editable)
+            action.triggered.connect(lambda _checked=False, s=status: self._request(
+                cmd.SetStatuses(project, ids, s)))
+            group.addAction(action)
+            status_menu.addAction(action)
+
+        boxes = [box for image_id in ids for box in project.boxes(image_id)]
+        label_menu = menu.addMenu(theme.icon("mdi6.tag-outline"), f"Relabel every box ({len(boxes):,}) as")
+        label_menu.setEnabled(editable and bool(boxes))
+        for label in project.labels():
+            label_menu.addAction(_dot(label.color), label.name).triggered.connect(
+                lambda _checked=False, name=label.name: self._request(cmd.RelabelBoxes(project, boxes, name)))
+        return menu
+
+    def _request(self, command: cmd.StoreCommand) -> None:
+        self.edit_requested.emit(command)
 
     def select_image(self, image_id: int, *, emit: bool = True) -> bool:
         row = self.model.row_of(image_id)

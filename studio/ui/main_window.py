@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self._build_mode_rail()
         self._build_menus()
         self.images.image_activated.connect(self.show_image)
+        self.images.edit_requested.connect(self.push_edit)
+        self.images.split_requested.connect(self.split_dialog)
         self.images.model.modelReset.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
@@ -149,6 +151,8 @@ class MainWindow(QMainWindow):
         project_menu = self.menuBar().addMenu("&Project")
         self.relink_action = self._add(project_menu, "&Re-link moved images…", self.relink_dialog, None,
                                        "mdi6.link-variant")
+        self.split_action = self._add(project_menu, "&Split project…", self.split_dialog, None,
+                                      "mdi6.shuffle-variant")
 
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.image_dock.toggleViewAction())
@@ -166,7 +170,7 @@ class MainWindow(QMainWindow):
 
         self.models = ModelPanels(self, model_menu, self.view_menu, self.settings)
         self.models.filter_requested.connect(self._filter_to_images)
-        self.models.image_activated.connect(self.images.select_image)
+        self.models.image_activated.connect(self.images.reveal)
         self.models.docks_added.connect(self._restore_dock_state)
 
     def _add(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
@@ -213,6 +217,7 @@ class MainWindow(QMainWindow):
             page.try_run.connect(self.try_run)
             page.job_started.connect(self.jobs_bar.track)  # a run's progress shows on every page
             page.run_ended.connect(lambda text: self.statusBar().showMessage(text, 15000))
+            page.split_requested.connect(lambda: self.split_dialog(only_unsplit=True))
             self._replace_page("train", page)
         if self.playground_page is not None and self.project is not None:  # runs trained since (here or by the CLI)
             if key == "playground":
@@ -400,6 +405,26 @@ class MainWindow(QMainWindow):
             f"Re-linked {count(report.relinked, 'image')}, {report.found:,} found; "
             f"{report.still_missing:,} still missing", 10000)
 
+    def split_dialog(self, *, only_unsplit: bool | None = None) -> None:
+        """Project > Split project…: the result is one undoable edit."""
+        if self.project is None or self.project.read_only:
+            self.statusBar().showMessage("Open a writable project first", 5000)
+            return
+        from studio.ui.split_dialog import SplitDialog
+
+        dialog = SplitDialog(self.project, self, only_unsplit=only_unsplit)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.split_done.connect(self.push_edit)
+        dialog.open()
+
+    def push_edit(self, command) -> None:
+        """Apply an undoable edit chosen outside the canvas (the image list's menu, the split dialog)."""
+        if self.annotate.workspace is not None:
+            text = command.text()  # the stack deletes a command that failed
+            self.annotate.workspace.push(command)
+            if command.error is None and not self.project.read_only:
+                self.statusBar().showMessage(text, 5000)
+
     def _show_empty_state(self) -> None:
         if self.project is None:
             self.annotate.show_empty("No project open — File > New project… or File > Open project…")
@@ -422,6 +447,7 @@ class MainWindow(QMainWindow):
     def reload_images(self) -> None:
         current = self.images.current_image_id()
         self.images.set_project(self.project)
+        self.models.reload()  # writes from a worker's connection (imports) are not announced by the store
         if current is None or not self.images.select_image(current):
             if self.images.model.rowCount():
                 self.images.select_image(self.images.model.image_at(0).id)

@@ -351,17 +351,72 @@ class DeleteVqa(StoreCommand):
         self.project.add_vqa(p.image_id, p.question, p.answer, position=p.position, vqa_id=p.id)
 
 
-class SetStatus(StoreCommand):
-    def __init__(self, project: Project, image_id: int, status: str) -> None:
-        super().__init__(f"Mark image {status}")
-        self.project, self.image_id, self.status = project, image_id, status
-        self.before = project.image(image_id).status
+class SetStatuses(StoreCommand):
+    """Give images a status (the image list's context menu); undo gives each its own back."""
+
+    def __init__(self, project: Project, image_ids: Iterable[int], status: str) -> None:
+        self.before = {image_id: project.image(image_id).status for image_id in image_ids}
+        super().__init__(f"Mark {_plural(len(self.before), 'image')} {status}")
+        self.project, self.status = project, status
+        self.image_id = next(iter(self.before)) if len(self.before) == 1 else None
 
     def apply(self) -> None:
-        self.project.set_status(self.image_id, self.status)
+        with self.project.transaction():
+            for image_id in self.before:
+                self.project.set_status(image_id, self.status)
 
     def revert(self) -> None:
-        self.project.set_status(self.image_id, self.before)
+        with self.project.transaction():
+            for image_id, status in self.before.items():
+                self.project.set_status(image_id, status)
+
+
+class SetStatus(SetStatuses):
+    def __init__(self, project: Project, image_id: int, status: str) -> None:
+        super().__init__(project, [image_id], status)
+        self.setText(f"Mark image {status}")
+
+
+SplitChoice = tuple[str, bool]  # (split, pinned)
+
+
+class SetSplits(StoreCommand):
+    """Put images in splits, pinned or not (the image list's context menu, Project > Split project…)."""
+
+    def __init__(self, project: Project, before: dict[int, SplitChoice], after: dict[int, SplitChoice],
+                 text: str) -> None:
+        super().__init__(text)
+        self.project, self.before, self.after = project, before, after
+        self.image_id = next(iter(after)) if len(after) == 1 else None
+
+    @classmethod
+    def choose(cls, project: Project, image_ids: Iterable[int], split: str | None = None,
+               pinned: bool | None = None) -> SetSplits:
+        """Set the split (None: keep each image's) and the pin (None: keep each image's) of some images."""
+        images = [project.image(image_id) for image_id in image_ids]
+        before = {image.id: (image.split, image.split_pinned) for image in images}
+        after = {image.id: (image.split if split is None else split,
+                            image.split_pinned if pinned is None else pinned) for image in images}
+        what = _plural(len(images), "image")
+        if split is not None:
+            text = f"Move {what} to {split}" if split else f"Take {what} out of their split"
+        else:
+            text = f"{'Pin' if pinned else 'Unpin'} the split of {what}"
+        return cls(project, before, after, text)
+
+    def _set(self, choices: dict[int, SplitChoice]) -> None:
+        groups: dict[SplitChoice, list[int]] = {}
+        for image_id, choice in choices.items():
+            groups.setdefault(choice, []).append(image_id)
+        with self.project.transaction():
+            for (split, pinned), ids in groups.items():
+                self.project.set_split(ids, split, pinned=pinned)
+
+    def apply(self) -> None:
+        self._set(self.after)
+
+    def revert(self) -> None:
+        self._set(self.before)
 
 
 class RenameLabel(StoreCommand):

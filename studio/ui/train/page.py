@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.adapters import get_adapter
+from studio.dataset.queries import unsplit_annotated
+from studio.dataset.splits import unsplit_warning
 from studio.dataset.store import Project
 from studio.humanize import duration
 from studio.training import runs
@@ -44,12 +47,14 @@ from studio.workers.training import TrainingWorker
 
 class TrainPage(QWidget):
     """Workflows, the run in progress and the stored runs; ``try_run(run id)`` asks to open a run in the
-    Playground; ``job_started(TrainingWorker)`` offers a starting run to the window's status bar and
-    ``run_ended(sentence)`` says how it ended."""
+    Playground; ``job_started(TrainingWorker)`` offers a starting run to the window's status bar,
+    ``run_ended(sentence)`` says how it ended, and ``split_requested()`` asks to split the annotated images that
+    have no split."""
 
     try_run = Signal(int)
     job_started = Signal(object)
     run_ended = Signal(str)
+    split_requested = Signal()
 
     def __init__(self, project: Project) -> None:
         super().__init__()
@@ -261,9 +266,28 @@ class TrainPage(QWidget):
 
     # --- runs ---------------------------------------------------------------------------------------------
     def start(self) -> None:
-        if self.worker is not None or self.check() or not self.save():
+        if self.worker is not None or self.check() or not self.save() or not self.confirm_unsplit():
             return
         self._launch(RunConfig(self.project.folder, self.workflow_box.currentText()))
+
+    def confirm_unsplit(self) -> bool:
+        """Before a run: when annotated images have no split, say how many and offer to split them first.
+        True: start now."""
+        unsplit = len(unsplit_annotated(self.project))
+        if not unsplit:
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, "Images without a split", f"{unsplit_warning(unsplit)}.",
+                          parent=self)
+        box.setInformativeText("Split them now (the images already split keep their split), then press Start "
+                               "again; or start with the images already split.")
+        split = box.addButton("Split now…", QMessageBox.ButtonRole.AcceptRole)
+        start = box.addButton("Start anyway", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(split)
+        box.exec()
+        if box.clickedButton() is split:
+            self.split_requested.emit()
+        return box.clickedButton() is start
 
     def resume(self) -> None:
         name = self.runs_panel.selected_run()

@@ -163,3 +163,39 @@ def test_a_run_outcome_names_its_peak_gpu_memory():
                    summary=summary, created_at=0.0, finished_at=1.0)
     assert run_outcome(run) == ("default-1: finished · 1,650 steps · best val loss 0.6883 · 440.0 samples/s · "
                                 "peak GPU memory 3.0 GiB")
+
+
+def test_start_first_asks_about_annotated_images_without_a_split(page, qtbot, monkeypatch):
+    """Imported images get no split: Start says how many annotated ones training would leave out and offers to
+    split them (Split now… / Start anyway / Cancel)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    assert page.confirm_unsplit()  # every image of the sample has a split: nothing to ask
+    page.project.set_split([1, 2, 3], "")
+    page.project.set_split([4], "", pinned=True)  # left out on purpose: not counted
+    asked: list[str] = []
+
+    def answer(text: str):
+        def click(box: QMessageBox) -> int:
+            asked.append(box.text())
+            next(button for button in box.buttons() if button.text() == text).click()
+            return 0
+        return click
+
+    monkeypatch.setattr(QMessageBox, "exec", answer("Cancel"))
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=3000)
+    page.start_button.click()
+    assert asked == ["3 annotated images have no split: training and evaluation leave them out."]
+    assert page.worker is None
+    page.data_button.click()  # Check data says it too
+    qtbot.waitUntil(lambda: page.data_job is None and "validation" in page.data_label.text(), timeout=60000)
+    assert "3 annotated images have no split" in page.data_label.text()
+    monkeypatch.setattr(QMessageBox, "exec", answer("Split now…"))
+    with qtbot.waitSignal(page.split_requested, timeout=1000):
+        page.start_button.click()
+    assert page.worker is None
+    monkeypatch.setattr(QMessageBox, "exec", answer("Start anyway"))
+    assert page.confirm_unsplit()
+    page.project.set_split([1, 2, 3], "train")
+    asked.clear()
+    assert page.confirm_unsplit() and asked == []

@@ -10,6 +10,7 @@ from studio.dataset.queries import (
     filter_images,
     frequent_questions,
     label_box_counts,
+    unsplit_annotated,
 )
 from studio.dataset.store import NewImage
 
@@ -60,3 +61,11 @@ def test_frequent_questions_and_counts(project, filled):
     assert label_box_counts(project, ids[0]) == {dog: 1}
     assert box_ids_with_label(project, cat) == [b.id for b in project.boxes(ids[1])]
     assert ImageFilter().is_empty and not ImageFilter(text="x").is_empty
+
+
+def test_unsplit_annotated_are_the_annotated_images_in_no_split(project, filled):
+    ids, _dog, _cat = filled
+    assert unsplit_annotated(project) == ids[:4]  # the empty caption does not count
+    project.set_split(ids[:2], "train")
+    project.set_split([ids[2]], "", pinned=True)  # left out on purpose
+    assert unsplit_annotated(project) == [ids[3]]

@@ -44,12 +44,39 @@ def test_rare_labels_reach_every_split_and_seed_repeats(project, tmp_path):
     assert [image.split for image in project.images()] != first
 
 
+def test_a_small_project_keeps_its_ratios(project, tmp_path):
+    """20 images, 10 annotated with three labels: rare labels reach val and test only while those splits are
+    below their share, so training keeps most annotated images (it had 4 of 10, val and test 3 each)."""
+    ids = _images(project, tmp_path, 20)
+    for n, image_id in enumerate(ids[:10]):
+        project.add_box(image_id, project.ensure_label(("red", "green", "blue")[n % 3]).id, 0, 0, 4, 4)
+    report = assign_splits(project, 0.8, 0.1, 0.1, seed=0)
+    assert report.counts == {"train": 16, "val": 2, "test": 2}
+    annotated = [project.image(i).split for i in ids[:10]]
+    assert annotated.count("train") >= 6
+
+
 def test_pinned_images_keep_their_split(project, tmp_path):
     ids = _images(project, tmp_path, 20)
     project.set_split(ids[:5], "test", pinned=True)
     report = assign_splits(project, 1, 0, 0, seed=0)
     assert report.pinned == 5
     assert [image.split for image in project.images()] == ["test"] * 5 + ["train"] * 15
+
+
+def test_only_unsplit_deals_out_only_the_new_images(project, tmp_path):
+    ids = _images(project, tmp_path, 30)
+    project.set_split(ids[:10], "val")
+    project.set_split(ids[10:12], "test", pinned=True)
+    report = assign_splits(project, 0.5, 0.5, 0, seed=3, only_unsplit=True)
+    splits = [image.split for image in project.images()]
+    assert splits[:12] == ["val"] * 10 + ["test"] * 2  # kept, pinned or not
+    assert sorted(splits[12:]) == ["train"] * 9 + ["val"] * 9
+    assert (report.kept, report.pinned, report.assigned) == (10, 2, 18)
+    assert report.counts == {"train": 9, "val": 19, "test": 2}
+    assert "18 images assigned; 2 pinned and 10 already split kept their split" in report.summary()
+    again = assign_splits(project, 0.5, 0.5, 0, seed=3, only_unsplit=True)
+    assert again.assigned == 0 and [image.split for image in project.images()] == splits
 
 
 def test_bad_ratios_are_refused(project):
@@ -87,3 +114,12 @@ def test_cli_import_dry_run_export_and_split(annotated, tmp_path, capsys):
     assert _run(["split", str(target.folder), "--train", "0.5", "--val", "0.5", "--test", "0", "--json"]) == 0
     split = json.loads(capsys.readouterr().out)
     assert sorted(split["counts"].values()) == [1, 2]
+    with Project.open(target.folder) as opened:
+        opened.set_split([opened.images()[0].id], "")
+        before = [image.split for image in opened.images()]
+    assert _run(["split", str(target.folder), "--train", "1", "--val", "0", "--test", "0", "--only-unsplit",
+                 "--json"]) == 0
+    split = json.loads(capsys.readouterr().out)
+    assert split["assigned"] == 1 and split["kept"] == 2
+    with Project.open(target.folder) as opened:
+        assert [image.split for image in opened.images()] == ["train", *before[1:]]

@@ -74,6 +74,17 @@ def test_the_memory_check_covers_the_longest_answer_and_the_cached_images(small_
     assert facts["memory_estimate_bytes"] == int(estimate.total)
 
 
+def test_the_data_check_names_the_annotated_images_in_no_split(small_project):
+    from studio.training.preflight import check_project_data
+    from studio.training.workflows import get_workflow
+
+    config = get_workflow(small_project, "quick").config
+    assert not any("no split" in w for w in check_project_data(small_project.folder, config).warnings)
+    small_project.set_split([1, 2, 3], "")
+    report = check_project_data(small_project.folder, config)
+    assert report.ok and any(w.startswith("3 annotated images have no split") for w in report.warnings)
+
+
 @pytest.mark.parametrize(("free_gib", "outcome"), [(0.01, "error"), ("between", "warning"), (64, "ok")])
 def test_memory_against_the_gpu_refuses_only_what_cannot_fit(monkeypatch, free_gib, outcome):
     """Over the free memory with the tensors alone: refused; only with the margins for fragmentation: a warning."""
