@@ -163,3 +163,22 @@ def test_the_wheel_scrolls_the_train_settings_and_changes_only_a_focused_number(
     wheel(spin, -1)
     assert spin.value() == value - 1
 
+
+
+def test_a_link_suggestion_takes_one_line_and_leaves_the_phrase_table_its_rows(window, sample, qtbot):
+    window.open_project(sample)
+    project = window.project
+    project.set_caption(2, "a red ball next to a green block and a blue wedge near another red ball")
+    boxes = {"red ball": (10, 10, 50, 50), "green block": (60, 60, 99, 99), "blue wedge": (9, 60, 40, 99)}
+    for name, box in boxes.items():
+        project.add_box(2, project.ensure_label(name).id, *box)
+    window.images.select_image(2)
+    qtbot.wait(50)
+    panel = window.annotate.workspace.caption_panel
+    assert len(panel.suggestions()) == 3 and panel.suggest_button.isVisible()
+    assert panel.suggestion.height() < 2 * panel.suggestion.fontMetrics().lineSpacing()
+    assert "+2 more" in panel.suggestion.toolTip()
+    phrases = panel.phrases
+    assert phrases.topLevelItemCount() >= 1
+    assert phrases.viewport().height() >= 3 * phrases.sizeHintForRow(0)
+    assert phrases.horizontalScrollBar().maximum() == 0  # both columns fit the panel's width
