@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QSizePolicy, QSplitter, QTextEdit, QVBoxLayout, QWidget
 
 from studio.adapters.base import VisionSettings, load_image
 from studio.budget.preview import PreviewSample, load_preview
@@ -18,6 +18,13 @@ from studio.workers.job import Job
 from studio.workers.job_slot import JobSlot
 
 BOX_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
+
+
+def text_font() -> QFont:
+    """The system's monospace font, no smaller than the application's text (token boundaries read exactly)."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setPointSizeF(max(font.pointSizeF(), QApplication.font().pointSizeF()))
+    return font
 
 
 class TrainingPreview(QWidget):
@@ -43,13 +50,17 @@ class TrainingPreview(QWidget):
         self.choice = QComboBox()
         self.choice.currentIndexChanged.connect(self._show_sample)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumSize(160, 120)
+        self.picture.setMinimumSize(120, 80)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # the splitter sizes it
         self.text = QTextEdit(readOnly=True)
         self.text.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
+        self.text.document().setDefaultFont(text_font())
         self.status = QLabel(wordWrap=True)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.picture)
         split.addWidget(self.text)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 2)  # the text is what this panel is for; the canvas shows the image
         layout = QVBoxLayout(self)
         layout.addWidget(self.choice)
         layout.addWidget(split, 1)
@@ -131,9 +142,9 @@ class TrainingPreview(QWidget):
         sample = self.samples[index]
         problems = "".join(f"<br><i>could not read: {html.escape(p)}</i>" for p in sample.problems)
         self.text.setHtml(
-            "<pre style='white-space: pre-wrap'>"
-            f"<span style='color:#777'>{html.escape(sample.prompt)}</span>"
-            f"<b style='color:#1f5bcc'>{html.escape(sample.target)}</b></pre>{problems}"
+            "<div style='white-space: pre-wrap'>"  # in the document's monospace font (<pre> would pick its own)
+            f"<span style='color:#6b7280'>{html.escape(sample.prompt)}</span>"
+            f"<b style='color:#1f5bcc'>{html.escape(sample.target)}</b></div>{problems}"
         )
         self.picture.setPixmap(self._draw(sample))
 
