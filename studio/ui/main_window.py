@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QTabBar,
     QToolBar,
     QWidget,
 )
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self._store_signals: StoreSignals | None = None
         self._hidden_by_mode: set[str] = set()
         self._annotate_state = None  # the annotate layout, kept while another mode hides its docks
+        self._default_state = None  # the default layout, built once every dock exists
         self._jobs: list[Job] = []
         self.setWindowTitle("VLM Studio")
         self.setAcceptDrops(True)
@@ -183,8 +185,8 @@ class MainWindow(QMainWindow):
         return action
 
     def _restore_dock_state(self) -> None:
-        """Once every dock exists: the saved layout if it is usable, else the default one; laid out on the
-        annotate page (the saved layout is annotate's), then shown as the current mode wants."""
+        """Once every dock exists: the default layout (kept for Reset layout), then the saved one if it is
+        usable; laid out on the annotate page (the saved layout is annotate's), then shown as the mode wants."""
         if self.models.budget_dock is None:
             return  # not every dock exists yet
         mode = self.current_mode()
@@ -192,17 +194,27 @@ class MainWindow(QMainWindow):
         for dock in self.findChildren(QDockWidget):
             if dock is not self.image_dock:  # the image list's filters set its own
                 dock.setMinimumWidth(SIDE_DOCK_MIN_WIDTH)
+        self._default_dock_layout()
+        self._default_state = self.saveState(LAYOUT_VERSION)  # for View > Reset layout
         state = self.settings.value("mainWindow/state")
-        if state is None or not self.restoreState(state, LAYOUT_VERSION) or not self._layout_is_usable():
-            self._default_dock_layout()
+        if state is not None and self._restore_layout(state) and not self._layout_is_usable():
+            self._restore_layout(self._default_state)
         self._hidden_by_mode.clear()
         self._annotate_state = None
         self._switch_page(mode)
 
+    def _restore_layout(self, state: QByteArray) -> bool:
+        """``restoreState`` without the tab bars of the layout it replaces left on screen (Qt may keep showing
+        them over the new ones; laying out shows those in use again)."""
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            bar.hide()
+        restored = self.restoreState(state, LAYOUT_VERSION)
+        self.layout().activate()
+        return restored
+
     def _layout_is_usable(self) -> bool:
         """Whether the layout just restored leaves the canvas its width (one saved in a larger window, or with
         docks since given minimum widths, may not)."""
-        self.layout().activate()
         return self.centralWidget().width() >= CENTRAL_MIN_WIDTH
 
     def _default_dock_layout(self) -> None:
@@ -240,7 +252,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.mode_pages["annotate"])
         self._hidden_by_mode.clear()
         self._annotate_state = None
-        self._default_dock_layout()
+        self._restore_layout(self._default_state)
         self._switch_page(mode)
         self.statusBar().showMessage("Layout reset: the default docks and sizes", 5000)
 
@@ -289,7 +301,7 @@ class MainWindow(QMainWindow):
         """Annotate shows every dock; Playground and Evaluate keep the image list; Train needs the whole width.
         Docks hidden by a mode come back when a mode that shows them is chosen again."""
         if key == "annotate" and self._annotate_state is not None:
-            self.restoreState(self._annotate_state, LAYOUT_VERSION)  # shows the docks as they were
+            self._restore_layout(self._annotate_state)  # shows the docks as they were
             self._annotate_state = None
             self._hidden_by_mode.clear()
             return

@@ -41,8 +41,9 @@ def right_column(window: MainWindow) -> list[QDockWidget]:
 
 
 def assert_tabs_read_in_full(window: MainWindow) -> None:
-    bars = [bar for bar in window.findChildren(QTabBar) if bar.parent() is window and bar.isVisible() and bar.count()]
-    assert bars
+    bars = [bar for bar in window.findChildren(QTabBar) if bar.parent() is window and bar.isVisible()]
+    titles = sorted(tuple(bar.tabText(i) for i in range(bar.count())) for bar in bars)
+    assert titles == [("Labels", "Token budget"), ("Questions and answers", "Training text")]  # no stale bars
     for bar in bars:
         for index in range(bar.count()):
             text = bar.tabText(index)
@@ -123,6 +124,7 @@ def test_reset_layout_restores_the_default_docks_and_sizes(window, sample, setti
     assert not caption.isFloating() and vqa.isVisible()
     assert {dock.objectName(): dock.size() for dock in right_column(window)} == default
     assert not window.annotate.docks["labels"].visibleRegion().isEmpty()
+    assert_tabs_read_in_full(window)
     assert not settings.contains("mainWindow/state")
 
 
