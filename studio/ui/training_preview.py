@@ -50,7 +50,7 @@ class TrainingPreview(QWidget):
         self.choice = QComboBox()
         self.choice.currentIndexChanged.connect(self._show_sample)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumSize(120, 80)
+        self.picture.setMinimumSize(120, 60)
         self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # the splitter sizes it
         self.text = QTextEdit(readOnly=True)
         self.text.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
@@ -62,12 +62,18 @@ class TrainingPreview(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)  # the text is what this panel is for; the canvas shows the image
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.choice)
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
         self._pending = QTimer(self, singleShot=True, interval=300)
         self._pending.timeout.connect(self._rebuild)
-        self.status.setText("Select an image to see the text the model is trained on.")
+        self._say("Select an image to see the text the model is trained on.")
+
+    def _say(self, text: str) -> None:
+        """A line under the text (what is happening, what went wrong); hidden when there is nothing to say."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     # --- inputs -------------------------------------------------------------------------------------------
     def set_project(self, project: Project | None) -> None:
@@ -103,7 +109,7 @@ class TrainingPreview(QWidget):
         if self._jobs.busy:
             self._again = True
             return
-        self.status.setText("Building the training text…")
+        self._say("Building the training text…")
         self._jobs.start(Job("Training text", load_preview, self._project.folder, self._image_id, self._model_id,
                              self._settings))
 
@@ -113,7 +119,7 @@ class TrainingPreview(QWidget):
             self._rebuild()
 
     def _on_failed(self, message: str) -> None:
-        self.status.setText(message)
+        self._say(message)
 
     def _stop_job(self) -> None:
         self._pending.stop()
@@ -122,7 +128,7 @@ class TrainingPreview(QWidget):
 
     def _on_ready(self, result: tuple[Annotation, list[PreviewSample]]) -> None:
         self.annotation, self.samples = result
-        self.status.setText("" if self.samples else "This image yields no training sample yet: link phrases to "
+        self._say("" if self.samples else "This image yields no training sample yet: link phrases to "
                                                      "boxes or add question/answer pairs.")
         self.choice.blockSignals(True)
         self.choice.clear()
@@ -152,7 +158,7 @@ class TrainingPreview(QWidget):
         try:  # with its EXIF orientation applied: the store's sizes and boxes are in that frame
             picture = load_image(self.annotation.image.path)
         except OSError as exc:
-            self.status.setText(str(exc))
+            self._say(str(exc))
             return QPixmap()
         data = picture.tobytes()
         image = QImage(data, picture.width, picture.height, 3 * picture.width, QImage.Format.Format_RGB888).copy()
