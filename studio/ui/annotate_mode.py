@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from studio.dataset.store import Project
 from studio.ui import theme
+from studio.ui.annotate import label_panel
 from studio.ui.annotate.workspace import AnnotationWorkspace
 from studio.ui.pages import AnnotatePage, empty_label
 
@@ -83,3 +84,9 @@ class AnnotateMode(QObject):
 
     def show_empty(self, text: str) -> None:
         self.page.show_empty(text)
+
+    def labels_dock_height(self) -> int:
+        """The Labels dock's height (title bar included) that lists nine labels without scrolling."""
+        dock = self.docks["labels"]
+        title = dock.sizeHint().height() - dock.widget().sizeHint().height()
+        return label_panel.panel_height() + title

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QStackedWidget,
+    QTabBar,
     QToolBar,
     QWidget,
 )
@@ -23,13 +24,13 @@ from studio.dataset.importer import ImportReport, import_into_folder
 from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
-from studio.ui import theme
+from studio.ui import theme, wheel_guard
 from studio.ui.annotate.shortcuts import shortcut
 from studio.ui.annotate_mode import AnnotateMode
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
 from studio.ui.model_panels import ModelPanels
-from studio.ui.pages import EmptyPage
+from studio.ui.pages import CurrentPageStack, EmptyPage
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
@@ -37,6 +38,10 @@ MAX_RECENT = 10
 MODE_DOCKS: dict[str, set[str] | None] = {"annotate": None, "train": set(), "playground": {"imagesDock"},
                                           "evaluate": {"imagesDock"}}  # None: all docks
 NO_PROJECT_TRAIN = "Open a project to train a model on it."
+LAYOUT_VERSION = 2  # of the saved dock layout: those saved before could hold a squeezed right-hand column
+SIDE_DOCK_MIN_WIDTH = 300  # px: a right-hand dock's tables and tab titles read in full
+CENTRAL_MIN_WIDTH = 320  # px: a restored layout leaving the canvas less than this is not used
+DEFAULT_RIGHT_WIDTH, DEFAULT_IMAGES_WIDTH = 400, 270
 MODES = (
     ("annotate", "Annotate", "mdi6.vector-square-edit"),
     ("train", "Train", "mdi6.school-outline"),
@@ -50,10 +55,13 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
+        wheel_guard.install(QApplication.instance())  # before any spin box is polished
         self.settings = settings or QSettings()
         self.project: Project | None = None
         self._store_signals: StoreSignals | None = None
         self._hidden_by_mode: set[str] = set()
+        self._annotate_state = None  # the annotate layout, kept while another mode hides its docks
+        self._default_state = None  # the default layout, built once every dock exists
         self._jobs: list[Job] = []
         self.setWindowTitle("VLM Studio")
         self.setAcceptDrops(True)
@@ -65,7 +73,7 @@ class MainWindow(QMainWindow):
         self.image_dock.setWidget(self.images)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
 
-        self.pages = QStackedWidget()
+        self.pages = CurrentPageStack()
         self.annotate = AnnotateMode(self)
         self.mode_pages: dict[str, QWidget] = {"annotate": self.annotate.page}
         for key, title, _icon in MODES[1:]:
@@ -155,6 +163,9 @@ class MainWindow(QMainWindow):
                                       "mdi6.shuffle-variant")
 
         self.view_menu = self.menuBar().addMenu("&View")
+        self.reset_layout_action = self._add(self.view_menu, "&Reset layout", self.reset_layout, None,
+                                             "mdi6.view-dashboard-outline")
+        self.view_menu.addSeparator()
         self.view_menu.addAction(self.image_dock.toggleViewAction())
         for dock in self.annotate.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
@@ -184,23 +195,76 @@ class MainWindow(QMainWindow):
         return action
 
     def _restore_dock_state(self) -> None:
-        """Once every dock exists: the saved layout, or on first start the default one, shown as the current
-        mode wants."""
+        """Once every dock exists: the default layout (kept for Reset layout), then the saved one if it is
+        usable; laid out on the annotate page (the saved layout is annotate's), then shown as the mode wants."""
+        if self.models.budget_dock is None:
+            return  # not every dock exists yet
+        mode = self.current_mode()
+        self.pages.setCurrentWidget(self.mode_pages["annotate"])
+        for dock in self.findChildren(QDockWidget):
+            if dock is not self.image_dock:  # the image list's filters set its own
+                dock.setMinimumWidth(SIDE_DOCK_MIN_WIDTH)
+        self._default_dock_layout()
+        self._default_state = self.saveState(LAYOUT_VERSION)  # for View > Reset layout
         state = self.settings.value("mainWindow/state")
-        if state is None or not self.restoreState(state):
-            self._default_dock_layout()
-        self._show_mode_docks(self.current_mode())  # the saved layout holds the annotate docks: the mode may hide them
+        if state is not None and self._restore_layout(state) and not self._layout_is_usable():
+            self._restore_layout(self._default_state)
+        self._hidden_by_mode.clear()
+        self._annotate_state = None
+        self._switch_page(mode)
+
+    def _restore_layout(self, state: QByteArray) -> bool:
+        """``restoreState`` without the tab bars of the layout it replaces left on screen (Qt may keep showing
+        them over the new ones; laying out shows those in use again)."""
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            bar.hide()
+        restored = self.restoreState(state, LAYOUT_VERSION)
+        self.layout().activate()
+        return restored
+
+    def _layout_is_usable(self) -> bool:
+        """Whether the layout just restored leaves the canvas its width (one saved in a larger window, or with
+        docks since given minimum widths, may not)."""
+        return self.centralWidget().width() >= CENTRAL_MIN_WIDTH
 
     def _default_dock_layout(self) -> None:
-        """A narrow image list and one right-hand column with the budget behind the labels and the training
-        text behind the questions."""
+        """A narrow image list on the left and one right-hand column: the labels (budget behind them), the
+        caption, and the questions (the training text behind them); every dock docked and shown."""
         docks = self.annotate.docks
+        for dock in self.findChildren(QDockWidget):
+            dock.setFloating(False)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
+        for key in ("labels", "caption", "vqa"):
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks[key], Qt.Orientation.Vertical)
         self.tabifyDockWidget(docks["labels"], self.models.budget_dock)
         self.tabifyDockWidget(docks["vqa"], self.models.preview_dock)
+        for dock in self.findChildren(QDockWidget):
+            dock.show()
         docks["labels"].raise_()
         docks["vqa"].raise_()
-        self.resizeDocks([self.image_dock, docks["caption"]], [270, 400], Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["labels"], docks["caption"], docks["vqa"]], [230, 260, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.image_dock, docks["caption"]], [DEFAULT_IMAGES_WIDTH, DEFAULT_RIGHT_WIDTH],
+                         Qt.Orientation.Horizontal)
+        column = [docks["labels"], docks["caption"], docks["vqa"]]
+        labels = self.annotate.labels_dock_height()
+        for _ in range(2):  # then once more with what the tab bars below the labels took
+            free = sum(dock.height() for dock in column) - labels
+            self.resizeDocks(column, [labels, free // 2, free - free // 2], Qt.Orientation.Vertical)
+            self.layout().activate()
+            labels += self.annotate.labels_dock_height() - docks["labels"].height()
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: the default docks and sizes (the current mode still hides what it hides); the
+        saved layout is forgotten."""
+        if self.models.budget_dock is None:
+            return  # the docks are still being built: their layout is the default one
+        self.settings.remove("mainWindow/state")
+        mode = self.current_mode()
+        self.pages.setCurrentWidget(self.mode_pages["annotate"])
+        self._hidden_by_mode.clear()
+        self._annotate_state = None
+        self._restore_layout(self._default_state)
+        self._switch_page(mode)
+        self.statusBar().showMessage("Layout reset: the default docks and sizes", 5000)
 
     def _filter_to_images(self, image_ids: list[int]) -> None:
         self.images.apply_filter(only=set(image_ids))
@@ -224,8 +288,7 @@ class MainWindow(QMainWindow):
                 self.playground_page.refresh_sources()
             elif key == "evaluate":
                 self.evaluate_page.refresh()  # re-reads the gallery's images: only when it is shown
-        self.pages.setCurrentWidget(self.mode_pages[key])
-        self._show_mode_docks(key)
+        self._switch_page(key)
 
     def try_run(self, run_id: int) -> None:
         """Open the Playground on a run's best checkpoint (the Train page's "Try in Playground")."""
@@ -233,19 +296,34 @@ class MainWindow(QMainWindow):
             self.set_mode("playground")
             self.playground_page.choose_run(run_id)
 
+    def _switch_page(self, key: str) -> None:
+        """Show mode ``key``'s page and docks. The docks it hides go before its page comes and those it shows
+        come after, so the window never holds more than fits (it would grow wider and squeeze the docks);
+        leaving Annotate keeps its layout, which comes back whole (sizes, raised tabs) on return."""
+        if self.current_mode() == "annotate" and key != "annotate" and self.models.budget_dock is not None:
+            self._annotate_state = self.saveState(LAYOUT_VERSION)
+        allowed = MODE_DOCKS.get(key)
+        for dock in self.findChildren(QDockWidget):
+            if allowed is not None and dock.objectName() not in allowed and dock.isVisible():
+                self._hidden_by_mode.add(dock.objectName())
+                dock.hide()
+        self.pages.setCurrentWidget(self.mode_pages[key])
+        self._show_mode_docks(key)
+
     def _show_mode_docks(self, key: str) -> None:
         """Annotate shows every dock; Playground and Evaluate keep the image list; Train needs the whole width.
         Docks hidden by a mode come back when a mode that shows them is chosen again."""
+        if key == "annotate" and self._annotate_state is not None:
+            self._restore_layout(self._annotate_state)  # shows the docks as they were
+            self._annotate_state = None
+            self._hidden_by_mode.clear()
+            return
         allowed = MODE_DOCKS.get(key)
         for dock in self.findChildren(QDockWidget):
             name = dock.objectName()
-            if allowed is None or name in allowed:
-                if name in self._hidden_by_mode:
-                    self._hidden_by_mode.discard(name)
-                    dock.show()
-            elif dock.isVisible():
-                self._hidden_by_mode.add(name)
-                dock.hide()
+            if name in self._hidden_by_mode and (allowed is None or name in allowed):
+                self._hidden_by_mode.discard(name)
+                dock.show()
 
     def _build_mode_pages(self) -> None:
         """Train, Playground and Evaluate import torch-side modules and pyqtgraph: build them once painted."""
@@ -621,15 +699,15 @@ class MainWindow(QMainWindow):
             self.resize(1400, 860)
         state = self.settings.value("mainWindow/state")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         for job in list(self._jobs):
             job.cancel()
         for job in list(self._jobs):
             job.wait(10000)
-        self._show_mode_docks("annotate")  # save the layout with the docks the person chose
+        self._switch_page("annotate")  # save annotate's layout, with the docks the person chose
         self.settings.setValue("mainWindow/geometry", self.saveGeometry())
-        self.settings.setValue("mainWindow/state", self.saveState())
+        self.settings.setValue("mainWindow/state", self.saveState(LAYOUT_VERSION))
         self.set_project(None)
         super().closeEvent(event)

@@ -1,9 +1,9 @@
-"""Mode pages: the annotate page (canvas or an empty-state hint), the empty state of modes still to come, and a
-scrolling frame for panels taller than a small screen leaves them."""
+"""Mode pages: the annotate page (canvas or an empty-state hint), the empty state of modes still to come, the
+stack that shows one of them, and a scrolling frame for panels taller than a small screen leaves them."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from studio.ui import theme
@@ -70,3 +70,20 @@ class AnnotatePage(QStackedWidget):
     def show_canvas(self) -> None:
         if self.canvas is not None:
             self.setCurrentWidget(self.canvas)
+
+
+class CurrentPageStack(QStackedWidget):
+    """The mode pages: sized by the page shown, not by the widest of all (a QStackedWidget's default), so a
+    page that is not shown never forces the window wider than the page and docks on screen need."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.minimumSizeHint().expandedTo(page.minimumSize()) if page is not None else super().minimumSizeHint()

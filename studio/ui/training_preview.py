@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QSizePolicy, QSplitter, QTextEdit, QVBoxLayout, QWidget
 
 from studio.adapters.base import VisionSettings, load_image
 from studio.budget.preview import PreviewSample, load_preview
@@ -18,6 +18,13 @@ from studio.workers.job import Job
 from studio.workers.job_slot import JobSlot
 
 BOX_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
+
+
+def text_font() -> QFont:
+    """The system's monospace font, no smaller than the application's text (token boundaries read exactly)."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setPointSizeF(max(font.pointSizeF(), QApplication.font().pointSizeF()))
+    return font
 
 
 class TrainingPreview(QWidget):
@@ -43,20 +50,30 @@ class TrainingPreview(QWidget):
         self.choice = QComboBox()
         self.choice.currentIndexChanged.connect(self._show_sample)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumSize(160, 120)
+        self.picture.setMinimumSize(120, 60)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # the splitter sizes it
         self.text = QTextEdit(readOnly=True)
         self.text.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
+        self.text.document().setDefaultFont(text_font())
         self.status = QLabel(wordWrap=True)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.picture)
         split.addWidget(self.text)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 2)  # the text is what this panel is for; the canvas shows the image
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.choice)
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
         self._pending = QTimer(self, singleShot=True, interval=300)
         self._pending.timeout.connect(self._rebuild)
-        self.status.setText("Select an image to see the text the model is trained on.")
+        self._say("Select an image to see the text the model is trained on.")
+
+    def _say(self, text: str) -> None:
+        """A line under the text (what is happening, what went wrong); hidden when there is nothing to say."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     # --- inputs -------------------------------------------------------------------------------------------
     def set_project(self, project: Project | None) -> None:
@@ -92,7 +109,7 @@ class TrainingPreview(QWidget):
         if self._jobs.busy:
             self._again = True
             return
-        self.status.setText("Building the training text…")
+        self._say("Building the training text…")
         self._jobs.start(Job("Training text", load_preview, self._project.folder, self._image_id, self._model_id,
                              self._settings))
 
@@ -102,7 +119,7 @@ class TrainingPreview(QWidget):
             self._rebuild()
 
     def _on_failed(self, message: str) -> None:
-        self.status.setText(message)
+        self._say(message)
 
     def _stop_job(self) -> None:
         self._pending.stop()
@@ -111,7 +128,7 @@ class TrainingPreview(QWidget):
 
     def _on_ready(self, result: tuple[Annotation, list[PreviewSample]]) -> None:
         self.annotation, self.samples = result
-        self.status.setText("" if self.samples else "This image yields no training sample yet: link phrases to "
+        self._say("" if self.samples else "This image yields no training sample yet: link phrases to "
                                                      "boxes or add question/answer pairs.")
         self.choice.blockSignals(True)
         self.choice.clear()
@@ -131,9 +148,9 @@ class TrainingPreview(QWidget):
         sample = self.samples[index]
         problems = "".join(f"<br><i>could not read: {html.escape(p)}</i>" for p in sample.problems)
         self.text.setHtml(
-            "<pre style='white-space: pre-wrap'>"
-            f"<span style='color:#777'>{html.escape(sample.prompt)}</span>"
-            f"<b style='color:#1f5bcc'>{html.escape(sample.target)}</b></pre>{problems}"
+            "<div style='white-space: pre-wrap'>"  # in the document's monospace font (<pre> would pick its own)
+            f"<span style='color:#6b7280'>{html.escape(sample.prompt)}</span>"
+            f"<b style='color:#1f5bcc'>{html.escape(sample.target)}</b></div>{problems}"
         )
         self.picture.setPixmap(self._draw(sample))
 
@@ -141,7 +158,7 @@ class TrainingPreview(QWidget):
         try:  # with its EXIF orientation applied: the store's sizes and boxes are in that frame
             picture = load_image(self.annotation.image.path)
         except OSError as exc:
-            self.status.setText(str(exc))
+            self._say(str(exc))
             return QPixmap()
         data = picture.tobytes()
         image = QImage(data, picture.width, picture.height, 3 * picture.width, QImage.Format.Format_RGB888).copy()

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QColor, QDrag, QKeySequence, QMouseEvent, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDrag,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -30,6 +41,8 @@ from studio.ui import theme
 from studio.ui.annotate.canvas import PHRASE_MIME, encode_phrase_span
 
 UNLINKED_COLOR = "#d32f2f"
+CAPTION_LINES = 3  # the caption editor's smallest height, in lines: the phrase table gets the rest
+PHRASE_ROWS = 3  # the phrase table's smallest height, in rows
 _ID = Qt.ItemDataRole.UserRole
 
 
@@ -121,7 +134,10 @@ class PhraseList(QTreeWidget):
         self.setHeaderLabels(["Phrase", "Boxes"])
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
-        self.setColumnWidth(0, 150)
+        self.header().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # both columns share the width
+        self.header().setStretchLastSection(False)
+        rows = PHRASE_ROWS * (self.fontMetrics().height() + 4)
+        self.setMinimumHeight(self.header().sizeHint().height() + rows + 2 * self.frameWidth())
         self.setDragEnabled(True)
         self.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
 
@@ -136,6 +152,22 @@ class PhraseList(QTreeWidget):
         drag = QDrag(self)
         drag.setMimeData(mime)
         drag.exec(Qt.DropAction.LinkAction | Qt.DropAction.CopyAction)
+
+
+class ElidedLabel(QLabel):
+    """One line of text, cut with "…" where the panel is too narrow; the whole text is its tooltip."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        painter.drawText(self.contentsRect(), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
 
 
 class CaptionPanel(QWidget):
@@ -153,7 +185,7 @@ class CaptionPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("captionPanel")
         self.edit = CaptionEdit(self)
-        self.edit.setMinimumHeight(90)
+        self.edit.setMinimumHeight(CAPTION_LINES * self.edit.fontMetrics().lineSpacing() + 14)
         self.edit.textChanged.connect(self._text_changed)
         self.edit.hovered_index.connect(self._hover_index)
         self.link_button = self._button(
@@ -164,8 +196,7 @@ class CaptionPanel(QWidget):
         self.unlink_button.clicked.connect(self._unlink_current)
         self.remove_button = self._button("mdi6.delete-outline", "", "Remove the phrase (its text stays)")
         self.remove_button.clicked.connect(self._remove_current)
-        self.suggestion = QLabel(self)
-        self.suggestion.setWordWrap(True)
+        self.suggestion = ElidedLabel(self)  # one line: it must not take the phrase table's rows
         self.suggest_button = QPushButton(theme.icon("mdi6.lightning-bolt-outline"), "Link (Ctrl+K)", self)
         self.suggest_button.clicked.connect(self.accept_suggestion)
         self.phrases = PhraseList(self)
@@ -185,10 +216,10 @@ class CaptionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
-        layout.addWidget(self.edit, 2)
+        layout.addWidget(self.edit, 1)
         layout.addLayout(row)
         layout.addLayout(suggest_row)
-        layout.addWidget(self.phrases, 3)
+        layout.addWidget(self.phrases, 2)
         layout.addWidget(self.flags)
         self._caption = ""
         self._phrases: list[Phrase] = []
@@ -252,7 +283,7 @@ class CaptionPanel(QWidget):
             first = suggestions[0]
             count = len(first.box_ids)
             self.suggestion.setText(
-                f"“{first.text}” matches {count} unlinked box{'es' if count != 1 else ''}"
+                f"“{first.text}”: {count} unlinked box{'es' if count != 1 else ''}"
                 + (f" (+{len(suggestions) - 1} more)" if len(suggestions) > 1 else "")
             )
         self.suggestion.setVisible(bool(suggestions))
@@ -310,7 +341,8 @@ class CaptionPanel(QWidget):
             else:
                 item.setIcon(0, theme.icon("mdi6.alert-circle-outline", color=UNLINKED_COLOR))
                 item.setForeground(1, QColor(UNLINKED_COLOR))
-            item.setToolTip(0, "Drag onto a box to link it")
+            item.setToolTip(0, f"{phrase.text}\nDrag onto a box to link it")
+            item.setToolTip(1, boxes or "not linked")
             self.phrases.addTopLevelItem(item)
             if phrase.id == current_id:
                 self.phrases.setCurrentItem(item)

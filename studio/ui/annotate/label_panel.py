@@ -23,6 +23,7 @@ from studio.ui import theme
 from studio.ui.annotate.label_picker import color_icon
 
 _ID = Qt.ItemDataRole.UserRole
+VISIBLE_LABELS = 9  # the window's default layout lists this many labels without scrolling
 
 
 class LabelPanel(QWidget):
@@ -150,3 +151,16 @@ class LabelPanel(QWidget):
         color = QColorDialog.getColor(QColor(label.color), self, f"Colour of “{label.name}”")
         if color.isValid():
             self.color_requested.emit(label.id, color.name())
+
+
+def panel_height(rows: int = VISIBLE_LABELS) -> int:
+    """The height a label panel needs to list ``rows`` labels without a scroll bar (measured on a panel built
+    for the purpose: row heights follow the style and the font)."""
+    panel = LabelPanel()
+    panel.set_labels([Label(i, f"label {i}", "#888888") for i in range(1, rows + 1)], {}, {}, set())
+    panel.ensurePolished()
+    tree = panel.tree
+    tree.setFixedHeight(tree.header().sizeHint().height() + rows * tree.sizeHintForRow(0) + 2 * tree.frameWidth())
+    height = panel.sizeHint().height()
+    panel.deleteLater()
+    return height
