@@ -80,3 +80,28 @@ def test_export_dialog_writes_the_dataset_and_asks_for_a_model(qtbot, tmp_path):
         assert (tmp_path / "swift" / "train.jsonl").is_file()
         _choose(dialog.format_combo, "yolo")
         assert not dialog.model_combo.isEnabled()
+
+
+def test_export_options_follow_the_workflow_and_the_format(qtbot, tmp_path):
+    import yaml
+
+    from studio.training.config import WorkflowConfig
+    from studio.training.workflows import save_workflow
+
+    _source(tmp_path)
+    with Project.open(tmp_path / "source") as source:
+        save_workflow(source, "big", WorkflowConfig(model_id="qwen2.5-vl-3b", max_pixels=1003520))
+        dialog = ExportDatasetDialog(source)
+        qtbot.addWidget(dialog)
+        _choose(dialog.format_combo, "voc")
+        assert dialog.whole_check.isEnabled() and not dialog.pixels_spin.isEnabled()
+        _choose(dialog.format_combo, "llamafactory")
+        assert not dialog.whole_check.isEnabled() and dialog.workflow_combo.isEnabled()
+        _choose(dialog.workflow_combo, "big")
+        assert dialog.model_combo.currentData() == "qwen2.5-vl-3b" and dialog.pixels_spin.value() == 1003520
+        dialog.folder_edit.setText(str(tmp_path / "lf"))
+        with qtbot.waitSignal(dialog.exported, timeout=10000):
+            dialog.export_button.click()
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=5000)
+        config = yaml.safe_load((tmp_path / "lf" / "vlm_studio_sft.yaml").read_text())
+        assert config["image_max_pixels"] == 1003520

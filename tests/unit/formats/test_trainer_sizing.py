@@ -99,3 +99,30 @@ def test_workflow_system_prompts_are_written(large, tmp_path):
     export_dataset(large, "llamafactory", tmp_path / "out", model="tiny", options=options)
     records = json.loads((tmp_path / "out" / "vlm_studio_train.json").read_text())
     assert {r["messages"][0]["content"] for r in records} == {"Boxes please."}
+
+
+def test_cli_export_takes_the_workflow_and_the_flags(large, tmp_path, capsys):
+    import argparse
+
+    from studio.cli import formats as cli_formats
+    from studio.training.config import WorkflowConfig
+    from studio.training.workflows import save_workflow
+
+    save_workflow(large, "big", WorkflowConfig(model_id="qwen2.5-vl-7b", max_pixels=1003520, min_pixels=3136))
+    folder = str(large.folder)
+    large.close()
+    parser = argparse.ArgumentParser()
+    cli_formats.register(parser.add_subparsers(dest="command"))
+
+    def run(*argv):
+        args = parser.parse_args(argv)
+        return args.handler(args)
+
+    assert run("export", folder, "--format", "llamafactory", str(tmp_path / "lf"), "--workflow", "big") == 0
+    config = yaml.safe_load((tmp_path / "lf" / "vlm_studio_sft.yaml").read_text())
+    assert (config["image_max_pixels"], config["model_name_or_path"]) == (1003520, "Qwen/Qwen2.5-VL-7B-Instruct")
+    assert "workflow 'big'" in (tmp_path / "lf" / "README.md").read_text()
+    assert run("export", folder, "--format", "msswift", str(tmp_path / "sw"), "--workflow", "big",
+               "--max-pixels", "401408") == 0
+    assert "MAX_PIXELS=401408 MIN_PIXELS=3136" in (tmp_path / "sw" / "README.md").read_text()
+    capsys.readouterr()
