@@ -150,6 +150,12 @@ def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
             }
         records.append(record)
     _note_losses(doc, output)
+    ungrounded = sum("grounding" not in record for record in records)
+    if ungrounded and ungrounded < len(records):
+        output.notes.append(
+            f"{ungrounded:,} images without a caption have no grounding regions: train Open-GroundingDino on this "
+            f"file with {LABEL_MAP} (detection mode), which reads every image"
+        )
     output.write_jsonl("train.jsonl", records)
     if index:
         output.write_json(LABEL_MAP, {str(i): name for name, i in index.items()})

@@ -49,6 +49,7 @@ def test_odvg_regions_hold_one_box_and_every_record_has_detection(annotated, tmp
     assert [r["phrase"] for r in street["grounding"]["regions"]] == ["two people", "two people", "red sports car"]
     assert sorted(i["category"] for i in street["detection"]["instances"]) == ["person", "person", "sports car"]
     assert not any("without labels" in note for note in report.notes)
+    assert any("1 images without a caption have no grounding regions" in note for note in report.notes)
 
 
 def test_odvg_round_trip_keeps_labels_of_grounded_boxes(annotated, other_project, tmp_path):
