@@ -174,12 +174,29 @@ def model_for(path: Path, model: str | None) -> str | None:
     """The model whose box convention the dataset's answers use: given, or recorded by a VLM Studio export."""
     if model:
         return model
+    recorded = _sidecar(path).get("model")
+    return recorded if isinstance(recorded, str) else None
+
+
+def recorded_sizing(path: Path, adapter: Adapter) -> Sizing:
+    """The sizing a VLM Studio export for this model recorded (its trainer's resize at its pixel setting), else
+    the model's processor at its defaults."""
+    data = _sidecar(path)
+    if data.get("model") != adapter.entry.id:
+        return processor_sizing(adapter, ExportOptions())
+    pixels = {key: data[key] if isinstance(data.get(key), int) and data[key] > 0 else None
+              for key in ("max_pixels", "min_pixels")}
+    if data.get("format") == "llamafactory":
+        from studio.dataset.formats.llamafactory import sizing  # it builds on this module
+
+        return sizing(adapter, ExportOptions(**pixels))
+    return processor_sizing(adapter, ExportOptions(**pixels))
+
+
+def _sidecar(path: Path) -> dict:
     sidecar = (path if path.is_dir() else path.parent) / SIDECAR
-    if sidecar.is_file():
-        data = load_json(sidecar)
-        if isinstance(data, dict) and isinstance(data.get("model"), str):
-            return data["model"]
-    return None
+    data = load_json(sidecar) if sidecar.is_file() else {}
+    return data if isinstance(data, dict) else {}
 
 
 def single_image(images: list) -> str | None:
@@ -194,16 +211,26 @@ def strip_image_tokens(text: str) -> str:
 
 
 class ModelFrame(BoxFrame):
-    """Boxes as one model writes them (0-1000, or pixels of the resized image), through its adapter."""
+    """Boxes as one model writes them (0-1000, or pixels of the resized image), through its adapter, for the image
+    a trainer's ``sizing`` hands the model."""
 
-    def __init__(self, adapter: Adapter) -> None:
-        self.adapter, self.name = adapter, f"model {adapter.entry.id}"
+    def __init__(self, adapter: Adapter, sizing: Sizing) -> None:
+        self.adapter, self.sizing, self.name = adapter, sizing, f"model {adapter.entry.id}"
 
     def to_pixels(self, box: Box4, width: int, height: int) -> Box4:
-        return self.adapter.box_map(width, height).to_pixels(box)
+        seen, (sx, sy) = self._seen(width, height)
+        x1, y1, x2, y2 = self.adapter.box_map(*seen, self.sizing.settings).to_pixels(box)
+        return (x1 / sx, y1 / sy, x2 / sx, y2 / sy)
 
     def from_pixels(self, box: Box4, width: int, height: int) -> Box4:
-        return self.adapter.box_map(width, height).to_model(box)
+        seen, (sx, sy) = self._seen(width, height)
+        return self.adapter.box_map(*seen, self.sizing.settings).to_model((box[0] * sx, box[1] * sy,
+                                                                           box[2] * sx, box[3] * sy))
+
+    def _seen(self, width: int, height: int) -> tuple[tuple[int, int], tuple[float, float]]:
+        """The size the trainer hands the processor, and its scale from the original image."""
+        seen = self.sizing.prescale(width, height) if self.sizing.prescale else (width, height)
+        return seen, (seen[0] / width, seen[1] / height)
 
 
 class ConversationReader:
@@ -214,7 +241,7 @@ class ConversationReader:
         self.adapter = get_adapter(model) if model else None
         if self.adapter is not None and not self.adapter.entry.box_convention.startswith("qwen_json"):
             raise ValueError(f"reading boxes written for {model} is not supported yet")
-        self.frame = ModelFrame(self.adapter) if self.adapter else None
+        self.frame = ModelFrame(self.adapter, recorded_sizing(doc.source, self.adapter)) if self.adapter else None
         self.images: dict[str, DocImage] = {}
         self.unparsed = 0
 

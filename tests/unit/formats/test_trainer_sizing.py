@@ -11,6 +11,7 @@ import yaml
 
 from studio.adapters import get_adapter, prompts
 from studio.dataset.formats.exporting import ExportOptions, export_dataset
+from studio.dataset.formats.importing import import_dataset
 from studio.dataset.formats.llamafactory import image_size
 from studio.dataset.imaging import read_image_info
 from tests.unit.formats.formats_helpers import make_png
@@ -126,3 +127,15 @@ def test_cli_export_takes_the_workflow_and_the_flags(large, tmp_path, capsys):
                "--max-pixels", "401408") == 0
     assert "MAX_PIXELS=401408 MIN_PIXELS=3136" in (tmp_path / "sw" / "README.md").read_text()
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options"), [("llamafactory", ExportOptions()), ("llava", ExportOptions(max_pixels=200704))]
+)
+def test_reimport_reads_boxes_in_the_frame_they_were_written_for(fmt, options, large, other_project, tmp_path):
+    export_dataset(large, fmt, tmp_path / "out", model="qwen2.5-vl-7b", options=options)
+    import_dataset(other_project, fmt, tmp_path / "out")
+    [image] = other_project.images()
+    [box] = other_project.boxes(image.id)
+    # integers on a ~896 px wide image: within 1600 / 896 px of the original corners
+    assert all(abs(a - b) <= 2 for a, b in zip(box.xyxy, (400, 300, 800, 700), strict=True)), box.xyxy
