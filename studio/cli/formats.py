@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from studio.cli.output import emit, progress_printer
-from studio.dataset.formats.exporting import export_dataset
+from studio.dataset.formats.exporting import ExportOptions, export_dataset
 from studio.dataset.formats.importing import import_dataset
 from studio.dataset.formats.registry import FORMATS
 from studio.dataset.model import SPLITS
@@ -45,6 +45,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument("out", help="the folder to write (must not exist, or be empty)")
     cmd.add_argument("--split", choices=SPLITS, help="export only this split")
     cmd.add_argument("--model", help="model id whose box format and system prompt trainer exports use")
+    cmd.add_argument(
+        "--workflow",
+        help="trainer formats: take the model, pixel settings and system prompts from this saved workflow",
+    )
+    cmd.add_argument(
+        "--max-pixels",
+        type=int,
+        help="trainer formats: the consuming trainer's image pixel limit the boxes are written for "
+        "(LLaMA-Factory image_max_pixels, default 589824; ms-swift MAX_PIXELS and LLaVA: the model's default)",
+    )
+    cmd.add_argument(
+        "--min-pixels", type=int, help="trainer formats: the image pixel minimum (LLaMA-Factory image_min_pixels)"
+    )
+    cmd.add_argument(
+        "--exact-pixels",
+        action="store_true",
+        help="VOC: write corners exact to 1/1000 px (default: whole pixels, as VOC tools expect)",
+    )
     cmd.add_argument("--json", action="store_true", help="print one JSON document")
     cmd.set_defaults(handler=_export)
 
@@ -77,12 +95,23 @@ def _import(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     with Project.open(args.project, read_only=True) as project:
+        pixels = {"max_pixels": args.max_pixels, "min_pixels": args.min_pixels, "whole_pixels": not args.exact_pixels}
+        model = args.model
+        if args.workflow:
+            from studio.training.workflows import get_workflow
+
+            workflow = get_workflow(project, args.workflow)
+            options = ExportOptions.from_workflow(workflow.name, workflow.config, **pixels)
+            model = model or workflow.config.model_id
+        else:
+            options = ExportOptions(**pixels)
         report = export_dataset(
             project,
             args.format,
             args.out,
             split=args.split,
-            model=args.model,
+            model=model,
+            options=options,
             progress=progress_printer(args.json, "export"),
         )
     emit(report.to_dict(), as_json=args.json, text=report.summary())

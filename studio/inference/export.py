@@ -1,6 +1,7 @@
 """Taking a trained model out of the app: a peft adapter folder (LoRA runs) or a full merged model, each with the
-processor, chat template, system prompts and a metadata file, plus a ready ``vllm serve`` command and an example
-OpenAI-compatible request."""
+processor, chat template, system prompts, a metadata file and a model card (README.md: what it is, how it was
+trained, its prompt format, box convention and image preprocessing), plus a ready ``vllm serve`` command and an
+example OpenAI-compatible request."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from typing import Any
 from studio.adapters import get_adapter
 from studio.dataset.store import Project
 from studio.inference.loading import ADAPTER_CONFIG, META_FILE, is_lora, load_checkpoint, read_meta
+from studio.inference.model_card import model_card
 from studio.training.runs import find_run
 
 SKIPPED = {"trainer_state", "optimizer.pt", "scheduler.pt", "rng_state.pth"}
 SERVE_FILE = "SERVE.md"
+CARD_FILE = "README.md"
 
 
 def export_model(
@@ -56,13 +59,17 @@ def export_model(
                 "checkpoint": str(source.relative_to(record.folder)),
                 "evaluation": record.summary.get("evaluation", {})}
     (out / META_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    # the model card replaces peft's empty template
+    (out / CARD_FILE).write_text(model_card(record, metadata, adapter, kind, base), encoding="utf-8")
     name = _served_name(record.name)
     serve = vllm_command(out, base, name, lora_rank=_lora_rank(out) if kind == "adapter" else None)
     request = example_request(name, system_prompts.get("grounding", ""))
     (out / SERVE_FILE).write_text(
         f"# Serving {record.name} with vLLM\n\n```sh\n{serve}\n```\n\nAn OpenAI-compatible request:\n\n```sh\n"
         f"curl http://localhost:8000/v1/chat/completions -H 'Content-Type: application/json' -d @- <<'EOF'\n"
-        f"{json.dumps(request, indent=2)}\nEOF\n```\n",
+        f"{json.dumps(request, indent=2)}\nEOF\n```\n"
+        + ("\nSend images already stretched to the square the model was trained on: see README.md, Image "
+           "preprocessing.\n" if adapter.entry.vision.square else ""),
         encoding="utf-8",
     )
     return {"folder": str(out), "kind": kind, "base_model": base, "files": sorted(p.name for p in out.iterdir()),

@@ -20,19 +20,27 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.adapters.catalog import load_catalog
-from studio.dataset.formats.exporting import ExportReport, export_dataset_at
+from studio.dataset.formats.exporting import ExportOptions, ExportReport, export_dataset_at
 from studio.dataset.formats.importing import ImportPlan, ImportReport, apply_import_at, plan_import_at
 from studio.dataset.formats.registry import FORMATS, DatasetFormat
 from studio.dataset.model import SPLITS
 from studio.dataset.store import Project
+from studio.training.workflows import list_workflows
 from studio.workers.job import Job
 
 RECORDED_MODEL = "As recorded in the dataset"
+
+
+def _select(combo: QComboBox, data: str) -> None:
+    index = combo.findData(data)
+    if index >= 0:
+        combo.setCurrentIndex(index)
 
 
 def _format_combo() -> QComboBox:
@@ -259,6 +267,7 @@ class ExportDatasetDialog(_JobDialog):
         self.form.addRow("Folder", self._path_row(self.folder_edit, ("Browse…", self._browse)))
         self.form.addRow("Images", self.split_combo)
         self.form.addRow("Model", self.model_combo)
+        self._add_option_rows()
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.clicked.connect(self.start_export)
         self.format_combo.currentIndexChanged.connect(self._format_changed)
@@ -268,8 +277,48 @@ class ExportDatasetDialog(_JobDialog):
     def format(self) -> DatasetFormat:
         return FORMATS[self.format_combo.currentData()]
 
+    def _add_option_rows(self) -> None:
+        """A workflow (its model, pixel settings and system prompts), the trainer's pixel limit, VOC's corners."""
+        self.workflow_combo = QComboBox()
+        self.workflow_combo.addItem("None (the model's defaults)", "")
+        self.workflows = {w.name: w for w in list_workflows(self.project)}
+        for name, workflow in self.workflows.items():
+            self.workflow_combo.addItem(f"{name} ({workflow.config.model_id})", name)
+        self.workflow_combo.setToolTip("Trainer formats: use this workflow's model, pixel settings and prompts")
+        self.workflow_combo.currentIndexChanged.connect(self._workflow_changed)
+        self.pixels_spin = QSpinBox()
+        self.pixels_spin.setRange(0, 2**31 - 1)
+        self.pixels_spin.setSingleStep(28 * 28 * 64)
+        self.pixels_spin.setGroupSeparatorShown(True)
+        self.pixels_spin.setSpecialValueText("The trainer's default")
+        self.pixels_spin.setToolTip(
+            "The largest image (in pixels) the consuming trainer feeds the model; boxes in absolute coordinates "
+            "are written for it (LLaMA-Factory: image_max_pixels, default 589,824; ms-swift: MAX_PIXELS)"
+        )
+        self.whole_check = QCheckBox("Whole-pixel corners (VOC tools expect integers)")
+        self.whole_check.setChecked(True)
+        self.form.insertRow(self.form.rowCount() - 1, "Workflow", self.workflow_combo)  # above Model: it sets it
+        self.form.addRow("Max pixels", self.pixels_spin)
+        self.form.addRow("VOC", self.whole_check)
+
+    def _workflow_changed(self) -> None:
+        workflow = self.workflows.get(self.workflow_combo.currentData())
+        if workflow is not None:
+            _select(self.model_combo, workflow.config.model_id)
+            self.pixels_spin.setValue(workflow.config.max_pixels)
+
+    def options(self) -> ExportOptions:
+        pixels = {"max_pixels": self.pixels_spin.value() or None, "whole_pixels": self.whole_check.isChecked()}
+        workflow = self.workflows.get(self.workflow_combo.currentData())
+        if workflow is None:
+            return ExportOptions(**pixels)
+        return ExportOptions.from_workflow(workflow.name, workflow.config, **pixels)
+
     def _format_changed(self) -> None:
         self.model_combo.setEnabled(self.format.needs_model)
+        for widget in (self.workflow_combo, self.pixels_spin):
+            widget.setEnabled(self.format.needs_model)
+        self.whole_check.setEnabled(self.format.name == "voc")
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Export into folder")
@@ -296,6 +345,7 @@ class ExportDatasetDialog(_JobDialog):
             folder,
             split=self.split_combo.currentData() or None,
             model=model,
+            options=self.options(),
         )
         self._run(job, self._exported)
 
@@ -307,4 +357,6 @@ class ExportDatasetDialog(_JobDialog):
     def _set_busy(self, busy: bool) -> None:
         for widget in (self.format_combo, self.folder_edit, self.split_combo, self.export_button):
             widget.setEnabled(not busy)
-        self.model_combo.setEnabled(not busy and self.format.needs_model)
+        for widget in (self.model_combo, self.workflow_combo, self.pixels_spin):
+            widget.setEnabled(not busy and self.format.needs_model)
+        self.whole_check.setEnabled(not busy and self.format.name == "voc")

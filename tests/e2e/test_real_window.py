@@ -6,14 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from studio.dataset.sample import create_sample_project
+from tests.screenshots import ARTIFACTS
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (CI installs it)")]
 

@@ -97,10 +97,33 @@ def test_images_outside_the_dataset_folder_need_the_dialogs_permission(qtbot, pr
     qtbot.waitUntil(lambda: dialog.plan is not None and not dialog.busy, timeout=10000)
     assert f"{image} (coco.json $.images[0]): outside the dataset folder" in dialog.report.toPlainText()
     assert not dialog.import_button.isEnabled()
-    dialog.resize(640, 480)
-    dialog.grab().save("/tmp/security-import-outside.png")
     dialog.outside_check.setChecked(True)
     assert dialog.plan is None  # a new preview is needed
     dialog.preview_button.click()
     qtbot.waitUntil(lambda: dialog.plan is not None and not dialog.busy, timeout=10000)
     assert "Would import 1 new images" in dialog.report.toPlainText() and dialog.import_button.isEnabled()
+
+
+def test_export_options_follow_the_workflow_and_the_format(qtbot, tmp_path):
+    import yaml
+
+    from studio.training.config import WorkflowConfig
+    from studio.training.workflows import save_workflow
+
+    _source(tmp_path)
+    with Project.open(tmp_path / "source") as source:
+        save_workflow(source, "big", WorkflowConfig(model_id="qwen2.5-vl-3b", max_pixels=1003520))
+        dialog = ExportDatasetDialog(source)
+        qtbot.addWidget(dialog)
+        _choose(dialog.format_combo, "voc")
+        assert dialog.whole_check.isEnabled() and not dialog.pixels_spin.isEnabled()
+        _choose(dialog.format_combo, "llamafactory")
+        assert not dialog.whole_check.isEnabled() and dialog.workflow_combo.isEnabled()
+        _choose(dialog.workflow_combo, "big")
+        assert dialog.model_combo.currentData() == "qwen2.5-vl-3b" and dialog.pixels_spin.value() == 1003520
+        dialog.folder_edit.setText(str(tmp_path / "lf"))
+        with qtbot.waitSignal(dialog.exported, timeout=10000):
+            dialog.export_button.click()
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=5000)
+        config = yaml.safe_load((tmp_path / "lf" / "vlm_studio_sft.yaml").read_text())
+        assert config["image_max_pixels"] == 1003520

@@ -3,8 +3,6 @@ multi-selection, each one undoable edit) and Project > Split project… running 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel
 from PySide6.QtWidgets import QMenu
@@ -13,8 +11,7 @@ from studio.dataset.sample import create_sample_project
 from studio.dataset.splits import assign_splits
 from studio.dataset.store import Project
 from studio.ui.split_dialog import SplitDialog
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+from tests.screenshots import save_shot
 
 
 @pytest.fixture
@@ -110,8 +107,7 @@ def test_split_project_runs_the_core_in_a_worker_as_one_undoable_edit(opened, qt
     assert all(split for split, _pinned in after)
     assert [window.images.model.image_at(row).split for row in range(6, 12)] == [s for s, _ in after]
     assert "no split 0" in dialog.current.text()
-    ARTIFACTS.mkdir(exist_ok=True)
-    dialog.grab().save(str(ARTIFACTS / "split_dialog.png"))
+    save_shot(dialog, "split_dialog.png")
     dialog.close()
 
     window.annotate.undo_stack.undo()  # the whole split is one edit

@@ -9,6 +9,7 @@ from studio.adapters import get_adapter, trust
 from studio.dataset.importer import import_images
 from studio.ui.training_preview import TrainingPreview
 from studio.ui.trust_dialog import TrustCodeDialog
+from tests.screenshots import save_shot
 from tests.unit.adapters.planted_model import COMMIT, MODEL, forget_planted_modules, plant_nvila
 
 
@@ -28,7 +29,7 @@ def test_the_dialog_shows_the_code_and_trusts_or_revokes_it(qtbot, planted):
     assert "runs it with your permissions" in dialog.warning.text()
     assert dialog.trust_button.isEnabled() and not dialog.revoke_button.isEnabled()
     dialog.show()
-    dialog.grab().save("/tmp/security-trust-dialog.png")
+    save_shot(dialog, "trust_dialog.png")
 
     dialog.trust_button.click()
     assert trust.is_trusted(get_adapter(MODEL).code_revision()) and "Trusted on" in dialog.status.text()

@@ -25,6 +25,30 @@ from studio.dataset.store import Project
 from studio.jobs import CancelToken, Progress, no_progress
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """Choices that change what an export writes (the defaults suit each format's usual consumer)."""
+
+    max_pixels: int | None = None  # trainer formats: the consuming trainer's image size limit; None: its default
+    min_pixels: int | None = None
+    whole_pixels: bool = True  # VOC: integer corners, as VOC tools expect; False: exact to 1/1000 px
+    system_prompts: dict[str, str] | None = None  # per task; None: the default prompts
+    workflow: str = ""  # the workflow these settings came from, for the export's README
+
+    @classmethod
+    def from_workflow(cls, name: str, config: Any, **overrides: Any) -> ExportOptions:
+        """A workflow's pixel settings and system prompts (``config`` is its ``WorkflowConfig``); ``overrides``
+        that are not None win."""
+        values = {
+            "max_pixels": config.max_pixels or None,
+            "min_pixels": config.min_pixels or None,
+            "system_prompts": config.resolved_system_prompts(),
+            "workflow": name,
+        }
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+
 @dataclass
 class ExportReport:
     format: str
@@ -33,6 +57,7 @@ class ExportReport:
     boxes: int = 0
     phrases: int = 0
     vqa_pairs: int = 0
+    records: int = 0  # trainer formats: conversations written
     files: int = 0
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -44,6 +69,7 @@ class ExportReport:
         lines = [
             f"Exported {self.images:,} images, {self.boxes:,} boxes, {self.phrases:,} phrases, "
             f"{self.vqa_pairs:,} VQA pairs as {self.format} to {self.target}"
+            + (f" ({self.records:,} training conversations)" if self.records else "")
         ]
         return "\n".join(lines + [f"Note: {note}" for note in self.notes])
 
@@ -58,12 +84,15 @@ class Output:
         progress: Progress = no_progress,
         cancel: CancelToken | None = None,
         final: Path | None = None,
+        options: ExportOptions | None = None,
     ) -> None:
         self.folder, self.total = folder, total
         self.final = final or folder  # where the folder will be once complete (for absolute paths)
         self.progress, self.cancel = progress, cancel
+        self.options = options or ExportOptions()
         self.notes: list[str] = []
         self.files = 0
+        self.records = 0  # trainer formats: conversations written
         self.upright = 0  # files written turned upright (their EXIF orientation applied)
         self._names: dict[str, set[str]] = {}
         self._placed = 0
@@ -158,6 +187,7 @@ def export_dataset(
     *,
     split: str | None = None,
     model: str | None = None,
+    options: ExportOptions | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> ExportReport:
@@ -177,7 +207,7 @@ def export_dataset(
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
-    output = Output(partial, len(doc.images), progress, cancel, final=out)
+    output = Output(partial, len(doc.images), progress, cancel, final=out, options=options)
     try:
         fmt.write(doc, output, model)
         if cancel is not None:
@@ -198,6 +228,7 @@ def export_dataset(
         boxes=sum(len(i.boxes) for i in doc.images),
         phrases=sum(len(i.phrases) for i in doc.images),
         vqa_pairs=sum(len(i.vqa) for i in doc.images),
+        records=output.records,
         files=output.files,
         notes=output.notes,
         seconds=time.perf_counter() - started,
@@ -211,9 +242,12 @@ def export_dataset_at(
     *,
     split: str | None = None,
     model: str | None = None,
+    options: ExportOptions | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> ExportReport:
     """``export_dataset`` on its own read-only connection to the project in ``folder`` (for a worker thread)."""
     with Project.open(folder, read_only=True) as project:
-        return export_dataset(project, format_name, out, split=split, model=model, progress=progress, cancel=cancel)
+        return export_dataset(
+            project, format_name, out, split=split, model=model, options=options, progress=progress, cancel=cancel
+        )

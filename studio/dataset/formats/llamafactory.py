@@ -6,12 +6,18 @@ Import reads ``dataset_info.json`` (every sharegpt entry with images), or one da
 with role/content or ``conversations`` with from/value). Image paths are relative to the dataset folder, as
 LLaMA-Factory's ``media_dir`` defaults to it. Exports write the system prompt as the first message, the
 ``<image>`` tag right before the prompt (where LLaMA-Factory puts the image tokens, as VLM Studio's trainer
-does), and boxes in the chosen model's format.
+does), and boxes in the chosen model's format, in the frame of the image the model sees after LLaMA-Factory's
+own resize (``image_max_pixels``, 768 * 768 by default) and the processor's; ``vlm_studio_sft.yaml`` and the
+README name that setting, so training with them cannot disagree with the boxes.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from pathlib import Path
+
+import yaml
 
 from studio.dataset.formats import conversations as conv
 from studio.dataset.formats.base import DatasetDoc, Fields, FormatError, load_json
@@ -19,6 +25,11 @@ from studio.dataset.formats.exporting import Output
 from studio.dataset.formats.llava import read_turns
 
 INFO_FILE = "dataset_info.json"
+TRAIN_FILE = "vlm_studio_sft.yaml"
+# LLaMA-Factory's ModelArguments defaults (src/llamafactory/hparams/model_args.py)
+IMAGE_MAX_PIXELS = 768 * 768
+IMAGE_MIN_PIXELS = 32 * 32
+TEMPLATES = {"qwen2_5_vl": "qwen2_vl", "qwen3_vl": "qwen3_vl_nothink"}  # catalog family -> LLaMA-Factory template
 DATA_FILE = "vlm_studio_train.json"
 DATASET_NAME = "vlm_studio"
 TAGS = {
@@ -98,12 +109,47 @@ def _read_data(data_file: Path, entry: Fields | None, reader: conv.ConversationR
         )
 
 
+def image_size(width: int, height: int, max_pixels: int, min_pixels: int) -> tuple[int, int]:
+    """The size of the image LLaMA-Factory hands the model's processor: its mm_plugin scales an image above
+    ``image_max_pixels`` (or below ``image_min_pixels``) to that area, truncating each side, and its Qwen-VL
+    plugin then widens sides under 28 px and cuts aspect ratios over 200 to 180."""
+    if width * height > max_pixels:
+        factor = math.sqrt(max_pixels / (width * height))
+        width, height = int(width * factor), int(height * factor)
+    if width * height < min_pixels:
+        factor = math.sqrt(min_pixels / (width * height))
+        width, height = int(width * factor), int(height * factor)
+    if min(width, height) < 28:
+        width, height = max(width, 28), max(height, 28)
+    if width / height > 200:
+        width = height * 180
+    if height / width > 200:
+        height = width * 180
+    return width, height
+
+
+def sizing(adapter, options) -> conv.Sizing:
+    """LLaMA-Factory's own resize (``image_max_pixels`` / ``image_min_pixels``: the export's, else LLaMA-Factory's
+    defaults), then the model's processor at its own (catalog) settings."""
+    max_pixels = options.max_pixels or IMAGE_MAX_PIXELS
+    min_pixels = options.min_pixels or IMAGE_MIN_PIXELS
+    return conv.Sizing(
+        adapter.settings(), functools.partial(_sized, max_pixels=max_pixels, min_pixels=min_pixels),
+        max_pixels, min_pixels,
+    )
+
+
+def _sized(width: int, height: int, *, max_pixels: int, min_pixels: int) -> tuple[int, int]:
+    return image_size(width, height, max_pixels, min_pixels)
+
+
 def write(doc: DatasetDoc, output: Output, model: str | None) -> None:
     adapter = conv.adapter_of(model, "LLaMA-Factory")
+    size = sizing(adapter, output.options)
     records = []
     for image in doc.images:
         relative = None
-        for turn in conv.turns(image, adapter):
+        for turn in conv.turns(image, adapter, size, output.options.system_prompts):
             relative = relative or output.image(image, "images")
             records.append(
                 {
@@ -115,7 +161,7 @@ def write(doc: DatasetDoc, output: Output, model: str | None) -> None:
                     "images": [relative],
                 }
             )
-    conv.note_unexported(doc, output)
+    conv.note_records(doc, output, len(records))
     output.write_json(DATA_FILE, records)
     output.write_json(
         INFO_FILE,
@@ -128,4 +174,40 @@ def write(doc: DatasetDoc, output: Output, model: str | None) -> None:
             }
         },
     )
-    conv.write_sidecar(output, "llamafactory", adapter.entry.id)
+    output.write_text(TRAIN_FILE, yaml.safe_dump(train_config(adapter, size, output.final), sort_keys=False))
+    conv.write_sidecar(output, "llamafactory", adapter.entry.id, size)
+    conv.write_readme(
+        output,
+        "LLaMA-Factory",
+        adapter,
+        size,
+        f"image_max_pixels {size.max_pixels:,} and image_min_pixels {size.min_pixels:,} (LLaMA-Factory's resize, "
+        "then the model's processor)",
+        f"`{TRAIN_FILE}` trains a LoRA on it with these settings:\n\n```sh\nllamafactory-cli train "
+        f"{output.final / TRAIN_FILE}\n```",
+    )
+
+
+def train_config(adapter, size: conv.Sizing, folder: Path) -> dict:
+    """A LLaMA-Factory SFT config for this export, with the image settings its boxes were written for."""
+    entry = adapter.entry
+    return {
+        "model_name_or_path": entry.hf_id or str(entry.local_folder() or entry.id),
+        "image_max_pixels": size.max_pixels,
+        "image_min_pixels": size.min_pixels,
+        "trust_remote_code": entry.remote_code,
+        "stage": "sft",
+        "do_train": True,
+        "finetuning_type": "lora",
+        "lora_target": "all",
+        "dataset": DATASET_NAME,
+        "dataset_dir": str(folder),
+        "template": TEMPLATES.get(entry.family, "FILL IN: the LLaMA-Factory template of " + entry.name),
+        "cutoff_len": 4096,
+        "output_dir": str(folder / "saves" / "lora"),
+        "per_device_train_batch_size": 1,
+        "gradient_accumulation_steps": 8,
+        "learning_rate": 1.0e-4,
+        "num_train_epochs": 3.0,
+        "bf16": True,
+    }

@@ -57,10 +57,11 @@ def read_turns(reader, image, turns: list[Fields], role_key: str, text_key: str,
 
 def write(doc: DatasetDoc, output: Output, model: str | None) -> None:
     adapter = conv.adapter_of(model, "LLaVA")
+    sizing = conv.processor_sizing(adapter, output.options)
     records = []
     for image in doc.images:
         relative = None
-        for index, turn in enumerate(conv.turns(image, adapter)):
+        for index, turn in enumerate(conv.turns(image, adapter, sizing, output.options.system_prompts)):
             relative = relative or output.image(image, "images")
             records.append(
                 {
@@ -73,6 +74,14 @@ def write(doc: DatasetDoc, output: Output, model: str | None) -> None:
                     ],
                 }
             )
-    conv.note_unexported(doc, output)
+    conv.note_records(doc, output, len(records))
     output.write_json(DATA_FILE, records)
-    conv.write_sidecar(output, "llava", adapter.entry.id)
+    conv.write_sidecar(output, "llava", adapter.entry.id, sizing)
+    conv.write_readme(
+        output,
+        "LLaVA conversation",
+        adapter,
+        sizing,
+        f"the model's processor at max_pixels {sizing.max_pixels:,} and min_pixels {sizing.min_pixels:,}",
+        f"`{DATA_FILE}` holds one record per conversation; image paths are relative to this folder.",
+    )

@@ -5,7 +5,10 @@ Image paths are written absolute (ms-swift resolves relative ones against its wo
 ``objects`` give exact boxes (``real``: pixels; ``norm1000``: 0-1000 of the image) and ``<ref-object>`` /
 ``<bbox>`` tags in the text are filled from them in order, as ms-swift does. Exports write the answer text in
 the chosen model's format (what VLM Studio's trainer feeds the model, so ms-swift has no tags to replace) and
-add ``objects`` with the same boxes in pixels (``bbox_type`` ``real``) for tools that read them.
+add ``objects`` with the same boxes in pixels (``bbox_type`` ``real``) for tools that read them. Boxes in
+absolute coordinates (Qwen2.5-VL) are written for ms-swift's ``MAX_PIXELS`` / ``MIN_PIXELS`` (qwen_vl_utils'
+defaults, 16384 and 4 tokens of 28 x 28 px: the catalog's, unless the export is given others), which the
+README's ``swift sft`` command sets.
 """
 
 from __future__ import annotations
@@ -102,10 +105,11 @@ def _fill(text: str, refs) -> str:
 
 def write(doc: DatasetDoc, output: Output, model: str | None) -> None:
     adapter = conv.adapter_of(model, "ms-swift")
+    sizing = conv.processor_sizing(adapter, output.options)
     lines = []
     for image in doc.images:
         path = None
-        for turn in conv.turns(image, adapter):
+        for turn in conv.turns(image, adapter, sizing, output.options.system_prompts):
             # absolute: ms-swift reads relative image paths from its working directory
             path = path or str(output.final / output.image(image, "images"))
             record = {
@@ -123,6 +127,23 @@ def write(doc: DatasetDoc, output: Output, model: str | None) -> None:
                     "bbox_type": "real",
                 }
             lines.append(record)
-    conv.note_unexported(doc, output)
+    conv.note_records(doc, output, len(lines))
     output.write_jsonl(DATA_FILE, lines)
-    conv.write_sidecar(output, "msswift", adapter.entry.id)
+    conv.write_sidecar(output, "msswift", adapter.entry.id, sizing)
+    conv.write_readme(
+        output,
+        "ms-swift",
+        adapter,
+        sizing,
+        f"MAX_PIXELS={sizing.max_pixels} and MIN_PIXELS={sizing.min_pixels} (qwen_vl_utils' resize in ms-swift)",
+        "```sh\n" + swift_command(adapter, sizing, output.final / DATA_FILE) + "\n```",
+    )
+
+
+def swift_command(adapter, sizing: conv.Sizing, data: Path) -> str:
+    """``swift sft`` for this export, with the pixel settings the boxes were written for."""
+    model = adapter.entry.hf_id or str(adapter.entry.local_folder() or adapter.entry.id)
+    return (
+        f"MAX_PIXELS={sizing.max_pixels} MIN_PIXELS={sizing.min_pixels} swift sft --model {model} "
+        f"--dataset {data} --train_type lora"
+    )

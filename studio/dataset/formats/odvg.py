@@ -4,8 +4,12 @@
 
 Class numbers map to names through ``label_map.json`` ({"0": "person", ...}) beside the file when present,
 else through ``category``. A region's phrase is found in the caption (successive occurrences for repeated
-phrases; ``tokens_positive`` character spans when given). A region ``bbox`` may hold several boxes. Grounding
-boxes carry no label.
+phrases; ``tokens_positive`` character spans when given); regions with the same span are one phrase. A region
+``bbox`` may hold several boxes. A region box with the corners of a detection instance is that (labelled) box;
+other grounding boxes carry no label.
+
+Exports write one box per region and every labelled box as a detection instance (grounded ones too), so that
+``label_map.json`` and the ``detection`` key of every record go together as Open-GroundingDino expects.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ def _grounding(grounding: Fields, image: DocImage) -> None:
     regions = grounding.children("regions")
     phrases = [region.text("phrase") for region in regions]
     found = find_phrase_spans(image.caption, phrases)
+    unlinked = list(range(len(image.boxes)))  # detection instances not yet matched to a region's box
     for region, phrase, span in zip(regions, phrases, found, strict=True):
         given = region.items("tokens_positive", None)
         if given:
@@ -98,11 +103,22 @@ def _grounding(grounding: Fields, image: DocImage) -> None:
             raise region.error("phrase", f"{phrase!r} does not occur in the caption")
         value = region.value.get("bbox")
         boxes = value if isinstance(value, list) and value and isinstance(value[0], list) else [value]
-        first = len(image.boxes)
+        links = []
         for i, box in enumerate(boxes):
             place = f"{region.path}.bbox" + (f"[{i}]" if len(boxes) > 1 else "")
-            image.boxes.append(ordered_box(region.file, place, None, *numbers(region.file, place, box, 4)))
-        image.phrases.append(DocPhrase(span[0], span[1], tuple(range(first, len(image.boxes)))))
+            found = ordered_box(region.file, place, None, *numbers(region.file, place, box, 4))
+            same = next((j for j in unlinked if image.boxes[j].xyxy == found.xyxy), None)
+            if same is None:  # a box of this region only
+                links.append(len(image.boxes))
+                image.boxes.append(found)
+            else:  # the labelled detection instance with these corners (a VLM Studio export writes both)
+                unlinked.remove(same)
+                links.append(same)
+        phrase = next((p for p in image.phrases if (p.start, p.end) == span), None)
+        if phrase is None:
+            image.phrases.append(DocPhrase(span[0], span[1], tuple(links)))
+        else:  # regions of one span (one box each) are one phrase
+            phrase.boxes += tuple(links)
 
 
 def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
@@ -114,45 +130,49 @@ def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
             "filename": output.image(image, "images").split("/", 1)[1],
             "height": image.height,
             "width": image.width,
+            # every record has it: Open-GroundingDino reads record["detection"] whenever a label map is given
+            "detection": {
+                "instances": [
+                    {"bbox": _xyxy(box), "label": index[box.label], "category": box.label}
+                    for box in image.boxes
+                    if box.label
+                ]
+            },
         }
-        linked = {i for phrase in image.phrases for i in phrase.boxes}
-        instances = [
-            {"bbox": _xyxy(box), "label": index[box.label], "category": box.label}
-            for i, box in enumerate(image.boxes)
-            if box.label and i not in linked
-        ]
-        if instances or not image.caption:
-            record["detection"] = {"instances": instances}
         if image.caption:
             record["grounding"] = {
                 "caption": image.caption,
+                # one box per region (a phrase with two boxes is two regions with the same span), as
+                # Open-GroundingDino's loader and a typed JSON reader expect
                 "regions": [
                     {
-                        "bbox": [_xyxy(image.boxes[i]) for i in phrase.boxes]
-                        if len(phrase.boxes) != 1
-                        else _xyxy(image.boxes[phrase.boxes[0]]),
+                        "bbox": _xyxy(image.boxes[i]),
                         "phrase": image.caption[phrase.start : phrase.end],
                         "tokens_positive": [[phrase.start, phrase.end]],
                     }
                     for phrase in image.phrases
-                    if phrase.boxes
+                    for i in phrase.boxes
                 ],
             }
         records.append(record)
     _note_losses(doc, output)
+    ungrounded = sum("grounding" not in record for record in records)
+    if ungrounded and ungrounded < len(records):
+        output.notes.append(
+            f"{ungrounded:,} images without a caption have no grounding regions: train Open-GroundingDino on this "
+            f"file with {LABEL_MAP} (detection mode), which reads every image"
+        )
     output.write_jsonl("train.jsonl", records)
-    output.write_json(LABEL_MAP, {str(i): name for name, i in index.items()})
+    if index:
+        output.write_json(LABEL_MAP, {str(i): name for name, i in index.items()})
 
 
 def _note_losses(doc: DatasetDoc, output: Output) -> None:
-    relabeled = dropped = empty = 0
+    dropped = empty = 0
     for image in doc.images:
         linked = {i for phrase in image.phrases for i in phrase.boxes} if image.caption else set()
-        relabeled += sum(1 for i in linked if image.boxes[i].label)
         dropped += sum(1 for i, box in enumerate(image.boxes) if not box.label and i not in linked)
         empty += sum(1 for phrase in image.phrases if not phrase.boxes)
-    if relabeled:
-        output.notes.append(f"{relabeled:,} boxes linked to phrases were written as grounding regions, without labels")
     if dropped:
         output.notes.append(f"{dropped:,} boxes with neither a label nor a phrase were not written")
     if empty:

@@ -3,11 +3,13 @@
 
 A VOC folder holds ``Annotations/``, ``JPEGImages/`` and ``ImageSets/Main/{train,val,test}.txt``; a plain
 folder of XML files or a single file works too. Coordinates are taken as written (no 1-based shift), as
-labelImg does. XML is parsed with defusedxml: entity expansion and external references are refused.
+labelImg does. Exports write whole pixels (rounded to the nearest, as VOC tools expect integers) unless exact
+corners are asked for. XML is parsed with defusedxml: entity expansion and external references are refused.
 """
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -128,6 +130,7 @@ def _whole(file: Path, element: ET.Element, tag: str, place: str) -> int:
 def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
     splits: dict[str, list[str]] = {}
     unlabeled = 0
+    whole = output.options.whole_pixels
     for image in doc.images:
         relative = output.image(image, "JPEGImages")
         name = relative.split("/", 1)[1]
@@ -147,7 +150,7 @@ def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
                 ET.SubElement(item, tag).text = value
             bndbox = ET.SubElement(item, "bndbox")
             for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), box.xyxy, strict=True):
-                ET.SubElement(bndbox, tag).text = str(fmt_number(value))
+                ET.SubElement(bndbox, tag).text = str(math.floor(value + 0.5) if whole else fmt_number(value))
         ET.indent(top)
         output.write_text(f"Annotations/{stem}.xml", ET.tostring(top, encoding="unicode") + "\n")
         if image.split:

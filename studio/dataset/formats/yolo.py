@@ -5,6 +5,9 @@ normalised to 0..1, and the class names in ``data.yaml`` (``names``, splits ``tr
 A label file lives where Ultralytics looks for it: the image path with its last ``/images/`` replaced by
 ``/labels/`` and the suffix by ``.txt``, or else right beside the image. Images without a label file are
 background images (no boxes). Segmentation lines (``class x1 y1 x2 y2 ...``) become their bounding box.
+
+Exports write that layout (``images/<split>/x.jpg``, ``labels/<split>/x.txt``) and a ``data.yaml`` whose ``path``
+is the export's absolute folder (Ultralytics reads a relative one from its own datasets folder).
 """
 
 from __future__ import annotations
@@ -175,16 +178,19 @@ def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:
         split = image.split or "train"
         unassigned += not image.split
         splits.add(split)
-        relative = output.image(image, f"images/{split}")
+        name = output.image(image, f"images/{split}").rsplit("/", 1)[1]
         lines = []
         for box in image.boxes:
             x1, y1, x2, y2 = NORMALIZED.from_pixels(box.xyxy, image.width or 1, image.height or 1)
             values = ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)
             lines.append(" ".join([str(index[box.label or UNLABELED]), *(f"{v:.{_DIGITS}f}" for v in values)]))
-        output.write_text(label_path(Path(relative)).as_posix(), "".join(line + "\n" for line in lines))
+        # Ultralytics' layout: images/<split>/x.jpg is labelled by labels/<split>/x.txt
+        output.write_text(f"labels/{split}/{Path(name).stem}.txt", "".join(line + "\n" for line in lines))
     if unassigned:
         output.notes.append(f"{unassigned:,} images in no split were written to the train split")
-    data = {split: f"images/{split}" for split in ("train", "val", "test") if split in splits}
+    # an absolute root: Ultralytics reads a relative ``path`` from its own datasets folder
+    data: dict = {"path": str(output.final)}
+    data.update({split: f"images/{split}" for split in ("train", "val", "test") if split in splits})
     data.setdefault("val", data.get("train", "images/train"))
     data.setdefault("train", data["val"])
     data["nc"] = len(names)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from studio.ui import theme
 from studio.ui.annotate.commands import BoxSpec
-
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+from tests.screenshots import save_shot
 
 
 def test_workspace_screenshot(qtbot, qapp, workspace, project, images):
@@ -29,7 +26,5 @@ def test_workspace_screenshot(qtbot, qapp, workspace, project, images):
     workspace.canvas.select_boxes([ball])
     workspace._add_specs([BoxSpec("dog", (240, 20, 300, 70))], "Add")  # an unlinked box, flagged
     qtbot.wait(50)
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / "annotate-workspace.png"
-    assert workspace.canvas.window().grab().save(str(path))
+    path = save_shot(workspace.canvas.window(), "annotate-workspace.png")
     assert path.stat().st_size > 10_000

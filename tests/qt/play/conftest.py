@@ -14,8 +14,6 @@ from studio.training.checkpoints import checkpoint_name
 from studio.training.runs import add_metrics, find_run, record_evaluation
 from tests.unit.inference.conftest import SYSTEM, add_run, tiny_checkpoints  # noqa: F401 (fixtures)
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
-
 
 @pytest.fixture
 def sample_project(tmp_path, tiny_checkpoints):  # noqa: F811
@@ -69,8 +67,3 @@ def record_fake_evaluation(project, run_id: int, checkpoint: str, results: list[
     return summary
 
 
-def save_shot(widget, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
-    widget.grab().save(str(path))
-    return path

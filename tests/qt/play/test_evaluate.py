@@ -14,7 +14,8 @@ from studio.ui import theme
 from studio.ui.evaluate import EvaluatePage
 from studio.ui.evaluate.page import RIGHT_COLOUR, WRONG_COLOUR
 from studio.ui.overlay import PREDICTION_COLOUR
-from tests.qt.play.conftest import add_stepped_run, record_fake_evaluation, save_shot
+from tests.qt.play.conftest import add_stepped_run, record_fake_evaluation
+from tests.screenshots import save_shot
 from tests.unit.inference.conftest import tiny_checkpoints  # noqa: F401 (fixture)
 
 

@@ -9,8 +9,9 @@ from PySide6.QtCore import Qt
 from studio.dataset.store import Project
 from studio.evaluation.run_eval import START
 from studio.ui.overlay import PREDICTION_COLOUR
-from tests.qt.play.conftest import add_stepped_run, record_fake_evaluation, save_shot
+from tests.qt.play.conftest import add_stepped_run, record_fake_evaluation
 from tests.qt.play.test_evaluate import fake_results
+from tests.screenshots import save_shot
 from tests.unit.inference.conftest import tiny_checkpoints  # noqa: F401 (fixture)
 
 

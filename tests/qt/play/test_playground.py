@@ -12,7 +12,8 @@ from studio.inference.predictor import Prediction
 from studio.ui import theme
 from studio.ui.overlay import PREDICTION_COLOUR
 from studio.ui.playground import PlaygroundPage
-from tests.qt.play.conftest import add_stepped_run, save_shot
+from tests.qt.play.conftest import add_stepped_run
+from tests.screenshots import save_shot
 from tests.unit.inference.conftest import SYSTEM, add_run, tiny_checkpoints  # noqa: F401 (fixture)
 
 

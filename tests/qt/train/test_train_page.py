@@ -14,8 +14,7 @@ from studio.training.config import WorkflowConfig
 from studio.ui import theme
 from studio.ui.train import TrainPage
 from studio.ui.train.runs_panel import RunsPanel
-
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+from tests.screenshots import save_shot
 
 
 @pytest.fixture
@@ -95,8 +94,7 @@ def test_start_stop_resume(page, qtbot):
     page.runs_panel.list.selectAll()
     assert len(page.curves._compared) == 2  # the other run's train and val curves
     page.curves._redraw()
-    ARTIFACTS.mkdir(exist_ok=True)
-    assert page.grab().save(str(ARTIFACTS / "train_page.png"))
+    assert save_shot(page, "train_page.png").is_file()
 
 
 def test_the_main_window_shows_the_train_page_for_an_open_project(qtbot, window, tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 
@@ -13,8 +12,7 @@ from studio.dataset.sample import create_sample_project
 from studio.jobs import CancelToken
 from studio.training import runs
 from studio.ui.jobs_bar import JobsBar
-
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+from tests.screenshots import save_shot
 
 
 def test_a_running_training_shows_in_the_status_bar_on_another_page(qtbot, window, tmp_path):
@@ -35,8 +33,7 @@ def test_a_running_training_shows_in_the_status_bar_on_another_page(qtbot, windo
     assert 0 < bar.bar.value() < bar.bar.maximum()
     qtbot.waitUntil(lambda: bar.bar.value() >= 12, timeout=120000)  # a bar one can see in the screenshot
     assert window.current_mode() == "annotate"
-    ARTIFACTS.mkdir(exist_ok=True)
-    window.grab().save(str(ARTIFACTS / "status_bar_training.png"))
+    save_shot(window, "status_bar_training.png")
     qtbot.mouseClick(bar.label, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))  # the entry leads to the run
     assert window.current_mode() == "train"
     bar.cancel_button.click()  # stops the run as the page's Stop does

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from studio.dataset.formats.exporting import export_dataset
@@ -17,14 +19,14 @@ def expected(fmt: str, full: dict) -> dict:
     """What ``fmt`` can carry of the annotated project's snapshot."""
     result = {}
     for name, item in full.items():
-        linked = {c for _t, _s, _e, coords in item["phrases"] for c in coords}
         keep = dict(item, vqa=[])
         if fmt in ("yolo", "voc", "labelme"):
             keep.update(caption="", phrases=[])
-        elif fmt == "coco":
+        if fmt == "voc":  # whole pixels by default
+            keep["boxes"] = sorted((label, tuple(float(math.floor(c + 0.5)) for c in xyxy)) for label, xyxy in
+                                   keep["boxes"])
+        if fmt == "coco":
             keep.update(phrases=[])
-        elif fmt == "odvg":
-            keep["boxes"] = sorted((None if coords in linked else label, coords) for label, coords in item["boxes"])
         result[name] = keep
     return result
 

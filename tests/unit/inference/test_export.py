@@ -4,6 +4,7 @@ family's transformers class."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -92,3 +93,57 @@ def test_cli_export_model_and_suggest(project, tiny_checkpoints, tmp_path, shape
     assert json.loads(result.stdout)["prompts"] == 1
     result = vlm("accept-suggestions", folder, "--reject", "--json")
     assert result.returncode == 0, result.stderr
+
+
+def test_model_card_says_what_the_model_is_and_how_to_feed_it(project, tiny_checkpoints, tmp_path):
+    from studio.training.runs import find_run
+
+    add_run(project, "card run", tiny_checkpoints["lora"])
+    config = {"model_id": "tiny", "mode": "lora", "workflow": "default", "seed": 7,
+              "workflow_config": {"epochs": 3.0, "lr": 2e-4, "lora_r": 16, "lora_alpha": 32, "batch_size": 4},
+              "dataset": {"train_image_ids": [1, 2, 3], "train_samples": 12, "val_image_ids": [4], "val_samples": 2,
+                          "content_hash": "abc123"}}
+    summary = dict(find_run(project, "card run").summary, steps=9, samples=36, best_val_loss=0.5,
+                   evaluation={"val-best": {"samples": 2, "mean_iou": 0.61}})
+    with project.transaction({"runs"}) as conn:
+        conn.execute("UPDATE runs SET config = ?, summary = ? WHERE name = 'card run'",
+                     (json.dumps(config), json.dumps(summary)))
+    export_model(project, "card run", tmp_path / "out")
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "Fill in" not in card and "[More Information Needed]" not in card  # not peft's template any more
+    for expected in ("a LoRA adapter (peft) for Tiny built-in", "LoRA: rank 16, alpha 32", "| Epochs | 3 |",
+                     "3 images, 12 samples", "1 images, 2 samples", "`abc123`", "| Best validation loss | 0.5 |",
+                     "mean_iou 0.610", "Locate every phrase of this caption in the image:", SYSTEM["grounding"],
+                     "qwen_json_rel1000", '"bbox_2d": [100, 250, 500, 875]',
+                     "stretch every image to 160 x 160 pixels (bicubic)"):
+        assert expected in card, expected
+    assert "README.md" in (tmp_path / "out" / "SERVE.md").read_text()
+
+
+def test_model_card_stretch_reproduces_the_apps_input(project, tiny_checkpoints, shapes_image, tmp_path):
+    """The card's instruction (stretch to the run's square, then the exported processor) gives the tensors the app
+    feeds the model."""
+    from PIL import Image, ImageOps
+    from transformers import AutoProcessor
+
+    from studio.adapters import Sample, load_image
+
+    add_run(project, "stretch", tiny_checkpoints["lora"])
+    adapter = get_adapter("tiny")
+    settings = adapter.settings(max_pixels=25600, min_pixels=25600)  # the run's (its checkpoint records them)
+    # training saves the processor it loaded with the run's settings
+    checkpoint = project.folder / "runs" / "stretch" / "checkpoints" / "step-000010"
+    adapter.load_processor(settings).save_pretrained(checkpoint)
+    export_model(project, "stretch", tmp_path / "out")
+    sample = Sample(0, str(shapes_image), 240, 160, "grounding", "Locate the red circle.")
+    app = adapter.prompt_inputs(sample, adapter.load_processor(settings), load_image(shapes_image), settings)
+    processor = AutoProcessor.from_pretrained(tmp_path / "out")
+    image = ImageOps.exif_transpose(Image.open(shapes_image)).convert("RGB")
+    plain = processor(images=[image], text=["<|vision_start|><|image_pad|><|vision_end|>"], return_tensors="pt")
+    assert not torch.equal(plain["image_grid_thw"], app["image_grid_thw"])  # why the card asks for the stretch
+    card = (tmp_path / "out" / "README.md").read_text()
+    side = int(re.search(r"stretch every image to (\d+) x \1 pixels", card).group(1))
+    image = image.resize((side, side), Image.Resampling.BICUBIC)
+    theirs = processor(images=[image], text=["<|vision_start|><|image_pad|><|vision_end|>"], return_tensors="pt")
+    assert torch.equal(theirs["image_grid_thw"], app["image_grid_thw"])
+    assert torch.allclose(theirs["pixel_values"], app["pixel_values"])
