@@ -80,3 +80,19 @@ def test_export_dialog_writes_the_dataset_and_asks_for_a_model(qtbot, tmp_path):
         assert (tmp_path / "swift" / "train.jsonl").is_file()
         _choose(dialog.format_combo, "yolo")
         assert not dialog.model_combo.isEnabled()
+
+
+def test_a_dataset_whose_images_are_all_missing_shows_where_it_looked(qtbot, project, tmp_path):
+    folder = _source(tmp_path)
+    for image in (folder / "images").iterdir():
+        image.unlink()
+    dialog = ImportDatasetDialog(project)
+    qtbot.addWidget(dialog)
+    _choose(dialog.format_combo, "coco")
+    dialog.path_edit.setText(str(folder))
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: "looked in" in dialog.report.toPlainText(), timeout=10000)
+    text = dialog.report.toPlainText()
+    assert "none of the 2 images it names was found" in text and "nothing was imported" in text
+    assert not dialog.import_button.isEnabled()
+    assert project.image_count() == 0 and project.labels() == []

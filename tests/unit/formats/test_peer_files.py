@@ -1,0 +1,92 @@
+"""Imports of files that other tools wrote in their own layouts (tests/data, see its README): fiftyone's COCO
+export, an Ultralytics dataset read from a relative folder, ms-swift grounding records, labelme's tutorial-style
+file with an embedded image, and X-AnyLabeling's od.json. Also: an import that finds no image fails and changes
+nothing; one that misses some says how many and names them; unused categories are not created."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from studio.cli import run
+from studio.dataset.formats.base import FormatError
+from studio.dataset.formats.importing import import_dataset
+from studio.dataset.imaging import read_image_info
+from tests.unit.formats.formats_helpers import snapshot
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    """A copy of one peer's files (tests change some of them)."""
+    return Path(shutil.copytree(DATA / name, tmp_path / "peers" / name))
+
+
+def _labels(project) -> set[str]:
+    return {label.name for label in project.labels()}
+
+
+# ---------------------------------------------------------------- COCO (fiftyone's layout)
+def test_coco_finds_the_images_of_fiftyones_layout_and_creates_only_used_categories(project, tmp_path):
+    folder = _copy("fiftyone/coco", tmp_path)
+    report = import_dataset(project, "coco", folder)
+    assert (report.images_new, report.boxes, report.missing) == (2, 3, [])
+    assert report.new_labels == ["cat", "dog"] and report.unused_labels == ["airplane", "bird"]
+    assert "not created (2): airplane, bird" in report.summary()
+    assert _labels(project) == {"cat", "dog"}
+    got = snapshot(project)
+    assert got["000001.jpg"]["boxes"] == [("cat", (2.5, 3, 14.5, 13.25)), ("dog", (16, 4, 30, 22))]
+    assert got["000002.jpg"]["boxes"] == [("cat", (1, 1, 9, 9))]
+
+
+def test_coco_import_that_finds_no_image_fails_says_where_it_looked_and_creates_nothing(
+    project, tmp_path, capsys
+):
+    folder = _copy("fiftyone/coco", tmp_path)
+    shutil.rmtree(folder / "data")
+    before = project.counts()
+    with pytest.raises(FormatError, match="none of the 2 images it names was found") as caught:
+        import_dataset(project, "coco", folder / "labels.json")
+    assert f"looked in {folder}" in str(caught.value) and "000001.jpg" in str(caught.value)
+    assert project.counts() == before and _labels(project) == set()
+    status = run(["import", str(project.folder), "--format", "coco", str(folder)])
+    err = capsys.readouterr().err
+    assert status != 0 and "none of the 2 images" in err and "looked in" in err
+    assert project.counts() == before and _labels(project) == set()
+
+
+def test_an_import_that_misses_some_images_says_how_many_and_names_them(project, tmp_path, capsys):
+    folder = _copy("fiftyone/coco", tmp_path)
+    (folder / "data" / "000002.jpg").unlink()
+    status = run(["import", str(project.folder), "--format", "coco", str(folder)])
+    out = capsys.readouterr().out
+    assert status == 0 and project.image_count() == 1
+    assert "Missed 1 of the 2 images the dataset names" in out and "000002.jpg (labels.json $.images[1])" in out
+
+
+# ---------------------------------------------------------------- labelme (embedded image data)
+def test_labelme_uses_the_embedded_image_when_image_path_names_no_image(project, tmp_path):
+    folder = _copy("labelme", tmp_path)
+    dry = import_dataset(project, "labelme", folder, dry_run=True)
+    assert (dry.images_new, dry.boxes) == (2, 3) and not project.assets_dir.exists()
+    assert any("embedded" in note for note in dry.notes)
+    report = import_dataset(project, "labelme", folder)
+    assert [(file, reason.split(" (")[0]) for file, _where, reason in report.missing] == [
+        ("missing_image.jpg", "file not found")
+    ]
+    # the labels of the one file whose image was not found are not created
+    assert _labels(project) == {"shelf", "mead_index_cards"}
+    embedded = [image for image in project.images() if Path(image.path).parent == project.assets_dir.resolve()]
+    assert len(embedded) == 1
+    stored = Path(embedded[0].path)
+    assert stored.name.startswith("tutorial_style_") and stored.suffix == ".jpg"
+    info = read_image_info(stored)
+    assert (info.width, info.height, info.format) == (32, 24, "JPEG")
+    assert [p.name for p in project.assets_dir.iterdir()] == [stored.name]  # no temporary file left
+    got = snapshot(project)
+    assert got[stored.name]["boxes"] == [("mead_index_cards", (4, 5, 12, 14)), ("shelf", (1.5, 2, 30, 20.5))]
+    again = import_dataset(project, "labelme", folder)
+    assert (again.images_new, again.images_existing, again.boxes) == (0, 2, 0)
+    assert len(list(project.assets_dir.iterdir())) == 1
