@@ -66,6 +66,31 @@ def test_an_import_that_misses_some_images_says_how_many_and_names_them(project,
     assert "Missed 1 of the 2 images the dataset names" in out and "000002.jpg (labels.json $.images[1])" in out
 
 
+# ---------------------------------------------------------------- YOLO (Ultralytics, relative paths)
+@pytest.mark.parametrize("given", ["ultralytics/yolo", "ultralytics/yolo/data.yaml"])
+def test_yolo_from_a_relative_folder_with_a_relative_data_yaml(project, tmp_path, monkeypatch, given):
+    _copy("ultralytics/yolo", tmp_path)
+    monkeypatch.chdir(tmp_path / "peers")
+    report = import_dataset(project, "yolo", given)
+    assert (report.images_new, report.boxes, report.missing) == (2, 2, [])
+    assert report.new_labels == ["person", "bicycle"] and report.unused_labels == ["car"]
+    got = snapshot(project)
+    assert got["a.jpg"]["boxes"] == [("person", (10, 5, 30, 15))]
+    assert got["b.jpg"]["boxes"] == [("bicycle", (0, 20, 10, 40))]
+    assert {image.split for image in project.images()} == {"train", "val"}
+
+
+def test_yolo_path_relative_to_the_yaml_and_a_path_that_moved(project, tmp_path, monkeypatch):
+    root = _copy("ultralytics/yolo", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    text = (root / "data.yaml").read_text()
+    (root / "data.yaml").write_text("path: .\n" + text)
+    assert import_dataset(project, "yolo", "peers/ultralytics/yolo", dry_run=True).images_new == 2
+    (root / "data.yaml").write_text("path: ../datasets/yolo  # where it was written\n" + text)
+    report = import_dataset(project, "yolo", "peers/ultralytics/yolo", dry_run=True)
+    assert report.images_new == 2 and any("is not a folder here" in note for note in report.notes)
+
+
 # ---------------------------------------------------------------- labelme (embedded image data)
 def test_labelme_uses_the_embedded_image_when_image_path_names_no_image(project, tmp_path):
     folder = _copy("labelme", tmp_path)
