@@ -91,6 +91,12 @@ def test_yolo_path_relative_to_the_yaml_and_a_path_that_moved(project, tmp_path,
     assert report.images_new == 2 and any("is not a folder here" in note for note in report.notes)
 
 
+def test_yolo_split_entries_starting_with_dotdot_that_are_not_there_drop_it(project, tmp_path):
+    root = _copy("ultralytics/yolo", tmp_path)  # Roboflow writes "../train/images" beside the split folders
+    (root / "data.yaml").write_text("train: ../images/train\nval: ../images/val\nnames: [person, bicycle, car]\n")
+    assert import_dataset(project, "yolo", root / "data.yaml", dry_run=True).images_new == 2
+
+
 # ---------------------------------------------------------------- labelme (embedded image data)
 def test_labelme_uses_the_embedded_image_when_image_path_names_no_image(project, tmp_path):
     folder = _copy("labelme", tmp_path)
