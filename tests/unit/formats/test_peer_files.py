@@ -97,6 +97,25 @@ def test_yolo_split_entries_starting_with_dotdot_that_are_not_there_drop_it(proj
     assert import_dataset(project, "yolo", root / "data.yaml", dry_run=True).images_new == 2
 
 
+# ---------------------------------------------------------------- ms-swift grounding records
+def test_msswift_grounded_captions_keep_the_caption_and_link_every_box_of_a_ref(project, tmp_path):
+    folder = _copy("msswift", tmp_path)
+    report = import_dataset(project, "msswift", folder / "grounding.jsonl")
+    assert (report.images_new, report.captions, report.phrases, report.vqa_pairs) == (3, 2, 3, 0)
+    got = snapshot(project)
+    assert got["beach.jpg"]["caption"] == "a dog and a woman are playing on the beach"
+    assert got["beach.jpg"]["phrases"] == [
+        ("a dog", 0, 5, ((3.5, 20, 20, 44),)),
+        ("a woman", 10, 17, ((30, 5, 50, 46.5),)),
+    ]
+    assert got["beach.jpg"]["boxes"] == [(None, (3.5, 20, 20, 44)), (None, (30, 5, 50, 46.5))]
+    assert got["field.jpg"]["caption"] == "two sheep graze beside a fence"
+    assert got["field.jpg"]["phrases"] == [("two sheep", 0, 9, ((2, 10, 15, 30), (25, 12, 40, 33)))]
+    # a question naming one ref, answered by two boxes: both are that ref's
+    assert got["pasture.jpg"]["boxes"] == [("sheep", (1, 2, 20, 28)), ("sheep", (33, 4, 58, 29))]
+    assert got["pasture.jpg"]["caption"] == ""
+
+
 # ---------------------------------------------------------------- labelme (embedded image data)
 def test_labelme_uses_the_embedded_image_when_image_path_names_no_image(project, tmp_path):
     folder = _copy("labelme", tmp_path)
