@@ -140,3 +140,22 @@ def test_labelme_uses_the_embedded_image_when_image_path_names_no_image(project,
     again = import_dataset(project, "labelme", folder)
     assert (again.images_new, again.images_existing, again.boxes) == (0, 2, 0)
     assert len(list(project.assets_dir.iterdir())) == 1
+
+
+# ---------------------------------------------------------------- ODVG (X-AnyLabeling's od.json)
+def test_odvg_folder_reads_x_anylabelings_od_json(project, tmp_path):
+    folder = _copy("xanylabeling/odvg", tmp_path)
+    report = import_dataset(project, "odvg", folder)
+    assert (report.images_new, report.boxes, report.missing) == (2, 2, [])
+    assert report.new_labels == ["person", "dog"] and report.unused_labels == ["kite"]
+    got = snapshot(project)
+    assert got["walk.jpg"]["boxes"] == [("dog", (20.5, 14, 36, 29)), ("person", (2, 3, 15, 28))]
+    assert got["park.jpg"]["boxes"] == []
+
+
+def test_odvg_json_file_holding_a_list_of_records(project, tmp_path):
+    folder = _copy("xanylabeling/odvg", tmp_path)
+    records = [line for line in (folder / "od.json").read_text().splitlines() if line]
+    (folder / "od.json").write_text("[\n" + ",\n".join(records) + "\n]\n")
+    report = import_dataset(project, "odvg", folder / "od.json")
+    assert (report.images_new, report.boxes) == (2, 2)
