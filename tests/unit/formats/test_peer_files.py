@@ -12,7 +12,7 @@ import pytest
 
 from studio.cli import run
 from studio.dataset.formats.base import FormatError
-from studio.dataset.formats.importing import import_dataset
+from studio.dataset.formats.importing import apply_import, import_dataset, plan_import
 from studio.dataset.imaging import read_image_info
 from tests.unit.formats.formats_helpers import snapshot
 
@@ -140,6 +140,19 @@ def test_labelme_uses_the_embedded_image_when_image_path_names_no_image(project,
     again = import_dataset(project, "labelme", folder)
     assert (again.images_new, again.images_existing, again.boxes) == (0, 2, 0)
     assert len(list(project.assets_dir.iterdir())) == 1
+
+
+def test_a_failed_import_leaves_no_embedded_image_behind(project, tmp_path, monkeypatch):
+    folder = _copy("labelme", tmp_path)
+    plan = plan_import(project, "labelme", folder)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(project, "add_box", failing)
+    with pytest.raises(RuntimeError):
+        apply_import(project, plan)
+    assert project.image_count() == 0 and list(project.assets_dir.iterdir()) == []
 
 
 # ---------------------------------------------------------------- ODVG (X-AnyLabeling's od.json)
