@@ -94,8 +94,8 @@ def test_images_outside_the_dataset_folder_need_the_dialogs_permission(qtbot, pr
     _choose(dialog.format_combo, "coco")
     dialog.path_edit.setText(str(tmp_path / "coco" / "coco.json"))
     dialog.preview_button.click()
-    qtbot.waitUntil(lambda: dialog.plan is not None and not dialog.busy, timeout=10000)
-    assert f"{image} (coco.json $.images[0]): outside the dataset folder" in dialog.report.toPlainText()
+    qtbot.waitUntil(lambda: "outside the dataset folder" in dialog.report.toPlainText(), timeout=10000)
+    assert "nothing was imported" in dialog.report.toPlainText()  # its only image lies outside: none found
     assert not dialog.import_button.isEnabled()
     dialog.outside_check.setChecked(True)
     assert dialog.plan is None  # a new preview is needed
@@ -127,3 +127,19 @@ def test_export_options_follow_the_workflow_and_the_format(qtbot, tmp_path):
         qtbot.waitUntil(lambda: not dialog.busy, timeout=5000)
         config = yaml.safe_load((tmp_path / "lf" / "vlm_studio_sft.yaml").read_text())
         assert config["image_max_pixels"] == 1003520
+
+
+def test_a_dataset_whose_images_are_all_missing_shows_where_it_looked(qtbot, project, tmp_path):
+    folder = _source(tmp_path)
+    for image in (folder / "images").iterdir():
+        image.unlink()
+    dialog = ImportDatasetDialog(project)
+    qtbot.addWidget(dialog)
+    _choose(dialog.format_combo, "coco")
+    dialog.path_edit.setText(str(folder))
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: "looked in" in dialog.report.toPlainText(), timeout=10000)
+    text = dialog.report.toPlainText()
+    assert "none of the 2 images it names was found" in text and "nothing was imported" in text
+    assert not dialog.import_button.isEnabled()
+    assert project.image_count() == 0 and project.labels() == []

@@ -12,6 +12,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,7 @@ class DocImage:
     split: str = ""
     orientation: int = 1  # EXIF orientation of the file (exports write such files upright)
     search: tuple[Path, ...] = ()  # extra folders to look for ``file`` in, before the dataset's own
+    embedded: Callable[[], bytes] | None = None  # reads the image the dataset embeds (labelme's imageData)
 
 
 @dataclass

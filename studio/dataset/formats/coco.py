@@ -1,9 +1,9 @@
 """COCO detection JSON (``instances_*.json``: images, annotations with ``bbox`` [x, y, w, h] in pixels,
 categories), plus the COCO captions file (``captions_*.json``) when one is present.
 
-Images are looked for next to the JSON file, in its parent folder, in ``images/`` and in the folder named
-after the split (``annotations/instances_val2017.json`` -> ``val2017/``). The first caption of an image
-becomes its caption.
+Images are looked for next to the JSON file, in ``data/`` beside it (fiftyone's export: ``labels.json`` and
+``data/``), in its parent folder, in ``images/`` and in the folder named after the split
+(``annotations/instances_val2017.json`` -> ``val2017/``). The first caption of an image becomes its caption.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _split_of(file: Path) -> str:
 
 
 def _search(file: Path) -> tuple[Path, ...]:
-    folders = [file.parent, file.parent.parent, file.parent.parent / "images"]
+    folders = [file.parent, file.parent / "data", file.parent.parent, file.parent.parent / "images"]
     for prefix in ("instances_", "captions_"):
         if file.stem.startswith(prefix):
             folders.append(file.parent.parent / file.stem[len(prefix) :])

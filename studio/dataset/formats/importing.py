@@ -7,8 +7,13 @@ run. ``apply_import`` writes a plan in one transaction; a failure or a cancel le
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from studio.dataset.formats.base import Box4, DatasetDoc, DocImage, FormatError, check_corners
@@ -30,6 +35,15 @@ class PlannedImage:
     info: NewImage
     sources: list[DocImage]
     boxes: list[tuple[str | None, Box4]] = field(default_factory=list)
+    embedded: EmbeddedImage | None = None  # written into the assets folder by ``apply_import``
+
+
+@dataclass(frozen=True)
+class EmbeddedImage:
+    """An image the dataset file holds itself (labelme's imageData), to be written to ``info.path``."""
+
+    read: Callable[[], bytes]
+    sha256: str
 
 
 @dataclass
@@ -48,6 +62,8 @@ class ImportReport:
     vqa_pairs: int = 0
     splits: int = 0
     new_labels: list[str] = field(default_factory=list)
+    unused_labels: list[str] = field(default_factory=list)  # declared by the dataset, used by no imported box
+    images_named: int = 0  # images the dataset names (found or not)
     missing: list[tuple[str, str, str]] = field(default_factory=list)  # (file as named, where, reason)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -66,6 +82,8 @@ class ImportReport:
             "vqa_pairs": self.vqa_pairs,
             "splits": self.splits,
             "new_labels": self.new_labels,
+            "unused_labels": self.unused_labels,
+            "images_named": self.images_named,
             "images_not_found": [{"file": f, "where": w, "reason": r} for f, w, r in self.missing],
             "notes": self.notes,
             "seconds": round(self.seconds, 3),
@@ -82,13 +100,33 @@ class ImportReport:
             lines.append(f"{self.boxes_existing:,} boxes were already there and are not added again")
         if self.new_labels:
             lines.append(f"New labels ({len(self.new_labels)}): {', '.join(self.new_labels)}")
+        if self.unused_labels:
+            lines.append(
+                f"Categories no imported box uses, not created ({len(self.unused_labels)}): "
+                + ", ".join(self.unused_labels)
+            )
         if self.missing:
-            lines.append(f"Images not found or unreadable ({len(self.missing):,}):")
-            lines += [f"  {f} ({w}): {r}" for f, w, r in self.missing[:20]]
-            if len(self.missing) > 20:
-                lines.append(f"  ... and {len(self.missing) - 20:,} more")
+            lines.append(
+                f"Missed {len(self.missing):,} of the {self.images_named:,} images the dataset names "
+                "(not found or unreadable; their annotations are not imported):"
+            )
+            lines += missed_lines(self.missing)
         lines += [f"Note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+def missed_lines(missing: list[tuple[str, str, str]], names: int = 5) -> list[str]:
+    """The images not imported, grouped by reason, naming the first few of each (``--json`` lists them all)."""
+    by_reason: dict[str, list[tuple[str, str]]] = {}
+    for file, where, reason in missing:
+        by_reason.setdefault(reason, []).append((file, where))
+    lines = []
+    for reason, files in by_reason.items():
+        lines.append(f"  {len(files):,} {'image' if len(files) == 1 else 'images'}: {reason}:")
+        lines += [f"    {file} ({where})" for file, where in files[:names]]
+        if len(files) > names:
+            lines.append(f"    ... and {len(files) - names:,} more")
+    return lines
 
 
 @dataclass
@@ -136,12 +174,15 @@ def plan_import(
             info = _find(image, doc.root, measured, scope)
         except OSError as exc:  # a name the system refuses (too long, ...): this image only
             info = f"unusable file name ({exc.strerror or exc})"
+        embedded = None
+        if isinstance(info, str) and image.embedded is not None:
+            info, embedded = _measure_embedded(image, project.assets_dir, info)
         if isinstance(info, str):
             report.missing.append((image.file, image.where, info))
             continue
         plan = planned.get(info.path)
         if plan is None:
-            plan = planned[info.path] = PlannedImage(info, [])
+            plan = planned[info.path] = PlannedImage(info, [], embedded=embedded)
         plan.sources.append(image)
         width, height = info.width, info.height
         raw_frame = (
@@ -182,9 +223,32 @@ def plan_import(
             "too, or, if you trust this dataset, allow images outside the dataset folder (the import dialog's "
             "option, or --allow-outside)"
         )
+    embedded_count = sum(1 for item in planned.values() if item.embedded and item.info.path not in known)
+    if embedded_count:
+        report.notes.append(
+            f"{embedded_count:,} images were taken from the image data embedded in the dataset files (their image "
+            f"path names no readable image); they are written to the project's assets folder {project.assets_dir}"
+        )
+    report.images_named = len(doc.images)
+    if not planned:
+        raise FormatError(doc.source, "", _nothing_found(report))
     _count(project, list(planned.values()), doc, known, report)
     report.seconds = time.perf_counter() - started
     return ImportPlan(doc, list(planned.values()), report)
+
+
+def _nothing_found(report: ImportReport) -> str:
+    """Why an import that found no image fails, saying where it looked."""
+    if not report.missing:
+        return "names no images; nothing was imported"
+    count = len(report.missing)
+    lines = [
+        f"none of the {count:,} images it names was found or readable, so nothing was imported"
+        if count > 1
+        else "the one image it names was not found or is unreadable, so nothing was imported",
+        *missed_lines(report.missing, names=3),
+    ]
+    return "\n".join(lines)
 
 
 def apply_import(
@@ -197,26 +261,46 @@ def apply_import(
     """Write the plan to the store in one transaction; raises (and changes nothing) on error or cancel."""
     started = time.perf_counter()
     report = plan.report
-    with project.transaction(_TABLES):
-        by_path = {image.path: image for image in project.images()}
-        new = [p.info for p in plan.images if p.info.path not in by_path]
-        project.add_images(new)
-        by_path = {image.path: image for image in project.images()}
-        used = {label for item in plan.images for label, _box in item.boxes if label}
-        labels = {name: project.ensure_label(name).id for name in [*report.new_labels, *sorted(used)]}
-        last = 0.0
-        for index, item in enumerate(plan.images):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            now = time.monotonic()
-            if now - last > 0.2:
-                progress(index, len(plan.images), Path(item.info.path).name)
-                last = now
-            _write_image(project, by_path[item.info.path], item, labels)
+    written: list[Path] = []
+    try:
+        with project.transaction(_TABLES):
+            _apply(project, plan, written, progress, cancel)
+    except BaseException:
+        for path in written:  # the images written for this import belong to no image row now
+            path.unlink(missing_ok=True)
+        raise
     progress(len(plan.images), len(plan.images), "")
     report.dry_run = False
     report.seconds += time.perf_counter() - started
     return report
+
+
+def _apply(
+    project: Project, plan: ImportPlan, written: list[Path], progress: Progress, cancel: CancelToken | None
+) -> None:
+    """The body of ``apply_import``'s transaction; ``written`` collects the embedded images it wrote."""
+    report = plan.report
+    by_path = {image.path: image for image in project.images()}
+    new = []
+    for item in plan.images:
+        if item.info.path in by_path:
+            continue
+        if item.embedded is not None:
+            item.info = _write_embedded(item, written)
+        new.append(item.info)
+    project.add_images(new)
+    by_path = {image.path: image for image in project.images()}
+    used = {label for item in plan.images for label, _box in item.boxes if label}
+    labels = {name: project.ensure_label(name).id for name in [*report.new_labels, *sorted(used)]}
+    last = 0.0
+    for index, item in enumerate(plan.images):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        now = time.monotonic()
+        if now - last > 0.2:
+            progress(index, len(plan.images), Path(item.info.path).name)
+            last = now
+        _write_image(project, by_path[item.info.path], item, labels)
 
 
 def import_dataset(
@@ -267,6 +351,59 @@ def _find(image: DocImage, root: Path, measured: dict[Path, NewImage | str], sco
     return "file not found" + ("" if given.is_absolute() else f" (looked in {', '.join(looked)})")
 
 
+# ---------------------------------------------------------------- images embedded in the dataset files
+_UNSAFE_NAME = re.compile(r"[^\w.-]+")
+_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp", "GIF": ".gif", "TIFF": ".tif", "WEBP": ".webp"}
+
+
+def _measure_embedded(
+    image: DocImage, assets: Path, reason: str
+) -> tuple[NewImage | str, EmbeddedImage | None]:
+    """The embedded image measured, with the assets file it will be written to (named after the image and its
+    content, so a re-import finds it again); or why neither the named file nor the embedded image can be used."""
+    assert image.embedded is not None
+    try:
+        data = image.embedded()
+    except (FormatError, OSError, ValueError) as exc:
+        return f"{reason}; its embedded image is unusable ({exc})", None
+    with tempfile.TemporaryDirectory(prefix="vlm-studio-embedded-") as folder:
+        probe = Path(folder) / "image"
+        probe.write_bytes(data)
+        try:
+            info = read_image_info(probe)
+        except ImageError as exc:
+            return f"{reason}; its embedded image is unusable ({exc})", None
+    digest = hashlib.sha256(data).hexdigest()
+    stem = _UNSAFE_NAME.sub("_", Path(image.file.replace("\\", "/")).stem).strip("._")[:60] or "embedded"
+    name = f"{stem}_{digest[:12]}{_EXTENSIONS.get(info.format, '.img')}"
+    return replace(info, path=str(assets.resolve() / name)), EmbeddedImage(image.embedded, digest)
+
+
+def _write_embedded(item: PlannedImage, written: list[Path]) -> NewImage:
+    """Write an embedded image into the assets folder (under a temporary name, then renamed: a crash leaves no
+    half-written image) unless the same content is there already; returns it measured."""
+    assert item.embedded is not None
+    target = Path(item.info.path)
+    data = item.embedded.read()
+    if hashlib.sha256(data).hexdigest() != item.embedded.sha256:
+        where = item.sources[0].where
+        raise FormatError(where, "", "the embedded image changed since the preview; preview the import again")
+    if not (target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == item.embedded.sha256):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(partial, target)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return read_image_info(target)
+
+
 def _orient(box: Box4, orientation: int, width: int, height: int) -> Box4:
     """Map a box from the stored image (``width`` x ``height``) to the upright one, per EXIF orientation."""
 
@@ -290,8 +427,10 @@ def _count(
     project: Project, planned: list[PlannedImage], doc: DatasetDoc, known: set[str], report: ImportReport
 ) -> None:
     labels = {label.name for label in project.labels()}
-    used = doc.used_labels()
-    report.new_labels = [name.strip() for name in used if name.strip() and name.strip() not in labels]
+    used = {label for item in planned for label, _box in item.boxes if label}
+    named = list(dict.fromkeys(name.strip() for name in doc.used_labels() if name.strip()))
+    report.new_labels = [name for name in named if name in used and name not in labels]
+    report.unused_labels = [name for name in named if name not in used and name not in labels]
     ids = {image.path: image.id for image in project.images()}
     names = {label.id: label.name for label in project.labels()}
     for item in planned:

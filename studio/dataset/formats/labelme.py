@@ -1,5 +1,6 @@
 """labelme JSON: one file per image (``imagePath`` relative to the JSON file, ``imageWidth``/``imageHeight``,
-``shapes`` with ``label``, ``points`` in pixels and ``shape_type``).
+``shapes`` with ``label``, ``points`` in pixels and ``shape_type``, and maybe the image itself, base64, in
+``imageData``: the importer uses it when ``imagePath`` names no readable image, as in labelme's own tutorial file).
 
 Rectangles (and masks, whose points span their box) import as boxes; polygons and circles become their
 bounding box, with a note in the report; points and lines are not boxes and are skipped, also with a note.
@@ -7,6 +8,8 @@ bounding box, with a note in the report; points and lines are not boxes and are 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from pathlib import Path
 
@@ -55,6 +58,8 @@ def _read_file(file: Path, counts: dict[str, int]) -> DocImage:
         height=top.integer("imageHeight", None),
         search=(file.parent,),
     )
+    if isinstance(top.value.get("imageData"), str) and top.value["imageData"]:
+        image.embedded = lambda: _image_data(file)
     for shape in top.children("shapes"):
         kind = shape.text("shape_type", "polygon")
         points = shape.items("points")
@@ -82,6 +87,15 @@ def _read_file(file: Path, counts: dict[str, int]) -> DocImage:
             )
         image.boxes.append(ordered_box(file, f"{shape.path}.points", label, *box))
     return image
+
+
+def _image_data(file: Path) -> bytes:
+    """The image a labelme file embeds (``imageData``, base64), read again from the file when needed."""
+    data = Fields(file, "$", load_json(file)).text("imageData")
+    try:
+        return base64.b64decode("".join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise FormatError(file, "$.imageData", "expected the image as base64 text") from None
 
 
 def write(doc: DatasetDoc, output: Output, model: str | None = None) -> None:

@@ -1,6 +1,7 @@
 """ODVG JSON lines, as Open-GroundingDino and X-AnyLabeling use them: one image per line with ``filename``,
 ``width``, ``height``, and ``detection.instances`` (``bbox`` [x1, y1, x2, y2] in pixels, ``label`` number,
-``category``) and/or ``grounding`` (``caption`` and ``regions`` of ``phrase`` + ``bbox``).
+``category``) and/or ``grounding`` (``caption`` and ``regions`` of ``phrase`` + ``bbox``). X-AnyLabeling names
+its file ``od.json``; a ``.json`` file may also hold a JSON list of such records, or one record.
 
 Class numbers map to names through ``label_map.json`` ({"0": "person", ...}) beside the file when present,
 else through ``category``. A region's phrase is found in the caption (successive occurrences for repeated
@@ -14,7 +15,9 @@ Exports write one box per region and every labelled box as a detection instance 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from studio.dataset.formats.base import (
     DatasetDoc,
@@ -36,17 +39,21 @@ LABEL_MAP = "label_map.json"
 
 def read(path: Path, model: str | None = None) -> DatasetDoc:
     if path.is_dir():
-        files = sorted(path.glob("*.jsonl"))
+        files = sorted(path.glob("*.jsonl")) + sorted(f for f in path.glob("*.json") if f.name != LABEL_MAP)
         if len(files) != 1:
-            raise FormatError(path, "", f"expected one .jsonl file in this folder, found {len(files)}")
+            found = f": {', '.join(f.name for f in files[:5])}" if files else ""
+            raise FormatError(
+                path, "", f"expected one ODVG file (.jsonl, or X-AnyLabeling's od.json) in this folder, "
+                f"found {len(files)}{found}"
+            )
         path = files[0]
     label_map = _label_map(path.parent / LABEL_MAP)
     doc = DatasetDoc(source=path, labels=list(label_map.values()))
-    for number, value in iter_jsonl(path):
-        record = Fields(path, f"line {number} $", value)
+    for place, value in _records(path):
+        record = Fields(path, f"{place} $" if place.startswith("line") else place, value)
         image = DocImage(
             file=record.text("filename"),
-            where=f"{path.name} line {number}",
+            where=f"{path.name} {place}",
             width=record.integer("width", None),
             height=record.integer("height", None),
         )
@@ -59,6 +66,27 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
             _grounding(grounding, image)
         doc.images.append(image)
     return doc
+
+
+def _records(path: Path) -> Iterator[tuple[str, Any]]:
+    """``(place, record)`` for each record: JSON lines, or (a .json file) a JSON list of records or one record."""
+    if path.suffix.lower() == ".json":
+        try:
+            value = load_json(path)
+        except FormatError as whole:  # not one JSON document: JSON lines (X-AnyLabeling's od.json)
+            try:
+                lines = list(iter_jsonl(path))
+            except FormatError:
+                raise whole from None
+        else:
+            if isinstance(value, list):
+                yield from ((f"$[{i}]", item) for i, item in enumerate(value))
+            else:
+                yield "$", value
+            return
+    else:
+        lines = iter_jsonl(path)
+    yield from ((f"line {number}", value) for number, value in lines)
 
 
 def _label_map(file: Path) -> dict[int, str]:

@@ -56,7 +56,12 @@ FORMATS: dict[str, DatasetFormat] = {
             "a VOC folder (Annotations/), a folder of XML files, or one file",
         ),
         _fmt("labelme", "labelme JSON", "boxes labels", "a folder of labelme JSON files, or one file"),
-        _fmt("odvg", "ODVG JSONL (GroundingDINO)", "boxes labels captions phrases", "an ODVG .jsonl file"),
+        _fmt(
+            "odvg",
+            "ODVG JSONL (GroundingDINO)",
+            "boxes labels captions phrases",
+            "an ODVG .jsonl file (or X-AnyLabeling's od.json), or a folder holding one",
+        ),
         _fmt("llava", "LLaVA / ShareGPT JSON", "boxes vqa", "a LLaVA JSON file (list of conversations)", True),
         _fmt(
             "llamafactory",

@@ -38,7 +38,7 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
     yaml_file = _yaml_file(path)
     if yaml_file is not None:
         return _read_yaml(yaml_file)
-    folder = path if path.is_dir() else path.parent
+    folder = (path if path.is_dir() else path.parent).absolute()  # image paths are used as they are
     class_file = next((folder / n for n in CLASS_FILES if (folder / n).is_file()), None)
     if class_file is None:
         raise FormatError(path, "", "expected data.yaml, or a folder holding data.yaml or classes.txt")
@@ -75,9 +75,8 @@ def _read_yaml(file: Path) -> DatasetDoc:
     names = _names(file, data.get("names"))
     if "nc" in data and data["nc"] != len(names):
         raise FormatError(file, "nc", f"says {data['nc']!r} classes but 'names' lists {len(names)}")
-    root = Path(str(data.get("path") or "."))
-    root = root if root.is_absolute() else file.parent / root
     doc = DatasetDoc(source=file, labels=names)
+    root = _root(file, data.get("path"), doc)
     seen: set[Path] = set()
     for split in ("train", "val", "test"):
         entries = data.get(split)
@@ -96,6 +95,20 @@ def _read_yaml(file: Path) -> DatasetDoc:
     return doc
 
 
+def _root(file: Path, path: object, doc: DatasetDoc) -> Path:
+    """The folder 'train' / 'val' / 'test' start from, absolute: 'path' (relative to the yaml's folder), else the
+    yaml's folder, also when 'path' names a folder that is not there (a dataset moved since it was written)."""
+    folder = file.parent.absolute()
+    if not path:
+        return folder
+    given = Path(str(path)).expanduser()
+    root = given if given.is_absolute() else folder / given
+    if root.is_dir():
+        return root
+    doc.notes.append(f"{file.name}: path {str(path)!r} is not a folder here; the yaml's own folder {folder} was used")
+    return folder
+
+
 def _names(file: Path, value: object) -> list[str]:
     if isinstance(value, list) and all(isinstance(n, (str, int, float)) for n in value):
         return [str(n) for n in value]
@@ -108,6 +121,8 @@ def _names(file: Path, value: object) -> list[str]:
 
 def _split_images(root: Path, entry: str, file: Path, split: str) -> list[Path]:
     target = Path(entry) if Path(entry).is_absolute() else root / entry
+    if entry.startswith("../") and (not allows(target) or not target.exists()):  # Ultralytics' rule, for
+        target = root / entry[3:]  # Roboflow's "../train/images" meaning the folder beside data.yaml
     if target.is_dir() or not allows(target):  # outside: refused by the walk, before looking at it
         return walk_images(target, file, split)
     if target.suffix.lower() == ".txt" and target.is_file():

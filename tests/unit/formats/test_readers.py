@@ -101,7 +101,7 @@ def test_coco_reads_the_documented_layout(project, tmp_path):
     report = import_dataset(project, "coco", tmp_path / "coco" / "annotations" / "instances_val2017.json")
     assert report.images_new == 2 and report.boxes == 3 and report.captions == 1
     assert [m[0] for m in report.missing] == ["000000000632.jpg"]
-    assert report.new_labels == ["person", "potted plant", "dog"]
+    assert report.new_labels == ["person", "potted plant"] and report.unused_labels == ["dog"]
     notes = " ".join(report.notes)
     assert "crowd" in notes and "polygon" in notes and "further captions" in notes
     got = snapshot(project)
@@ -172,7 +172,7 @@ def test_yolo_classes_txt_layout(project, tmp_path):
     _write(root / "img1.txt", "0 0.5 0.5 1 1\n")
     _write(root / "classes.txt", "cat\ndog\n")
     report = import_dataset(project, "yolo", root)
-    assert report.boxes == 1 and report.new_labels == ["cat", "dog"]
+    assert report.boxes == 1 and report.new_labels == ["cat"] and report.unused_labels == ["dog"]
     assert snapshot(project)["img1.png"]["boxes"] == [("cat", (0, 0, 10, 20))]
 
 
