@@ -156,7 +156,13 @@ def plan_import(
     progress(0, 0, f"reading {path.name}")
     scope = ImageScope(None if allow_outside else dataset_folder(path))
     with image_scope(scope):
-        doc = fmt.read(path, model)
+        try:
+            doc = fmt.read(path, model)
+        except OSError as exc:  # a path the dataset names that the system refuses (too long, ...)
+            named = str(exc.filename or "")
+            named = named if len(named) <= 80 else f"{named[:40]}…{named[-30:]}"
+            raise FormatError(path, "", f"names a file the system cannot open ({exc.strerror or exc}: {named})") \
+                from None
     report = ImportReport(format=fmt.name, source=str(path), notes=list(doc.notes))
     known = {image.path for image in project.images()}
     planned: dict[str, PlannedImage] = {}

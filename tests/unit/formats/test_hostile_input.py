@@ -178,3 +178,16 @@ def test_an_over_long_image_name_is_reported_for_that_image_only(project, folder
 def test_yolo_split_folder_with_a_name_the_system_refuses(project, folder):
     (folder / "data.yaml").write_text(f"train: {'x' * 300}/images\nnames: [cat]\n", encoding="utf-8")
     _refused(project, "yolo", folder / "data.yaml", "data.yaml: train: cannot read 'xxx", "File name too long")
+
+
+@pytest.mark.parametrize(("fmt", "files", "target"), [
+    ("yolo", {"data.yaml": f"path: {'9' * 400}\ntrain: images/train\nnames: [cat]\n"}, "data.yaml"),
+    ("llamafactory", {"dataset_info.json": json.dumps({"d": {
+        "file_name": "9" * 400 + "data.json", "formatting": "sharegpt",
+        "columns": {"messages": "messages", "images": "images"}}})}, "dataset_info.json"),
+])
+def test_a_file_name_the_system_refuses_anywhere_in_a_dataset(project, folder, fmt, files, target):
+    """Found by the fuzz suite after the readers learned to look for `path:` folders and data files."""
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    _refused(project, fmt, folder / target, target, "cannot open (File name too long")
