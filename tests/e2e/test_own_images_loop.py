@@ -53,6 +53,8 @@ def window(qtbot, qapp, tmp_path):
     qtbot.addWidget(main)
     main.resize(1400, 860)
     main.show()
+    main.activateWindow()  # shortcuts (W) go to the active window; a bare X server activates only on request
+    qtbot.waitUntil(main.isActiveWindow, timeout=10000)
     qtbot.waitUntil(lambda: main.playground_page is not None, timeout=30000)
     yield main
     main.set_project(None)
@@ -66,7 +68,9 @@ def annotate(qtbot, window, image_id: int, colour: str, box: tuple[int, int, int
     qtbot.waitUntil(lambda: workspace.image_id == image_id, timeout=10000)
     canvas.fit()
     canvas.setFocus()
-    qtbot.keyClick(canvas, Qt.Key.Key_W)
+    if not canvas.create_mode:  # W toggles box mode, which stays on from one image to the next
+        qtbot.keyClick(canvas, Qt.Key.Key_W)
+    assert canvas.create_mode
     drag(qtbot, canvas, view_point(canvas, box[0], box[1]), view_point(canvas, box[2], box[3]))
     qtbot.waitUntil(workspace.picker.isVisible, timeout=5000)
     qtbot.keyClicks(workspace.picker.edit, f"{colour} cup")
@@ -97,7 +101,7 @@ def test_own_images_from_import_to_evaluation(qtbot, window, tmp_path):
     for image_id, name in zip(annotated, sorted(images)[:10], strict=True):
         (stored,) = window.project.boxes(image_id)
         assert stored.xyxy == pytest.approx(truth[name][1], abs=4)  # drawn at the window's zoom
-    assert all(image.split is None for image in window.project.images())  # imported images have no split
+    assert all(image.split == "" for image in window.project.images())  # imported images have no split
 
     # Project > Split project…: 60 % train, 40 % val, seeded.
     window.split_action.trigger()
@@ -131,6 +135,7 @@ def test_own_images_from_import_to_evaluation(qtbot, window, tmp_path):
     window.set_mode("train")
     qtbot.waitUntil(lambda: page.worker is None, timeout=600000)
     save_shot(window, "own-images-6-trained.png")
+    assert window.width() == 1400
     run = list_runs(window.project)[0]  # the newest
     assert run.status == "finished"
 
@@ -145,6 +150,7 @@ def test_own_images_from_import_to_evaluation(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: playground.job is None and playground.prediction is not None, timeout=120000)
     assert playground.answer.toPlainText().strip()
     save_shot(window, "own-images-7-playground.png")
+    assert window.width() == 1400
 
     # Evaluate the run's best checkpoint on the val split.
     window.set_mode("evaluate")
@@ -153,6 +159,7 @@ def test_own_images_from_import_to_evaluation(qtbot, window, tmp_path):
     evaluate.evaluate()
     qtbot.waitUntil(lambda: evaluate.job is None and evaluate.table.rowCount() >= 1, timeout=300000)
     save_shot(window, "own-images-8-evaluate.png")
+    assert window.width() == 1400  # no page widened the window
     texts = [evaluate.table.item(0, col).text() for col in range(evaluate.table.columnCount())
              if evaluate.table.item(0, col) is not None]
     assert any(run.name in text for text in texts)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -84,7 +85,9 @@ class EvaluatePage(QWidget):
         self.split_box.addItems(["val", "test"])
         self.split_box.currentIndexChanged.connect(self.refresh)
         self.checkpoint_box = QComboBox()
-        self.checkpoint_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # "best (step 1,650, val loss…": longer names are cut here and whole in the list, so the page never widens
+        self.checkpoint_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.checkpoint_box.setMinimumContentsLength(20)
         self.checkpoint_box.currentIndexChanged.connect(self._enable_export)
         self.evaluate_button = QPushButton(theme.icon("mdi6.play", color="white"), "Evaluate")
         self.evaluate_button.setProperty("primary", True)
@@ -98,6 +101,7 @@ class EvaluatePage(QWidget):
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.message = QLabel()
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the page
         top = QHBoxLayout()
         for widget in (QLabel("Run"), self.run_box, QLabel("Split"), self.split_box, QLabel("Checkpoint"),
                        self.checkpoint_box, self.evaluate_button, self.cancel_button, self.progress,
@@ -124,6 +128,7 @@ class EvaluatePage(QWidget):
         self.table.itemSelectionChanged.connect(self._show_gallery)
         self.chart = ScoreChart()
         self.empty = QLabel("No evaluation yet — choose a run and press Evaluate.")
+        self.empty.setWordWrap(True)
         self.empty.setProperty("role", "empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
