@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
             page.job_started.connect(self.jobs_bar.track)  # a run's progress shows on every page
             page.run_ended.connect(lambda text: self.statusBar().showMessage(text, 15000))
             page.split_requested.connect(lambda: self.split_dialog(only_unsplit=True))
+            page.workflow_changed.connect(self.models.follow_workflow)  # the budget counts at its pixels and tiles
             self._replace_page("train", page)
         if self.playground_page is not None and self.project is not None:  # runs trained since (here or by the CLI)
             if key == "playground":
@@ -445,6 +446,7 @@ class MainWindow(QMainWindow):
             last = self._last_images().get(str(project.folder))
             if last is None or not self.images.select_image(last):
                 self.images.select_image(self.images.model.image_at(0).id)
+            workspace.canvas.setFocus()  # keys (D, A, W) act on the image, not the image list's search field
             self._check_missing_images()
 
     def _check_missing_images(self) -> None:

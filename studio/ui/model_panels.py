@@ -122,6 +122,20 @@ class ModelPanels(QObject):
         if self.training_preview is not None:  # it may load now, or no longer
             self.training_preview.set_model(self.model_id)
 
+    def follow_workflow(self, config) -> None:
+        """The Train page's workflow: when it trains the model the budget shows, the budget counts at the
+        workflow's pixel limits, tiles and sequence length, as training will."""
+        from studio.adapters import get_adapter
+        from studio.training.data import vision_settings
+
+        if self.budget_dock is None or config.model_id != self.model_id:
+            return
+        try:
+            settings = vision_settings(get_adapter(config.model_id), config)
+        except (KeyError, ValueError):
+            return
+        self.budget_dock.set_model(config.model_id, settings, config.max_seq_len)
+
     def set_model(self, model_id: str) -> None:
         """Choose the model whose token budget is shown (remembered across restarts)."""
         from studio.adapters.catalog import CatalogError, get_entry

@@ -297,3 +297,14 @@ def test_the_window_fits_a_laptop_screen(window, tmp_path, qtbot):
     for dock in (window.models.budget_dock, window.models.preview_dock):
         dock.show()
     assert window.minimumSizeHint().height() <= 720 and window.minimumSizeHint().width() <= 1366
+
+
+def test_an_opened_project_takes_keys_on_the_image_not_in_the_search_field(window, tmp_path, qtbot):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.waitUntil(lambda: window.annotate.workspace.canvas.hasFocus(), timeout=5000)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_D)  # next image, as labelme and X-AnyLabeling do
+    assert window.images.filter_bar.search.text() == ""
+    qtbot.waitUntil(lambda: window.images.current_image_id() == 2, timeout=5000)

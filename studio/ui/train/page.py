@@ -48,10 +48,11 @@ from studio.workers.training import TrainingWorker
 class TrainPage(QWidget):
     """Workflows, the run in progress and the stored runs; ``try_run(run id)`` asks to open a run in the
     Playground; ``job_started(TrainingWorker)`` offers a starting run to the window's status bar,
-    ``run_ended(sentence)`` says how it ended, and ``split_requested()`` asks to split the annotated images that
-    have no split."""
+    ``run_ended(sentence)`` says how it ended, ``workflow_changed(WorkflowConfig)`` follows the form, and
+    ``split_requested()`` asks to split the annotated images that have no split."""
 
     try_run = Signal(int)
+    workflow_changed = Signal(object)  # the form's WorkflowConfig, after each (debounced) change
     job_started = Signal(object)
     run_ended = Signal(str)
     split_requested = Signal()
@@ -194,6 +195,7 @@ class TrainPage(QWidget):
     def check(self) -> list[str]:
         """Validate the form (settings, weights, LoRA support, quantisation, memory) and show the result."""
         config = self.form.config()
+        self.workflow_changed.emit(config)
         try:
             adapter = get_adapter(config.model_id)
             device = pick_device(config.device)

@@ -197,3 +197,17 @@ def test_start_first_asks_about_annotated_images_without_a_split(page, qtbot, mo
     page.project.set_split([1, 2, 3], "train")
     asked.clear()
     assert page.confirm_unsplit() and asked == []
+
+
+def test_the_budget_counts_at_the_workflows_pixel_limit_and_sequence_length(qtbot, window, tmp_path):
+    """Max pixels, max tiles and the sequence length are workflow settings: the budget dock follows the Train page."""
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    window.set_mode("train")
+    page = window.mode_pages["train"]
+    page.form.editors["max_pixels"][1].setValue(3136 * 4)
+    page.form.editors["max_seq_len"][1].setValue(300)
+    dock = window.models.budget_dock
+    qtbot.waitUntil(lambda: dock.budget is not None and dock.budget.settings.max_pixels == 3136 * 4
+                    and dock.budget.max_seq_len == 300, timeout=30000)
