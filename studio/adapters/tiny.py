@@ -3,7 +3,7 @@ deterministically.
 
 `build_tiny_checkpoint(folder)` writes a complete checkpoint folder (config, tokenizer, processor, chat
 template and, unless ``weights=False``, random safetensors weights). The text files of that folder are shipped
-in ``resources/tiny-model/``; a test checks that they equal what this module builds.
+in ``studio/resources/tiny-model/``; a test checks that they equal what this module builds.
 
 The tokenizer is a byte-level BPE with no merges and ``ignore_merges``: every word in its vocabulary (the
 sample project's words, punctuation clusters of the Qwen box answer, every integer 0..1000) is one token, and
