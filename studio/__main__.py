@@ -19,4 +19,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if getattr(sys, "frozen", False):  # the PyInstaller bundle: its spawned DataLoader workers start here too
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     sys.exit(main())
