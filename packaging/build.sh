@@ -46,11 +46,10 @@ case $TORCH in
         env=$WORK/env-$TORCH
         [ -x "$env/bin/python" ] || python3 -m venv "$env"
         PYTHON=$env/bin/python
+        extra=()  # the CPU index's +cpu builds rank above PyPI's of the same version (as in the README)
+        [ "$TORCH" = cpu ] && extra=(--extra-index-url https://download.pytorch.org/whl/cpu)
         "$PYTHON" -m pip install --upgrade pip
-        if [ "$TORCH" = cpu ]; then  # before the app, so that its torch requirement is already met by the CPU build
-            "$PYTHON" -m pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu
-        fi
-        "$PYTHON" -m pip install "$ROOT[bundle]" ;;
+        "$PYTHON" -m pip install "$ROOT[bundle]" "${extra[@]}" ;;
     *) echo "build.sh: --torch takes cpu, cuda or installed, not $TORCH" >&2; exit 2 ;;
 esac
 
