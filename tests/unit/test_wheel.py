@@ -91,3 +91,11 @@ def test_the_installed_app_lists_models_builds_the_sample_and_checks_training(in
     assert report["ok"] and report["facts"]["train_samples"] > 0, report
     assert Path(report["facts"]["weights"]) == site / "studio" / "resources" / "tiny-model"
     assert sorted(p.relative_to(site) for p in site.rglob("*") if "__pycache__" not in p.parts) == before
+
+
+def test_every_file_of_the_package_is_in_the_wheel(installed):
+    """A new kind of package data (a .qss, a font) fails here until pyproject.toml's package-data names it."""
+    site = installed[0]
+    wanted = {p.relative_to(ROOT) for p in (ROOT / "studio").rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts}
+    assert wanted <= {p.relative_to(site) for p in (site / "studio").rglob("*") if p.is_file()}
