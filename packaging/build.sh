@@ -13,7 +13,7 @@
 # The bundle needs no Python on the target machine: copy DIST/vlm-studio/ anywhere and run vlm-studio in it. Its
 # executable takes the same commands as a pip install's (vlm-studio --help). After the build the script runs
 # `vlm-studio models`, `vlm-studio sample` and `vlm-studio train SAMPLE --check` from the bundle, with an
-# environment that holds no Python, and prints the build time and the bundle's size.
+# environment free of Python (no venv or PYTHONPATH, a fresh HOME), and prints the build time and the bundle's size.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -75,7 +75,7 @@ cp "$ROOT"/packaging/linux/*.metainfo.xml "$DIST/vlm-studio/share/metainfo/"
 cp "$ROOT/packaging/linux/io.github.vlmstudio.VLMStudio.mime.xml" \
     "$DIST/vlm-studio/share/mime/packages/io.github.vlmstudio.VLMStudio.xml"
 
-# The check: the bundle alone, no Python on PATH, no PYTHONPATH, a fresh HOME.
+# The check: the bundle alone, no venv on PATH, no PYTHONPATH, a fresh HOME (its own Python is inside).
 app=$DIST/vlm-studio/vlm-studio
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
