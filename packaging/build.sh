@@ -31,6 +31,10 @@ while [ $# -gt 0 ]; do
         *) echo "build.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+case $TORCH in
+    installed|cpu|cuda) ;;
+    *) echo "build.sh: --torch takes cpu, cuda or installed, not $TORCH" >&2; exit 2 ;;
+esac
 DIST=$(mkdir -p "$DIST" && cd "$DIST" && pwd)
 WORK=$(mkdir -p "$WORK" && cd "$WORK" && pwd)
 started=$(date +%s)
@@ -50,7 +54,6 @@ case $TORCH in
         [ "$TORCH" = cpu ] && extra=(--extra-index-url https://download.pytorch.org/whl/cpu)
         "$PYTHON" -m pip install --upgrade pip
         "$PYTHON" -m pip install "$ROOT[bundle]" "${extra[@]}" ;;
-    *) echo "build.sh: --torch takes cpu, cuda or installed, not $TORCH" >&2; exit 2 ;;
 esac
 
 "$PYTHON" - <<'EOF'
