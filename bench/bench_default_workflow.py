@@ -1,5 +1,5 @@
 """The embedded default must learn: the sample project, the default workflow of the tiny model, from the shipped
-starting checkpoint (resources/tiny-model/model.safetensors), on this machine's CPU.
+starting checkpoint (studio/resources/tiny-model/model.safetensors), on this machine's CPU.
 
 Prints the validation split's mean phrase IoU (studio.evaluation) of the starting checkpoint and of the trained
 run's best checkpoint, and the wall time of the whole training (preparation included). Target: >= 0.5 after a

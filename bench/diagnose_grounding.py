@@ -5,7 +5,7 @@ what that other shape shares with the named one.
 
     python bench/diagnose_grounding.py [CHECKPOINT_FOLDER] [--scenes 100]
 
-CHECKPOINT_FOLDER is a pre-training output; without one it scores the shipped checkpoint (resources/tiny-model).
+CHECKPOINT_FOLDER is a pre-training output; without one it scores the shipped checkpoint (studio/resources/tiny-model).
 
 Measured on the shipped checkpoint (100 scenes): mean IoU 0.45; 0.73 with one shape in the scene, 0.44 with two,
 0.32 with three; 23 % of the answers box another shape (same colour 18, same shape 6, neither 15 of 169).

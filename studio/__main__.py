@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-GUI_OPTIONS = ("--project", "--screenshot", "--print-startup-time")
+from studio.gui_options import gui_option_strings
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0].split("=")[0] not in GUI_OPTIONS:
+    if argv and argv[0].split("=")[0] not in gui_option_strings():
         from studio.cli import run
 
         return run(argv)
@@ -19,4 +19,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if getattr(sys, "frozen", False):  # the PyInstaller bundle: its spawned DataLoader workers start here too
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     sys.exit(main())

@@ -5,7 +5,6 @@ Nothing here imports torch or transformers: the window paints first; heavy modul
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
@@ -18,6 +17,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
+from studio.gui_options import gui_parser
 from studio.shipped import APP_ICON
 
 FIRST_HINT = ("The sample calls its shapes balls, blocks and wedges, words the built-in model has never read: "
@@ -44,15 +44,6 @@ def display_problem(environ: Mapping[str, str] = os.environ, platform: str = sys
     if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
         return None
     return NO_DISPLAY
-
-
-def gui_parser() -> argparse.ArgumentParser:
-    """The window's own options (``vlm-studio --help`` lists them beside the headless commands)."""
-    parser = argparse.ArgumentParser(prog="vlm-studio", add_help=False)
-    parser.add_argument("--project", metavar="DIR", help="open this project folder (or its project.vlmstudio.sqlite)")
-    parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it is ready, then quit")
-    parser.add_argument("--print-startup-time", action="store_true", help="print seconds until the window painted")
-    return parser
 
 
 def run_gui(argv: list[str]) -> int:

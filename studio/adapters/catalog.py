@@ -1,4 +1,4 @@
-"""The model catalog: one TOML file per architecture and size in ``models/`` (facts, not behaviour).
+"""The model catalog: one TOML file per architecture and size in ``studio/models/`` (facts, not behaviour).
 
 `load_catalog()` reads and validates every file; `get_entry(model_id)` returns one entry. A malformed file
 raises `CatalogError` naming the file and the problem."""
@@ -15,7 +15,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from studio.shipped import MODELS_DIR, ROOT
+from studio.shipped import MODELS_DIR, PACKAGE_DIR
 
 FAMILIES = ("qwen3_vl", "qwen2_5_vl", "internvl", "nvila", "llava_next", "deepseek_ocr2")
 BOX_CONVENTIONS = ("qwen_json_rel1000", "qwen_json_abs_resized", "internvl_ref_box_rel1000", "deepseek_ref_det_rel999")
@@ -99,7 +99,7 @@ class CatalogEntry:
     memory: MemorySpec
     status: str = "available"
     remote_code: bool = False
-    local_path: str = ""  # relative to the repository root (the tiny model), else empty
+    local_path: str = ""  # relative to the studio package folder (the tiny model), else empty
     adapter: str = ""  # an adapter other than the family's (the tiny model's builds missing weights)
     notes: str = ""
     sources: tuple[str, ...] = ()
@@ -110,7 +110,7 @@ class CatalogEntry:
         return self.status == "available"
 
     def local_folder(self) -> Path | None:
-        return ROOT / self.local_path if self.local_path else None
+        return PACKAGE_DIR / self.local_path if self.local_path else None
 
 
 def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The wording of every prompt, in one place: training, evaluation, the playground and the exporters all use
 it.
 
-Default system prompts per task live in ``resources/prompts/<task>.txt``."""
+Default system prompts per task live in ``studio/resources/prompts/<task>.txt``."""
 
 from __future__ import annotations
 

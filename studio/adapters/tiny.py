@@ -3,7 +3,7 @@ deterministically.
 
 `build_tiny_checkpoint(folder)` writes a complete checkpoint folder (config, tokenizer, processor, chat
 template and, unless ``weights=False``, random safetensors weights). The text files of that folder are shipped
-in ``resources/tiny-model/``; a test checks that they equal what this module builds.
+in ``studio/resources/tiny-model/``; a test checks that they equal what this module builds.
 
 The tokenizer is a byte-level BPE with no merges and ``ignore_merges``: every word in its vocabulary (the
 sample project's words, punctuation clusters of the Qwen box answer, every integer 0..1000) is one token, and
@@ -295,5 +295,5 @@ def _normalise_json_files(folder: Path) -> None:
 
 
 class TinyAdapter(Qwen3VLAdapter):
-    """The Qwen3-VL adapter over the bundled checkpoint (``resources/tiny-model``); like every model it loads from
+    """The Qwen3-VL adapter over the bundled checkpoint (``studio/resources/tiny-model``); like every model it loads from
     its ``model.safetensors`` only: a folder without it is an error, never a model with random weights."""

@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from studio.gui_options import add_gui_options, gui_usage
+
 # Modules with a ``register(subparsers)`` function, in the order their commands appear in ``--help``.
 COMMAND_MODULES = (
     "studio.cli.project",
@@ -32,8 +34,10 @@ class CommandError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vlm-studio",
+        usage=f"{gui_usage()}  (opens the window)\n       vlm-studio [-h] COMMAND ...  (headless; COMMAND --help)",
         description="VLM Studio: annotate, train and test vision-language models. Without a command, opens the GUI.",
     )
+    add_gui_options(parser.add_argument_group("the window (vlm-studio without a COMMAND)"))
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -277,9 +278,10 @@ class Project:
                 )
 
     def relink(self, old_folder: str, new_folder: str) -> int:
-        """Point every image under ``old_folder`` to the same relative path under ``new_folder``."""
-        old = old_folder.rstrip("/") + "/"
-        new = new_folder.rstrip("/") + "/"
+        """Point every image under ``old_folder`` to the same relative path under ``new_folder`` (paths as this
+        system writes them: with backslashes on Windows)."""
+        old = old_folder.rstrip("/" + os.sep) + os.sep
+        new = new_folder.rstrip("/" + os.sep) + os.sep
         with self.transaction({"images"}) as conn:
             cursor = conn.execute(
                 "UPDATE OR IGNORE images SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",

@@ -99,7 +99,7 @@ class WorkflowConfig:
     precision: str = "auto"
     seed: int = 42
     task_mix: TaskMixConfig = field(default_factory=TaskMixConfig)
-    system_prompts: dict[str, str] = field(default_factory=dict)  # empty entries: resources/prompts defaults
+    system_prompts: dict[str, str] = field(default_factory=dict)  # empty entries: studio/resources/prompts defaults
     train_split: str = "train"
     val_split: str = "val"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -212,7 +212,7 @@ def default_workflow(model_id: str) -> WorkflowConfig:
     """The shipped starting point for ``model_id``. The tiny model trains fully (it is 1.9 M parameters) with
     its vision tower frozen, so the vision outputs are cached: 5 epochs of the sample project take ~6.6 min on
     2 CPU cores and teach it the sample's words for its shapes (val mean phrase IoU 0.373 -> 0.532;
-    bench/bench_default_workflow.py; the settings swept in resources/pretrain/README.md)."""
+    bench/bench_default_workflow.py; the settings swept in docs/pretrain/README.md)."""
     if model_id == "tiny":
         return WorkflowConfig(
             model_id="tiny",

@@ -8,7 +8,7 @@ generator's own words (circle, square, triangle; the sample project names them o
 
     python -m studio.training.pretrain OUT --minutes 30          # CPU: batch 16, ~2 steps/s on 2 busy cores
     python -m studio.training.pretrain OUT --minutes 7 --device cuda --workers 14 --batch 32  # H200: ~19.6 steps/s
-    python -m studio.training.pretrain OUT --init resources/tiny-model --lr 5e-4 ...  # continue the shipped one
+    python -m studio.training.pretrain OUT --init studio/resources/tiny-model --lr 5e-4 ...  # continue the shipped one
 
 An ``--init`` checkpoint from before the tokenizer's spare words (`studio.adapters.tiny.SPARE_WORDS`) gets their
 embedding and output rows first; ``--steps 0`` writes it just so.
@@ -16,7 +16,7 @@ embedding and output rows first; ``--steps 0`` writes it just so.
 OUT receives a complete checkpoint folder (model.safetensors, config, generation config, tokenizer and
 processor files) every ``--save-every`` seconds and at the end, plus ``pretrain.json`` (arguments, steps,
 throughput, held-out mean IoU, library versions). Ship it with
-``cp OUT/model.safetensors resources/tiny-model/``.
+``cp OUT/model.safetensors studio/resources/tiny-model/``.
 
 The recipe (AdamW, weight decay 0.01, 50 warm-up steps, cosine to 5 %, gradient clipping 1.0, fp32) is the
 measured one from the tiny-model notes; the learning rate defaults to 1e-3 at batch 16 and scales with the

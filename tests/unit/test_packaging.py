@@ -6,13 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from studio.app import NO_DISPLAY, display_problem
-from studio.shipped import APP_ICON, ROOT
+from studio.shipped import APP_ICON
 
+ROOT = Path(__file__).resolve().parents[2]
 LINUX = ROOT / "packaging" / "linux"
 APP_ID = "io.github.vlmstudio.VLMStudio"
 

@@ -146,7 +146,7 @@ class WorkflowForm(QWidget):
             editor.currentIndexChanged.connect(self.changed)
         elif kind == "prompt":
             editor = QPlainTextEdit()
-            editor.setPlaceholderText("the shipped default (resources/prompts)")
+            editor.setPlaceholderText("the shipped default (studio/resources/prompts)")
             editor.setFixedHeight(64)
             editor.textChanged.connect(self.changed)
         else:  # text, list

@@ -146,6 +146,13 @@ def test_relink_moves_paths_under_a_folder(project):
     assert sorted(i.path for i in project.images()) == ["/new/home/a.png", "/old/placebo/b.png"]
 
 
+def test_relink_uses_the_systems_separator(project, monkeypatch):
+    project.add_images([NewImage("C:\\old\\place\\a.png", 1, 1), NewImage("C:\\old\\placebo\\b.png", 1, 1)])
+    monkeypatch.setattr("os.sep", "\\")  # as on Windows, where resolved paths hold backslashes
+    assert project.relink("C:\\old\\place\\", "D:\\new") == 1
+    assert sorted(i.path for i in project.images()) == ["C:\\old\\placebo\\b.png", "D:\\new\\a.png"]
+
+
 def test_second_writer_in_another_process_is_refused(project, tmp_path):
     import subprocess
     import sys

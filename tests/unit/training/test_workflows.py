@@ -30,7 +30,7 @@ def test_settings_round_trip_and_unknown_keys_are_refused():
     config.system_prompts = {"grounding": "Boxes, please."}
     again = WorkflowConfig.from_dict(config.to_dict())
     assert again == config and again.system_prompt("grounding") == "Boxes, please."
-    assert again.system_prompt("vqa").startswith("You are a helpful assistant")  # resources/prompts default
+    assert again.system_prompt("vqa").startswith("You are a helpful assistant")  # studio/resources/prompts default
     with pytest.raises(ValueError, match="unknown workflow setting"):
         WorkflowConfig.from_dict({"learning_rate": 1})
 
