@@ -295,5 +295,5 @@ def _normalise_json_files(folder: Path) -> None:
 
 
 class TinyAdapter(Qwen3VLAdapter):
-    """The Qwen3-VL adapter over the bundled checkpoint (``studio/resources/tiny-model``); like every model it loads from
-    its ``model.safetensors`` only: a folder without it is an error, never a model with random weights."""
+    """The Qwen3-VL adapter over the bundled checkpoint (``studio/resources/tiny-model``); like every model it loads
+    from its ``model.safetensors`` only: a folder without it is an error, never a model with random weights."""
