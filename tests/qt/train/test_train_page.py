@@ -62,6 +62,7 @@ def test_lora_settings_are_greyed_out_for_full_fine_tuning(page):
     assert not page.form.editors["lora_targets"][1].isEnabled()
 
 
+@pytest.mark.slow
 def test_start_stop_resume(page, qtbot):
     page.form.editors["batch_size"][1].setValue(4)
     page.form.editors["threads"][1].setValue(1)

@@ -69,6 +69,7 @@ def test_merged_export_loads_with_the_family_class(project, tiny_checkpoints, tm
     assert exported.system_prompt("vqa") == SYSTEM["vqa"]
 
 
+@pytest.mark.slow
 def test_cli_export_model_and_suggest(project, tiny_checkpoints, tmp_path, shapes_image):
     import subprocess
     import sys

@@ -71,6 +71,7 @@ def test_the_start_of_a_run_is_evaluated_apart_from_its_checkpoints(sample_proje
     assert answers != [d.answer for d in load_details(run.folder, trained)]
 
 
+@pytest.mark.slow
 def test_cli_eval_predict_and_eval_boxes(sample_project, tmp_path):
     folder = str(sample_project.folder)
     sample_project.close()

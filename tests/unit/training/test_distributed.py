@@ -15,6 +15,7 @@ from studio.training import runs
 from studio.training.workflows import get_workflow, save_workflow
 
 ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.slow  # processes launched by torchrun: 15-65 s each
 
 
 def _launch(folder: Path, *args: str, fsdp: bool = False) -> list[dict]:
