@@ -21,7 +21,7 @@ from studio.dataset.formats.registry import get_format
 from studio.dataset.formats.scope import OUTSIDE, ImageScope, dataset_folder, image_scope
 from studio.dataset.imaging import ImageError, read_image_info
 from studio.dataset.store import NewImage, Project
-from studio.jobs import CancelToken, Progress, no_progress
+from studio.jobs import CancelToken, Progress, no_progress, throttled
 
 _TABLES = ("images", "labels", "boxes", "captions", "phrases", "phrase_boxes", "vqa")
 _SWAPS_AXES = {5, 6, 7, 8}
@@ -168,14 +168,11 @@ def plan_import(
     planned: dict[str, PlannedImage] = {}
     measured: dict[Path, NewImage | str] = {}
     outside = mismatched = rotated = 0
-    last = 0.0
+    report_progress = throttled(progress)
     for index, image in enumerate(doc.images):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        now = time.monotonic()
-        if now - last > 0.2:
-            progress(index, len(doc.images), image.file)
-            last = now
+        report_progress(index, len(doc.images), image.file)
         try:
             info = _find(image, doc.root, measured, scope)
         except OSError as exc:  # a name the system refuses (too long, ...): this image only
@@ -298,14 +295,11 @@ def _apply(
     by_path = {image.path: image for image in project.images()}
     used = {label for item in plan.images for label, _box in item.boxes if label}
     labels = {name: project.ensure_label(name).id for name in [*report.new_labels, *sorted(used)]}
-    last = 0.0
+    report_progress = throttled(progress)
     for index, item in enumerate(plan.images):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        now = time.monotonic()
-        if now - last > 0.2:
-            progress(index, len(plan.images), Path(item.info.path).name)
-            last = now
+        report_progress(index, len(plan.images), Path(item.info.path).name)
         _write_image(project, by_path[item.info.path], item, labels)
 
 
