@@ -52,8 +52,15 @@ def test_evaluations_fill_the_table_and_gallery(qtbot, page, sample_project):
     scores = [float(re.search(r"(?:F1|ANLS) (\d\.\d+)", page.gallery.item(i).text()).group(1))
               for i in range(page.gallery.count())]
     assert scores == sorted(scores)
+    def tiles() -> list[str]:
+        return [page.gallery.item(i).text() for i in range(page.gallery.count())]
+
     page.task_box.setCurrentIndex(2)  # VQA only
-    assert all(page.gallery.item(i).text()[:7] in ("✓ ANLS ", "✗ ANLS ") for i in range(page.gallery.count()))
+    vqa = tiles()
+    assert vqa and all(text[:7] in ("✓ ANLS ", "✗ ANLS ") for text in vqa)  # not all() over an empty gallery
+    page.task_box.setCurrentIndex(1)  # grounding only
+    grounding = tiles()
+    assert grounding and all(text.startswith("F1 ") for text in grounding)
     page.task_box.setCurrentIndex(0)
     save_shot(page, "evaluate.png")
     with qtbot.waitSignal(page.open_image) as signal:
