@@ -1,12 +1,14 @@
 """The project database schema and its forward migrations.
 
-Each entry of ``MIGRATIONS`` moves the schema one version forward; ``migrate`` applies the missing ones in
-order, each in its own transaction, and records the version in ``PRAGMA user_version``.
+Each entry of ``MIGRATIONS`` moves the schema one version forward (see ``studio.dataset.migrations`` for what a
+step may be and how they are applied safely); the version is recorded in ``PRAGMA user_version``.
 """
 
 from __future__ import annotations
 
 import sqlite3
+
+from studio.dataset.migrations import Migration, apply, version
 
 _V1 = """
 CREATE TABLE meta (
@@ -111,41 +113,16 @@ CREATE TABLE predictions (
 CREATE INDEX predictions_image ON predictions(image_id, status);
 """
 
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[Migration] = [_V1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
-
-def version(conn: sqlite3.Connection) -> int:
-    """The schema version recorded in the database (0 for a new file)."""
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "version"]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the missing migrations in order; return the version reached.
+    """Apply the missing migrations; return the version reached.
 
-    Raises ``RuntimeError`` for a database written by a newer VLM Studio.
+    Raises ``MigrationError`` (a ``RuntimeError``) for a database written by a newer VLM Studio or a migration
+    that failed, in which case the database is as it was.
     """
-    current = version(conn)
-    if current > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"this project was written by a newer VLM Studio (schema {current}, this version knows {SCHEMA_VERSION})"
-        )
-    for number in range(current, SCHEMA_VERSION):
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _statements(MIGRATIONS[number]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-    return SCHEMA_VERSION
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (``executescript`` would commit behind our back)."""
-    statements, buffer = [], ""
-    for line in script.splitlines():
-        line = line.split("--", 1)[0]
-        buffer += line + "\n"
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
-            buffer = ""
-    return [s for s in statements if s]
+    return apply(conn, MIGRATIONS)

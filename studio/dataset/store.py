@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.dataset import lock, schema
+from studio.dataset.migrations import MigrationError
 from studio.dataset.model import SPLITS, STATUSES, Annotation, Box, Image, Label, Phrase, VqaPair
 from studio.dataset.spans import shift_spans
 
@@ -118,9 +119,12 @@ class Project:
                 raise ProjectError(f"{folder} has schema {found}; open it writable once to migrate it")
             if not read_only:
                 schema.migrate(project.conn)
-        except RuntimeError as exc:
+        except ProjectError:
             project.close()
-            raise ProjectError(f"{folder}: {exc}") from exc
+            raise
+        except MigrationError as exc:  # its message names the database file, the versions and any backup
+            project.close()
+            raise ProjectError(str(exc)) from exc
         (folder / CACHE_DIR).mkdir(exist_ok=True)
         return project
 
