@@ -89,19 +89,17 @@ def _orientation(image: PILImage.Image) -> int:
     return value if 1 <= value <= 8 else 1
 
 
-def available_memory() -> int | None:
-    """Bytes of memory the system can give without swapping, when it says."""
-    try:
-        import psutil
-    except ImportError:
-        return None
+def available_memory() -> int:
+    """Bytes of memory the system can give without swapping."""
+    import psutil
+
     return int(psutil.virtual_memory().available)
 
 
 def _check_memory(width: int, height: int) -> None:
     """Refuse an image whose decoded pixels (4 bytes each, as Pillow holds RGB) do not fit in the free memory."""
     needed, free = width * height * 4, available_memory()
-    if free is not None and needed > free:
+    if needed > free:
         raise ImageError(
             f"too large to decode on this computer: {width:,} x {height:,} pixels need {needed / 2**30:.1f} GiB "
             f"of memory, {free / 2**30:.1f} GiB is available"
