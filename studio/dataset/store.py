@@ -7,6 +7,7 @@ tables and images changed. Nothing here knows Qt: the UI turns those notificatio
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -37,6 +38,8 @@ PALETTE = (
     "#e0338a", "#469990", "#7e57c2", "#9a6324", "#800000", "#e6b800", "#808000", "#000075",
 )
 
+_log = logging.getLogger(__name__)
+
 _IMAGE_COLUMNS = "id, path, width, height, orientation, file_size, status, split, split_pinned"
 
 
@@ -46,7 +49,7 @@ class ProjectError(RuntimeError):
 
 @dataclass(frozen=True)
 class Change:
-    """What one committed transaction touched."""
+    """What one committed transaction touched: its tables and images (no images: any image may have changed)."""
 
     tables: frozenset[str]
     image_ids: frozenset[int] = frozenset()
@@ -89,6 +92,7 @@ class Project:
         self._listeners_guard = threading.Lock()
         self._depth = 0
         self._pending: list[Change] = []
+        self._data_version = self._one("PRAGMA data_version")
 
     # ---------------------------------------------------------------- life cycle
     @classmethod
@@ -190,7 +194,6 @@ class Project:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
-            self._pending.clear()
             raise
         else:
             self.conn.execute("COMMIT")
@@ -198,16 +201,32 @@ class Project:
                 frozenset().union(*(c.tables for c in self._pending)),
                 frozenset().union(*(c.image_ids for c in self._pending)),
             )
-            self._pending.clear()
-            self._notify(change)
         finally:
             self._depth = 0
+            self._pending.clear()
+        self._notify(change)  # after the transaction: a listener that edits starts a transaction of its own
+
+    def publish_external_changes(self) -> bool:
+        """Tell the subscribers "reload everything" when another connection (a worker, the CLI, a second
+        window) committed since the last call; the connection's own commits do not count. Returns whether it did."""
+        version = self._one("PRAGMA data_version")
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        tables = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        self._notify(Change(frozenset(name for (name,) in tables)))
+        return True
 
     def _notify(self, change: Change) -> None:
+        """Call every listener; one that raises is logged and cannot undo the commit nor silence the others."""
         with self._listeners_guard:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(change)
+            try:
+                listener(change)
+            except Exception:
+                name = getattr(listener, "__qualname__", None) or repr(listener)
+                _log.exception("Change listener %s failed on %s; the edit was saved", name, change)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()

@@ -140,6 +140,55 @@ def test_subscribers_hear_each_commit_once_and_not_rollbacks(project):
     assert len(heard) == 2
 
 
+def test_a_listener_that_raises_is_logged_and_cannot_fail_the_commit(project, caplog):
+    image_id = _image(project)
+    heard = []
+
+    def broken(change):
+        raise ValueError("listener bug")
+
+    project.subscribe(broken)
+    project.subscribe(heard.append)
+    with caplog.at_level("ERROR", logger="studio.dataset.store"):
+        box_id = project.add_box(image_id, None, 0, 0, 5, 5)  # returns normally
+    assert [box.id for box in project.boxes(image_id)] == [box_id]
+    assert project.conn.in_transaction is False
+    assert len(heard) == 1 and "boxes" in heard[0].tables
+    (record,) = caplog.records
+    assert "broken" in record.getMessage() and record.exc_info[0] is ValueError
+
+
+def test_listeners_run_after_the_transaction_so_they_may_edit(project):
+    image_id = _image(project)
+    seen = []
+
+    def mark_done(change):
+        seen.append(project.conn.in_transaction)
+        if "boxes" in change.tables:
+            project.set_status(image_id, "done")  # a transaction of its own, committed and announced
+
+    project.subscribe(mark_done)
+    project.add_box(image_id, None, 0, 0, 5, 5)
+    assert seen == [False, False]
+    assert project.image(image_id).status == "done"
+
+
+def test_commits_of_another_connection_are_published_once_as_a_reload(project):
+    heard = []
+    project.subscribe(heard.append)
+    image_id = _image(project)
+    assert project.publish_external_changes() is False  # the connection's own commits are announced already
+    with project.reopen() as other:
+        other.add_box(image_id, None, 0, 0, 5, 5)
+    with sqlite3.connect(project.folder / "project.vlmstudio.sqlite") as raw:
+        raw.execute("UPDATE boxes SET x2 = 7")
+    heard.clear()
+    assert project.publish_external_changes() is True
+    assert project.publish_external_changes() is False
+    (change,) = heard
+    assert change.image_ids == frozenset() and {"images", "boxes", "labels", "runs"} <= change.tables
+
+
 def test_relink_moves_paths_under_a_folder(project):
     project.add_images([NewImage("/old/place/a.png", 1, 1), NewImage("/old/placebo/b.png", 1, 1)])
     assert project.relink("/old/place", "/new/home") == 1
