@@ -12,6 +12,7 @@ import math
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +40,11 @@ PALETTE = (
 )
 
 _log = logging.getLogger(__name__)
+
+# Every open project of this process, so that a commit on one connection (a worker's) can be told precisely to
+# the others that watch for external changes (the window's); the guard makes a commit and its announcement atomic.
+_open_projects: weakref.WeakSet[Project] = weakref.WeakSet()
+_announce_guard = threading.Lock()
 
 _IMAGE_COLUMNS = "id, path, width, height, orientation, file_size, status, split, split_pinned"
 
@@ -93,6 +99,9 @@ class Project:
         self._depth = 0
         self._pending: list[Change] = []
         self._data_version = self._one("PRAGMA data_version")
+        self._announced: list[Change] | None = None  # commits of this process's other connections, once watched
+        with _announce_guard:
+            _open_projects.add(self)
 
     # ---------------------------------------------------------------- life cycle
     @classmethod
@@ -135,6 +144,8 @@ class Project:
     def close(self) -> None:
         if self.conn is None:
             return
+        with _announce_guard:
+            _open_projects.discard(self)
         self.conn.close()
         self.conn = None  # type: ignore[assignment]
         if self._locked:
@@ -196,25 +207,36 @@ class Project:
             self.conn.execute("ROLLBACK")
             raise
         else:
-            self.conn.execute("COMMIT")
             change = Change(
                 frozenset().union(*(c.tables for c in self._pending)),
                 frozenset().union(*(c.image_ids for c in self._pending)),
             )
+            with _announce_guard:
+                self.conn.execute("COMMIT")
+                for other in _open_projects:
+                    if other is not self and other._announced is not None and other.folder == self.folder:
+                        other._announced.append(change)
         finally:
             self._depth = 0
             self._pending.clear()
         self._notify(change)  # after the transaction: a listener that edits starts a transaction of its own
 
     def publish_external_changes(self) -> bool:
-        """Tell the subscribers "reload everything" when another connection (a worker, the CLI, a second
-        window) committed since the last call; the connection's own commits do not count. Returns whether it did."""
-        version = self._one("PRAGMA data_version")
-        if version == self._data_version:
+        """Tell the subscribers about commits of other connections since the last call (the connection's own are
+        announced as they happen); returns whether there were any. Commits of this process's other connections
+        (workers) after the first call come as their own changes; any other (another process, a raw connection)
+        as one "reload everything" change. A writable project is locked to one process, so the kinds never mix."""
+        with _announce_guard:
+            version = self._one("PRAGMA data_version")
+            announced, self._announced = self._announced or [], []
+        if version == self._data_version and not announced:
             return False
         self._data_version = version
-        tables = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-        self._notify(Change(frozenset(name for (name,) in tables)))
+        if not announced:
+            tables = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            announced = [Change(frozenset(name for (name,) in tables))]
+        for change in dict.fromkeys(announced):  # a worker's repeated change (an import's batches) once
+            self._notify(change)
         return True
 
     def _notify(self, change: Change) -> None:

@@ -23,6 +23,7 @@ class StoreSignals(QObject):
         self._poll.setInterval(EXTERNAL_POLL_MS)
         self._poll.timeout.connect(self._poll_external)
         if watch_external:
+            self._poll_external()  # starts the watch: later commits of this process's workers come precisely
             self._poll.start()
 
     def _poll_external(self) -> None:

@@ -45,3 +45,15 @@ def test_a_read_only_window_follows_a_writer_in_another_process(window, tmp_path
             "with Project.open(sys.argv[1]) as p: p.update_box(int(sys.argv[2]), x1=5, y1=6, x2=40, y2=30)")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "s"), str(box_id)], cwd=ROOT, check=True)
     qtbot.waitUntil(lambda: _shows(window, box_id, QRectF(5, 6, 35, 24)), timeout=2000)
+
+
+def test_a_worker_connection_edit_shows_without_reloading_the_image_list(window, tmp_path, qtbot, monkeypatch):
+    create_sample_project(tmp_path / "s", count=5).close()
+    assert window.open_project(tmp_path / "s")
+    box_id, _ = _shown_box(window)
+    reloads = []
+    monkeypatch.setattr(window, "reload_images", lambda: reloads.append(1))
+    with window.project.reopen() as worker:  # what a Job does in its thread
+        worker.update_box(box_id, x1=8, y1=9, x2=30, y2=40)
+    qtbot.waitUntil(lambda: _shows(window, box_id, QRectF(8, 9, 22, 31)), timeout=2000)
+    assert reloads == []  # a precise change, not "reload everything"

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from studio.dataset import schema
-from studio.dataset.store import NewImage, Project, ProjectError
+from studio.dataset.store import Change, NewImage, Project, ProjectError
 
 
 def _image(project: Project, name: str = "a.png", size=(100, 80)) -> int:
@@ -178,15 +178,29 @@ def test_commits_of_another_connection_are_published_once_as_a_reload(project):
     project.subscribe(heard.append)
     image_id = _image(project)
     assert project.publish_external_changes() is False  # the connection's own commits are announced already
-    with project.reopen() as other:
-        other.add_box(image_id, None, 0, 0, 5, 5)
-    with sqlite3.connect(project.folder / "project.vlmstudio.sqlite") as raw:
-        raw.execute("UPDATE boxes SET x2 = 7")
     heard.clear()
+    with sqlite3.connect(project.folder / "project.vlmstudio.sqlite") as raw:  # as another process would
+        raw.execute("INSERT INTO boxes (image_id, x1, y1, x2, y2) VALUES (?, 0, 0, 7, 7)", (image_id,))
     assert project.publish_external_changes() is True
     assert project.publish_external_changes() is False
     (change,) = heard
     assert change.image_ids == frozenset() and {"images", "boxes", "labels", "runs"} <= change.tables
+
+
+def test_commits_of_a_worker_connection_are_published_as_they_were_made(project):
+    heard = []
+    project.subscribe(heard.append)
+    image_id = _image(project)
+    project.publish_external_changes()  # starts watching
+    heard.clear()
+    with project.reopen() as worker:
+        worker.add_box(image_id, None, 0, 0, 5, 5)
+        worker.set_status(image_id, "done")
+        worker.add_box(image_id, None, 1, 1, 5, 5)  # the same change again: heard once
+    assert project.publish_external_changes() is True
+    assert heard == [Change(frozenset({"boxes"}), frozenset({image_id})),
+                     Change(frozenset({"images"}), frozenset({image_id}))]
+    assert project.publish_external_changes() is False
 
 
 def test_relink_moves_paths_under_a_folder(project):
