@@ -10,8 +10,8 @@ EXTERNAL_POLL_MS = 500  # how often to look for commits by other connections (wo
 
 
 class StoreSignals(QObject):
-    """``changed(Change)`` after every committed transaction of ``project``. With ``watch_external``, also a
-    coarse "reload" change within ``EXTERNAL_POLL_MS`` of a commit made by another connection."""
+    """``changed(Change)`` after every committed transaction of ``project``. With ``watch_external``, also within
+    ``EXTERNAL_POLL_MS`` after commits of other connections (see ``Project.publish_external_changes``)."""
 
     changed = Signal(object)
 
