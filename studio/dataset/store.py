@@ -7,10 +7,12 @@ tables and images changed. Nothing here knows Qt: the UI turns those notificatio
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +40,13 @@ PALETTE = (
     "#e0338a", "#469990", "#7e57c2", "#9a6324", "#800000", "#e6b800", "#808000", "#000075",
 )
 
+_log = logging.getLogger(__name__)
+
+# Every open project of this process, so that a commit on one connection (a worker's) can be told precisely to
+# the others that watch for external changes (the window's); the guard makes a commit and its announcement atomic.
+_open_projects: weakref.WeakSet[Project] = weakref.WeakSet()
+_announce_guard = threading.Lock()
+
 _IMAGE_COLUMNS = "id, path, width, height, orientation, file_size, status, split, split_pinned"
 
 
@@ -47,7 +56,7 @@ class ProjectError(RuntimeError):
 
 @dataclass(frozen=True)
 class Change:
-    """What one committed transaction touched."""
+    """What one committed transaction touched: its tables and images (no images: any image may have changed)."""
 
     tables: frozenset[str]
     image_ids: frozenset[int] = frozenset()
@@ -90,6 +99,10 @@ class Project:
         self._listeners_guard = threading.Lock()
         self._depth = 0
         self._pending: list[Change] = []
+        self._data_version = self._one("PRAGMA data_version")
+        self._announced: list[Change] | None = None  # commits of this process's other connections, once watched
+        with _announce_guard:
+            _open_projects.add(self)
 
     # ---------------------------------------------------------------- life cycle
     @classmethod
@@ -135,6 +148,8 @@ class Project:
     def close(self) -> None:
         if self.conn is None:
             return
+        with _announce_guard:
+            _open_projects.discard(self)
         self.conn.close()
         self.conn = None  # type: ignore[assignment]
         if self._locked:
@@ -194,24 +209,50 @@ class Project:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
-            self._pending.clear()
             raise
         else:
-            self.conn.execute("COMMIT")
             change = Change(
                 frozenset().union(*(c.tables for c in self._pending)),
                 frozenset().union(*(c.image_ids for c in self._pending)),
             )
-            self._pending.clear()
-            self._notify(change)
+            with _announce_guard:
+                self.conn.execute("COMMIT")
+                for other in _open_projects:
+                    if other is not self and other._announced is not None and other.folder == self.folder:
+                        other._announced.append(change)
         finally:
             self._depth = 0
+            self._pending.clear()
+        self._notify(change)  # after the transaction: a listener that edits starts a transaction of its own
+
+    def publish_external_changes(self) -> bool:
+        """Tell the subscribers about commits of other connections since the last call (the connection's own are
+        announced as they happen); returns whether there were any. Commits of this process's other connections
+        (workers) after the first call come as their own changes; any other (another process, a raw connection)
+        as one "reload everything" change. A writable project is locked to one process, so the kinds never mix."""
+        with _announce_guard:
+            version = self._one("PRAGMA data_version")
+            announced, self._announced = self._announced or [], []
+        if version == self._data_version and not announced:
+            return False
+        self._data_version = version
+        if not announced:
+            tables = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            announced = [Change(frozenset(name for (name,) in tables))]
+        for change in dict.fromkeys(announced):  # a worker's repeated change (an import's batches) once
+            self._notify(change)
+        return True
 
     def _notify(self, change: Change) -> None:
+        """Call every listener; one that raises is logged and cannot undo the commit nor silence the others."""
         with self._listeners_guard:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(change)
+            try:
+                listener(change)
+            except Exception:
+                name = getattr(listener, "__qualname__", None) or repr(listener)
+                _log.exception("Change listener %s failed on %s; the edit was saved", name, change)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()

@@ -428,7 +428,7 @@ class MainWindow(QMainWindow):
         if project is None:
             self._show_empty_state()
             return
-        self._store_signals = StoreSignals(project, self)
+        self._store_signals = StoreSignals(project, self, watch_external=True)
         self._store_signals.changed.connect(self._store_changed)
         workspace = self.annotate.workspace
         workspace.request_next.connect(lambda: self.images.step(1))

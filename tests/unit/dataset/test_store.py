@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from studio.dataset import schema
-from studio.dataset.store import NewImage, Project, ProjectError
+from studio.dataset.store import Change, NewImage, Project, ProjectError
 
 
 def _image(project: Project, name: str = "a.png", size=(100, 80)) -> int:
@@ -138,6 +138,69 @@ def test_subscribers_hear_each_commit_once_and_not_rollbacks(project):
     unsubscribe()
     project.set_status(image_id, "done")
     assert len(heard) == 2
+
+
+def test_a_listener_that_raises_is_logged_and_cannot_fail_the_commit(project, caplog):
+    image_id = _image(project)
+    heard = []
+
+    def broken(change):
+        raise ValueError("listener bug")
+
+    project.subscribe(broken)
+    project.subscribe(heard.append)
+    with caplog.at_level("ERROR", logger="studio.dataset.store"):
+        box_id = project.add_box(image_id, None, 0, 0, 5, 5)  # returns normally
+    assert [box.id for box in project.boxes(image_id)] == [box_id]
+    assert project.conn.in_transaction is False
+    assert len(heard) == 1 and "boxes" in heard[0].tables
+    (record,) = caplog.records
+    assert "broken" in record.getMessage() and record.exc_info[0] is ValueError
+
+
+def test_listeners_run_after_the_transaction_so_they_may_edit(project):
+    image_id = _image(project)
+    seen = []
+
+    def mark_done(change):
+        seen.append(project.conn.in_transaction)
+        if "boxes" in change.tables:
+            project.set_status(image_id, "done")  # a transaction of its own, committed and announced
+
+    project.subscribe(mark_done)
+    project.add_box(image_id, None, 0, 0, 5, 5)
+    assert seen == [False, False]
+    assert project.image(image_id).status == "done"
+
+
+def test_commits_of_another_connection_are_published_once_as_a_reload(project):
+    heard = []
+    project.subscribe(heard.append)
+    image_id = _image(project)
+    assert project.publish_external_changes() is False  # the connection's own commits are announced already
+    heard.clear()
+    with sqlite3.connect(project.folder / "project.vlmstudio.sqlite") as raw:  # as another process would
+        raw.execute("INSERT INTO boxes (image_id, x1, y1, x2, y2) VALUES (?, 0, 0, 7, 7)", (image_id,))
+    assert project.publish_external_changes() is True
+    assert project.publish_external_changes() is False
+    (change,) = heard
+    assert change.image_ids == frozenset() and {"images", "boxes", "labels", "runs"} <= change.tables
+
+
+def test_commits_of_a_worker_connection_are_published_as_they_were_made(project):
+    heard = []
+    project.subscribe(heard.append)
+    image_id = _image(project)
+    project.publish_external_changes()  # starts watching
+    heard.clear()
+    with project.reopen() as worker:
+        worker.add_box(image_id, None, 0, 0, 5, 5)
+        worker.set_status(image_id, "done")
+        worker.add_box(image_id, None, 1, 1, 5, 5)  # the same change again: heard once
+    assert project.publish_external_changes() is True
+    assert heard == [Change(frozenset({"boxes"}), frozenset({image_id})),
+                     Change(frozenset({"images"}), frozenset({image_id}))]
+    assert project.publish_external_changes() is False
 
 
 def test_relink_moves_paths_under_a_folder(project):
