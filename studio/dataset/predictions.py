@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from studio.dataset.label_match import LabelIndex
 from studio.dataset.store import Project
 
 STATUSES = ("suggested", "accepted", "rejected")
@@ -86,10 +87,11 @@ def accept(project: Project, suggestion_ids: Iterable[int]) -> list[int]:
     wanted = set(suggestion_ids)
     chosen = [s for s in suggestions(project, status="suggested") if s.id in wanted]
     box_ids = []
+    known = LabelIndex(project.labels())  # "a red ball" becomes a box of the label "red ball", as in the Playground
     with project.transaction({"predictions", "boxes", "labels", "vqa"}, {s.image_id for s in chosen}):
         for s in chosen:
             if s.kind == "box":
-                label = project.ensure_label(s.label).id if s.label.strip() else None
+                label = project.ensure_label(known.name_for(s.label)).id if s.label.strip() else None
                 box_ids.append(project.add_box(s.image_id, label, *s.xyxy))
             elif s.kind == "answer":
                 pair = next((p for p in project.vqa(s.image_id) if p.question.strip() == s.label.strip()), None)

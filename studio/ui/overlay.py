@@ -5,22 +5,19 @@ model's boxes the colour of the project's label they name."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
-from studio.dataset.model import Label
+from studio.dataset.label_match import LabelIndex
 from studio.ui import theme
 
 STYLES = ("truth", "prediction", "suggestion")
 EMPHASES = ("", "selected", "dimmed")
 PREDICTION_COLOUR = "#ff7f0e"
 HANDLE_PX = 6.0
-_ARTICLE = re.compile(r"^(?:a|an|the)\s+")
 
 
 @dataclass(frozen=True)
@@ -32,20 +29,9 @@ class OverlayBox:
     emphasis: str = ""  # "selected": thicker, with handles; "dimmed": faint
 
 
-def label_key(name: str) -> str:
-    """A label or phrase compared without case, extra spaces or a leading article ("A red  ball" ~ "red ball")."""
-    return _ARTICLE.sub("", " ".join(name.lower().split()))
-
-
-class LabelColours:
-    """The project's labels by name, for boxes a model named: the phrase "a red ball" finds the label "red ball";
-    unknown names keep the prediction colour."""
-
-    def __init__(self, labels: Iterable[Label]) -> None:
-        self._labels = {label_key(label.name): label for label in labels}
-
-    def label(self, name: str) -> Label | None:
-        return self._labels.get(label_key(name)) if name else None
+class LabelColours(LabelIndex):
+    """The project's labels for boxes a model named (`LabelIndex`): the phrase "a red ball" takes the colour of the
+    label "red ball"; unknown names keep the prediction colour."""
 
     def colour(self, name: str) -> str:
         label = self.label(name)

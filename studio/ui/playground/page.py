@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from studio.adapters import get_adapter, load_catalog, prompts
 from studio.adapters.loading import ModelNotAvailable
 from studio.dataset.box_names import box_names
+from studio.dataset.label_match import LabelIndex
 from studio.dataset.predictions import suggestions
 from studio.dataset.store import Project
 from studio.inference.answer_format import reading_problem
@@ -527,9 +528,8 @@ class PlaygroundPage(QWidget):
         if self.task.currentData() == "vqa":
             command = AddVqa(project, image_id, self.prompt.text().strip(), p.text.strip())
         else:
-            known = LabelColours(project.labels())  # "a red ball" is added as a box of the label "red ball"
-            specs = [BoxSpec(label.name if (label := known.label(b.label)) else b.label or None, b.box)
-                     for b in p.boxes]
+            known = LabelIndex(project.labels())  # "a red ball" is added as a box of the label "red ball"
+            specs = [BoxSpec(known.name_for(b.label) or None, b.box) for b in p.boxes]
             command = AddBoxes(project, image_id, specs, "Add predicted boxes")
         self.undo_stack.push(command)
         if command.error is not None:
