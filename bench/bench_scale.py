@@ -132,7 +132,7 @@ def ensure_sources(folder: Path, count: int) -> list[Source]:
                 x, y = int(rng.integers(0, width - 40)), int(rng.integers(0, height - 40))
                 w, h = int(rng.integers(20, width // 4)), int(rng.integers(20, height // 4))
                 draw.rectangle((x, y, x + w, y + h), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
-            partial = path.with_suffix(".partial")
+            partial = path.with_suffix(f".{os.getpid()}.partial")
             picture.save(partial, "JPEG", quality=88)
             partial.replace(path)
         with Image.open(path) as image:
@@ -144,7 +144,8 @@ def ensure_sources(folder: Path, count: int) -> list[Source]:
 
 def link_images(sources: Sequence[Source], folder: Path, count: int, prefix: str) -> list[tuple[Path, Source]]:
     """``count`` image files under ``folder`` (sub-folders of ``FOLDER_SIZE``), each a hard link to a source: unique
-    paths (the importer keys images by their resolved path, so symbolic links would all be one image)."""
+    paths (the importer keys images by their resolved path, so symbolic links would all be one image). Files already
+    there are kept, so concurrent runs share them."""
     files = []
     for index in range(count):
         source = sources[index % len(sources)]
@@ -153,6 +154,8 @@ def link_images(sources: Sequence[Source], folder: Path, count: int, prefix: str
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(source.path, path)
+            except FileExistsError:
+                pass
             except OSError as exc:
                 raise SystemExit(
                     f"{path}: cannot hard-link to {source.path} ({exc.strerror}); put --cache on a "
@@ -163,24 +166,35 @@ def link_images(sources: Sequence[Source], folder: Path, count: int, prefix: str
 
 
 def distinct_count(size: int) -> int:
+    """How many distinct image files a project of ``size`` images uses (few for a small test project)."""
     return max(4, min(DISTINCT_IMAGES, size // 50))
 
 
+def image_files(cache: Path, count: int, prefix: str) -> list[tuple[Path, Source]]:
+    """``count`` linked image files named ``prefix_N.jpg``, shared by every project that uses as many sources."""
+    distinct = distinct_count(count)
+    folder = cache / f"{prefix}-files-{distinct}"
+    return link_images(ensure_sources(cache / "sources", distinct), folder, count, prefix)
+
+
 def build_project(cache: Path, size: int) -> Path:
-    """The project folder of ``size`` images under ``cache``, built once (a ``built`` marker says it is complete)."""
+    """The project folder of ``size`` images under ``cache``, built once: in a folder of its own, renamed into
+    place when complete, so that a run never sees a half-built project (concurrent runs each build, one wins)."""
     from studio.dataset.store import DB_NAME, Project
 
-    folder = cache / f"project-{size}"
-    if (folder / "built").exists():
-        return folder / "project"
-    started = time.perf_counter()
-    if folder.exists():
-        shutil.rmtree(folder)
-    files = link_images(ensure_sources(cache / "sources", distinct_count(size)), folder / "images", size, "image")
-    Project.create(folder / "project").close()
-    fill_database(folder / "project" / DB_NAME, files)
-    (folder / "built").write_text(f"{time.perf_counter() - started:.1f} s\n")
-    return folder / "project"
+    folder = cache / f"scale-{size}"
+    if (folder / DB_NAME).exists():
+        return folder
+    files = image_files(cache, size, "image")
+    building = cache / f".scale-{size}.building-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    Project.create(building).close()
+    fill_database(building / DB_NAME, files)
+    try:
+        building.rename(folder)
+    except OSError:  # another run finished first
+        shutil.rmtree(building, ignore_errors=True)
+    return folder
 
 
 def fill_database(db: Path, files: Sequence[tuple[Path, Source]], seed: int = 18) -> None:
@@ -265,10 +279,9 @@ def working_copy(pristine: Path, work: Path) -> Path:
 
 
 def import_folder(cache: Path, count: int) -> Path:
-    """``count`` images that no project holds yet, for File > Import image folder…"""
-    folder = cache / f"import-{count}"
-    link_images(ensure_sources(cache / "sources", distinct_count(count)), folder, count, "imported")
-    return folder
+    """A folder of ``count`` images that no project holds yet, for File > Import image folder…"""
+    image_files(cache, count, "imported")
+    return cache / f"imported-files-{distinct_count(count)}"
 
 
 # ---------------------------------------------------------------------------------------------------- event loop
@@ -581,7 +594,7 @@ def quiet_offscreen_warnings() -> None:
 
 def warm_up(loop: EventLoop, scratch: Path) -> None:
     """Build and close one window without a project, so that module imports are not charged to the first size."""
-    driver = WindowDriver(loop, scratch / "warm-up.ini")
+    driver = WindowDriver(loop, scratch / f"{os.getpid()}-warm-up.ini")
     from studio.ui.main_window import MainWindow
 
     driver.window = MainWindow(driver.settings)
@@ -606,9 +619,9 @@ def run_size(
     started = time.perf_counter()
     pristine = build_project(cache, size)
     imports = import_folder(cache, import_count) if import_count else None
-    log(f"[{size:,}] project ready in {time.perf_counter() - started:.1f} s ({pristine.parent / 'built'})")
-    work = working_copy(pristine, cache / "work" / f"project-{size}")
-    settings_file = cache / "work" / f"settings-{size}.ini"
+    log(f"[{size:,}] project ready in {time.perf_counter() - started:.1f} s ({pristine})")
+    work = working_copy(pristine, cache / "work" / f"{os.getpid()}-project-{size}")
+    settings_file = cache / "work" / f"{os.getpid()}-settings-{size}.ini"
     settings_file.unlink(missing_ok=True)
     result = SizeResult(size)
     driver = WindowDriver(loop, settings_file)
