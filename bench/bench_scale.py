@@ -35,7 +35,7 @@ import shutil
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -325,15 +325,14 @@ class EventLoop:
                 return
             time.sleep(min(due) / 1000)
 
-    def pending_work(self) -> bool:
-        """Deferred work still to come: short single-shot timers, running jobs, busy thread pools."""
-        from studio.workers import job
-
+    def pending_work(self, background: Collection[object] = ()) -> bool:
+        """Deferred work still to come: short single-shot timers, running jobs (but ``background``, those already
+        running before), busy thread pools."""
         if any(
             _alive(t) and t.isActive() and t.isSingleShot() and t.interval() <= SETTLE_TIMER_MS for t in self.timers()
         ):
             return True
-        if getattr(job, "_running", None):
+        if running_jobs() - set(background):
             return True
         pools = [QThreadPool.globalInstance()]
         for widget in QApplication.topLevelWidgets():
@@ -367,16 +366,23 @@ class EventLoop:
         self._own.discard(id(heartbeat))
         return Watch(time.perf_counter() - started, state["gap"] * 1000, state["finished"])
 
-    def settle(self, limit_s: float = SETTLE_LIMIT_S) -> Watch:
-        """Wait until no deferred work is pending and the queue is drained."""
+    def settle(self, limit_s: float = SETTLE_LIMIT_S, background: Collection[object] = ()) -> Watch:
+        """Wait until no deferred work is pending (jobs in ``background`` aside) and the queue is drained."""
         started = time.perf_counter()
         stall, finished = 0.0, False
         while not finished and time.perf_counter() - started < limit_s:
-            seen = self.watch(lambda: not self.pending_work(), limit_s - (time.perf_counter() - started))
+            seen = self.watch(lambda: not self.pending_work(background), limit_s - (time.perf_counter() - started))
             stall = max(stall, seen.stall_ms)
             self.drain()
-            finished = seen.finished and not self.pending_work()
+            finished = seen.finished and not self.pending_work(background)
         return Watch(time.perf_counter() - started, stall, finished)
+
+
+def running_jobs() -> set[object]:
+    """The `Job`s whose thread has not finished (the workers module keeps them alive until then)."""
+    from studio.workers import job
+
+    return set(getattr(job, "_running", ()))
 
 
 def _alive(obj: QObject) -> bool:
@@ -436,17 +442,20 @@ class SizeResult:
     ops: dict[str, OpResult] = field(default_factory=dict)
     recount: Watch | None = None
     imported: Watch | None = None
+    background: list[str] = field(default_factory=list)  # jobs still running when the operations began
 
 
 class WindowDriver:
     """The real main window on a project, driven through the GUI's own entry points."""
 
-    def __init__(self, loop: EventLoop, settings_file: Path) -> None:
+    def __init__(self, loop: EventLoop, settings_file: Path, model: str | None = None) -> None:
         from studio.ui import theme
 
         theme.apply(loop.app)
         self.loop = loop
         self.settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+        if model is not None:
+            self.settings.setValue("model", model)  # the Model menu's choice, remembered across restarts
         self.window = None
         self.probe = PaintProbe()
 
@@ -533,7 +542,7 @@ class WindowDriver:
                 break
             action = self.prepare(op, rep)
             self.loop.drain()
-            timers = self.loop.timers()
+            timers, background = self.loop.timers(), running_jobs()
             begin, begin_cpu = time.perf_counter(), time.thread_time()
             action()
             if op in ("switch", "done-next"):
@@ -541,7 +550,7 @@ class WindowDriver:
             else:
                 self.loop.drain(timers)
             elapsed, cpu = (time.perf_counter() - begin) * 1000, (time.thread_time() - begin_cpu) * 1000
-            after = self.loop.settle()
+            after = self.loop.settle(background=background)
             if rep >= warm_ups:
                 result.times.append(elapsed)
                 result.cpu.append(cpu)
@@ -550,7 +559,7 @@ class WindowDriver:
                 result.unsettled += not after.finished
         return result
 
-    def budget_recount(self) -> Watch | None:
+    def budget_recount(self, limit_s: float) -> Watch | None:
         """The budget dock counts every image again (as after an import); until its new budget is shown."""
         models = self.window.models
         if models.budget_dock is None:
@@ -558,19 +567,16 @@ class WindowDriver:
         shown = []
         models.budget_dock.budget_changed.connect(shown.append)
         models.reload()
-        watch = self.loop.watch(lambda: bool(shown) and not self.loop.pending_work())
-        rest = self.loop.settle()
+        watch = self.loop.watch(lambda: bool(shown) and not self.loop.pending_work(), limit_s)
         models.budget_dock.budget_changed.disconnect(shown.append)
-        return Watch(watch.seconds + rest.seconds, max(watch.stall_ms, rest.stall_ms), watch.finished)
+        return watch
 
     def import_images(self, folder: Path, limit_s: float) -> Watch:
         """File > Import image folder… on ``folder``: until the import ended and its effects settled."""
         job = self.window.import_paths([str(folder)])
         ended = []
         job.done.connect(lambda: ended.append(True))
-        watch = self.loop.watch(lambda: bool(ended) and not self.loop.pending_work(), limit_s)
-        rest = self.loop.settle()
-        return Watch(watch.seconds + rest.seconds, max(watch.stall_ms, rest.stall_ms), watch.finished)
+        return self.loop.watch(lambda: bool(ended) and not self.loop.pending_work(), limit_s)
 
 
 # ---------------------------------------------------------------------------------------------------- running
@@ -583,10 +589,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def quiet_offscreen_warnings() -> None:
-    """Drop the offscreen platform's "does not support propagateSizeHints()" lines; other messages go to stderr."""
+    """Drop the offscreen platform's "This plugin does not support raise()" lines; other messages go to stderr."""
 
     def handler(_kind, _context, message: str) -> None:
-        if "propagateSizeHints" not in message:
+        if not message.startswith("This plugin does not support"):
             print(message, file=sys.stderr)
 
     qInstallMessageHandler(handler)
@@ -603,40 +609,53 @@ def warm_up(loop: EventLoop, scratch: Path) -> None:
     driver.close()
 
 
-def run_size(
-    loop: EventLoop,
-    cache: Path,
-    size: int,
-    ops: Sequence[str],
-    reps: int,
-    op_seconds: float,
-    import_count: int,
-    *,
-    warm_ups: int = 1,
-    log: Callable[[str], None] = print,
-) -> SizeResult:
+@dataclass(frozen=True)
+class Plan:
+    """What to measure on each size: operations, repetitions, the time allowed per operation and for background
+    work (after opening, a budget recount, an import), how many images to import, the budget's model."""
+
+    ops: Sequence[str] = OPS
+    reps: int = 50
+    op_seconds: float = 60.0
+    wait_s: float = 180.0
+    import_count: int = IMPORT_COUNT
+    warm_ups: int = 1
+    model: str | None = None  # None: the window's default
+
+
+def run_size(loop: EventLoop, cache: Path, size: int, plan: Plan, log: Callable[[str], None] = print) -> SizeResult:
     """Open a fresh copy of the ``size`` project and measure everything on it (the import last: it adds images)."""
     started = time.perf_counter()
     pristine = build_project(cache, size)
-    imports = import_folder(cache, import_count) if import_count else None
+    imports = import_folder(cache, plan.import_count) if plan.import_count else None
     log(f"[{size:,}] project ready in {time.perf_counter() - started:.1f} s ({pristine})")
     work = working_copy(pristine, cache / "work" / f"{os.getpid()}-project-{size}")
     settings_file = cache / "work" / f"{os.getpid()}-settings-{size}.ini"
     settings_file.unlink(missing_ok=True)
     result = SizeResult(size)
-    driver = WindowDriver(loop, settings_file)
+    driver = WindowDriver(loop, settings_file, plan.model)
     try:
         result.open_s = driver.open(work)
-        opened = loop.settle()
+        opened = loop.settle(plan.wait_s)
         result.open_settle_s, result.open_stall_ms = opened.seconds, opened.stall_ms
-        log(f"[{size:,}] open {result.open_s:.2f} s; settled after {opened.seconds:.1f} s more")
-        for op in ops:
-            result.ops[op] = driver.measure(op, reps, op_seconds, warm_ups=warm_ups)
+        result.background = sorted(job.title for job in running_jobs())
+        log(
+            f"[{size:,}] open {result.open_s:.2f} s; "
+            + (
+                f"settled after {opened.seconds:.1f} s more"
+                if opened.finished
+                else f"still running after {opened.seconds:.0f} s: {', '.join(result.background)}"
+            )
+        )
+        for op in plan.ops:
+            result.ops[op] = driver.measure(op, plan.reps, plan.op_seconds, warm_ups=plan.warm_ups)
             times = result.ops[op].times
             log(f"[{size:,}] {op}: {len(times)} reps, p50 {percentile(times, 50):.1f} ms")
-        result.recount = driver.budget_recount()
+        result.recount = driver.budget_recount(plan.wait_s)
+        log(f"[{size:,}] budget recount: {describe(result.recount)}")
         if imports is not None:
-            result.imported = driver.import_images(imports, limit_s=900.0)
+            result.imported = driver.import_images(imports, plan.wait_s)
+            log(f"[{size:,}] import of {plan.import_count:,} images: {describe(result.imported)}")
     finally:
         driver.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -644,6 +663,13 @@ def run_size(
 
 
 # ---------------------------------------------------------------------------------------------------- report
+def describe(watch: Watch | None) -> str:
+    if watch is None:
+        return "not measured (no budget dock)"
+    ended = "" if watch.finished else " (NOT finished: stopped waiting)"
+    return f"{watch.seconds:.1f} s{ended}, longest stall {watch.stall_ms:.0f} ms"
+
+
 def verdict(value: float, limit: float) -> str:
     if math.isnan(value):
         return "n/a"
@@ -651,28 +677,36 @@ def verdict(value: float, limit: float) -> str:
 
 
 def report(results: Sequence[SizeResult]) -> list[str]:
+    """Each size's table, then the targets at the largest size and the ratios of the largest to the smallest."""
+    return [line for r in results for line in size_table(r)] + summary(results)
+
+
+def size_table(r: SizeResult) -> list[str]:
+    settled = "until settled" if not r.background else "without settling"
+    lines = [
+        f"\n== {r.size:,} images ==",
+        f"open to first paint {r.open_s:.2f} s   (then {r.open_settle_s:.1f} s {settled}, "
+        f"longest stall meanwhile {r.open_stall_ms:.0f} ms)",
+        f"{'operation':<10} {'n':>3} {'p50 ms':>8} {'p99 ms':>8} {'cpu p50':>8} {'settle p50':>11}"
+        f" {'settle p99':>11} {'stall ms':>9}",
+    ]
+    for op, o in r.ops.items():
+        lines.append(
+            f"{op:<10} {len(o.times):>3} {percentile(o.times, 50):>8.1f} {percentile(o.times, 99):>8.1f}"
+            f" {percentile(o.cpu, 50):>8.1f}"
+            f" {percentile(o.settle, 50):>11.0f} {percentile(o.settle, 99):>11.0f} {o.stall_ms:>9.0f}"
+            + (f"  ({o.unsettled} did not settle)" if o.unsettled else "")
+        )
+    if r.background:
+        lines.append(f"(timed while still running in the background since opening: {', '.join(r.background)})")
+    lines.append(f"budget recount: {describe(r.recount)}")
+    if r.imported is not None:
+        lines.append(f"import: {describe(r.imported)}")
+    return lines
+
+
+def summary(results: Sequence[SizeResult]) -> list[str]:
     lines = []
-    for r in results:
-        lines += [
-            f"\n== {r.size:,} images ==",
-            f"open to first paint {r.open_s:.2f} s   (then {r.open_settle_s:.1f} s until settled, "
-            f"longest stall meanwhile {r.open_stall_ms:.0f} ms)",
-            f"{'operation':<10} {'n':>3} {'p50 ms':>8} {'p99 ms':>8} {'cpu p50':>8} {'settle p50':>11}"
-            f" {'settle p99':>11} {'stall ms':>9}",
-        ]
-        for op, o in r.ops.items():
-            lines.append(
-                f"{op:<10} {len(o.times):>3} {percentile(o.times, 50):>8.1f} {percentile(o.times, 99):>8.1f}"
-                f" {percentile(o.cpu, 50):>8.1f}"
-                f" {percentile(o.settle, 50):>11.0f} {percentile(o.settle, 99):>11.0f} {o.stall_ms:>9.0f}"
-                + (f"  ({o.unsettled} did not settle)" if o.unsettled else "")
-            )
-        for name, w in (("budget recount", r.recount), ("import", r.imported)):
-            if w is not None:
-                lines.append(
-                    f"{name}: {w.seconds:.1f} s, longest stall {w.stall_ms:.0f} ms"
-                    + ("" if w.finished else " (did not finish)")
-                )
     largest = results[-1]
     lines += [f"\n== targets at {largest.size:,} images =="]
     lines.append(f"first paint {largest.open_s:.2f} s < {TARGET_OPEN_S} s: {verdict(largest.open_s, TARGET_OPEN_S)}")
@@ -726,6 +760,7 @@ def as_json(results: Sequence[SizeResult]) -> list[dict]:
             "ops": {name: op(o) for name, o in r.ops.items()},
             "budget_recount": watch(r.recount),
             "import": watch(r.imported),
+            "background": r.background,
         }
         for r in results
     ]
@@ -739,6 +774,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default=",".join(OPS), help=f"operations to time, of: {', '.join(OPS)}")
     parser.add_argument("--op-seconds", type=float, default=60.0, help="stop an operation's repetitions after this")
     parser.add_argument("--import-count", type=int, default=IMPORT_COUNT, help="images to import (0: no import)")
+    parser.add_argument(
+        "--wait-s",
+        type=float,
+        default=180.0,
+        help="the longest wait for background work: after opening, a budget recount, an import",
+    )
+    parser.add_argument("--model", help="the token budget's model (default: the window's, tiny)")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -758,20 +800,12 @@ def main(argv: list[str] | None = None) -> None:
     loop = EventLoop(app)
     (args.cache / "work").mkdir(exist_ok=True)
     warm_up(loop, args.cache / "work")
-    results = [
-        run_size(
-            loop,
-            args.cache,
-            size,
-            ops,
-            args.reps,
-            args.op_seconds,
-            args.import_count,
-            log=lambda line: print(line, flush=True),
-        )
-        for size in sizes
-    ]
-    print("\n".join(report(results)))
+    plan = Plan(ops, args.reps, args.op_seconds, args.wait_s, args.import_count, model=args.model)
+    results = []
+    for size in sizes:
+        results.append(run_size(loop, args.cache, size, plan, log=lambda line: print(line, flush=True)))
+        print("\n".join(size_table(results[-1])), flush=True)
+    print("\n".join(summary(results)))
     if args.json:
         args.json.write_text(json.dumps(as_json(results), indent=1))
 

@@ -14,17 +14,8 @@ from studio.dataset.store import DB_NAME, Project
 @pytest.mark.timeout(120)
 def test_bench_measures_every_operation_on_a_small_project(qapp, tmp_path):
     loop = bench_scale.EventLoop(qapp)
-    result = bench_scale.run_size(
-        loop,
-        tmp_path,
-        200,
-        bench_scale.OPS,
-        reps=2,
-        op_seconds=30.0,
-        import_count=20,
-        warm_ups=0,
-        log=lambda _line: None,
-    )
+    plan = bench_scale.Plan(reps=2, op_seconds=30.0, import_count=20, warm_ups=0)
+    result = bench_scale.run_size(loop, tmp_path, 200, plan, log=lambda _line: None)
 
     assert result.open_s > 0 and not math.isnan(result.open_settle_s)
     assert set(result.ops) == set(bench_scale.OPS)
