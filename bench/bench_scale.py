@@ -490,11 +490,13 @@ class WindowDriver:
     def workspace(self):
         return self.window.annotate.workspace
 
-    def close(self) -> None:
+    def close(self, limit_s: float = 120.0) -> None:
+        """Close the window and wait for its jobs (cancelled on close) to end: a thread must not outlive Python."""
         if self.window is not None:
             self.window.close()
             self.window.deleteLater()
             self.window = None
+            self.loop.watch(lambda: not running_jobs(), limit_s)
             self.loop.drain()
 
     def _wait_painted(self, timers: Sequence[QTimer] | None = None, limit_s: float = 30.0) -> None:
