@@ -628,7 +628,7 @@ class Plan:
     """What to measure on each size: operations, repetitions, the time allowed per operation and for background
     work (after opening, a budget recount, an import), how many images to import, the budget's model."""
 
-    ops: Sequence[str] = OPS
+    ops: Sequence[str] = tuple(OPS)
     reps: int = 50
     op_seconds: float = 60.0
     wait_s: float = 180.0
