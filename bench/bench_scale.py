@@ -63,6 +63,9 @@ from PySide6.QtCore import (
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # measure the tree this file is in (a worktree), not the installed ``studio``
+
 DUE_MS = 5  # a timer due within this is part of the action that started it
 SETTLE_TIMER_MS = 2000  # single-shot timers up to this long are deferred work to wait for
 HEARTBEAT_MS = 5
@@ -808,9 +811,11 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown operation(s) {', '.join(sorted(unknown))}; expected some of {', '.join(OPS)}")
     args.cache.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    import studio
+
     print(
-        f"bench_scale: sizes {sizes}, {args.reps} reps, cache {args.cache}; {os.cpu_count()} CPUs, load "
-        f"{load:.1f}, nice {os.nice(0)}; platform {os.environ['QT_QPA_PLATFORM']}",
+        f"bench_scale: {Path(studio.__file__).parent} at {sizes} images, {args.reps} reps, cache {args.cache}; "
+        f"{os.cpu_count()} CPUs, load {load:.1f}, nice {os.nice(0)}; platform {os.environ['QT_QPA_PLATFORM']}",
         flush=True,
     )
     app = QApplication.instance() or QApplication(sys.argv[:1])
