@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
+from studio.dataset.changes import IMAGES_ADDED
 from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
@@ -462,7 +463,7 @@ class MainWindow(DataActions, QMainWindow):
             self.playground_page.refresh_sources()
             self.evaluate_page.refresh()
         if "images" in change.tables and self.project is not None:
-            if change.image_ids:
+            if change.image_ids and IMAGES_ADDED not in change.kinds:
                 self.images.model.refresh_images(self.project, set(change.image_ids))
             else:
                 self.reload_images()
