@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThread, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
 FULL_RESOLUTION = 0  # ``max_side`` of the full picture
@@ -102,6 +102,7 @@ class PictureLoader(QObject):
         self._jobs: dict[PictureKey, _DecodeJob] = {}  # queued or running
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
+        self._pool.setThreadPriority(QThread.Priority.LowPriority)  # the GUI thread goes first where the OS allows
         self._signals = _Signals()  # no parent: the jobs keep it alive until their last result is sent
         self._signals.done.connect(self._done)
 
