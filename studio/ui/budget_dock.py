@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from studio.adapters import get_adapter
 from studio.adapters.base import VisionSettings
 from studio.budget.budget import Budget, TextTable, compute_budget, merge_tables, project_text_table
+from studio.dataset.changes import IMAGES_ADDED, TOKEN_KINDS
 from studio.dataset.store import Change, Project
 from studio.humanize import count
 from studio.ui import theme
@@ -193,10 +194,10 @@ class BudgetDock(QDockWidget):
         tables = change.tables & TEXT_TABLES
         if not tables or self._project is None:
             return
-        if not change.image_ids:
+        if not change.image_ids or IMAGES_ADDED in change.kinds:
             self._recount_all()  # images added or removed, or a bulk edit
-        elif tables == {"images"}:
-            return  # a status or a split: no sample's text changed
+        elif (change.kinds and not change.kinds & TOKEN_KINDS) or (not change.kinds and tables == {"images"}):
+            return  # a status, a split, a box moved: no sample's text changed
         else:
             self._dirty |= change.image_ids
         self._debounce.start()

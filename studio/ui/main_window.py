@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
+from studio.dataset.changes import IMAGES_ADDED
 from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
@@ -370,6 +371,14 @@ class MainWindow(DataActions, QMainWindow):
             self.playground_page.show_image(image_id)
         self._update_position()
         self._remember_image(image_id)
+        self._prefetch_neighbours(image_id)
+
+    def _prefetch_neighbours(self, image_id: int) -> None:
+        """Decode the pictures of the next and previous images in the list ahead of D / A."""
+        row, workspace = self.images.model.row_of(image_id), self.annotate.workspace
+        if row is not None and workspace is not None:
+            neighbours = (self.images.model.image_at(r) for r in (row + 1, row - 1))
+            workspace.prefetch([image.id for image in neighbours if image is not None])
 
     def annotate_image(self, image_id: int, prediction: list | None = None, note: str = "") -> None:
         """Select ``image_id`` and switch to Annotate (from the evaluation gallery); the model's boxes
@@ -462,7 +471,7 @@ class MainWindow(DataActions, QMainWindow):
             self.playground_page.refresh_sources()
             self.evaluate_page.refresh()
         if "images" in change.tables and self.project is not None:
-            if change.image_ids:
+            if change.image_ids and IMAGES_ADDED not in change.kinds:
                 self.images.model.refresh_images(self.project, set(change.image_ids))
             else:
                 self.reload_images()
