@@ -246,20 +246,26 @@ def project_text_table(
         if image_ids is None:
             annotations = project_annotations(project)
         else:
-            known = {image.id for image in project.images()}
-            annotations = [project.annotation(i) for i in image_ids if i in known]
+            annotations = []
+            for image_id in image_ids:
+                try:
+                    annotations.append(project.annotation(image_id))
+                except KeyError:
+                    continue  # deleted meanwhile
     return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, labels=labels,
                       progress=progress, cancel=cancel)
 
 
 def merge_tables(base: TextTable, update: TextTable) -> TextTable:
-    """``base`` with the rows of the images in ``update`` replaced (images not in ``base`` are ignored)."""
+    """``base`` with the rows of the images in ``update`` replaced; images not in ``base`` (new ones) are added at
+    the end."""
     position = {int(image_id): row for row, image_id in enumerate(base.image_ids)}
     rows = np.asarray([position.get(int(i), -1) for i in update.image_ids], dtype=np.int64)
-    keep = rows >= 0
+    known = rows >= 0
     merged = {}
     for name in ("image_ids", "widths", "heights", "longest", "total", "samples"):
         values = getattr(base, name).copy()
-        values[rows[keep]] = getattr(update, name)[keep]
-        merged[name] = values
+        new = getattr(update, name)
+        values[rows[known]] = new[known]
+        merged[name] = np.concatenate([values, new[~known]])
     return TextTable(**merged, exact=base.exact)

@@ -72,11 +72,6 @@ class ModelPanels(QObject):
             if self.image_id is not None and project is not None:
                 self.show_image(self.image_id)
 
-    def reload(self) -> None:
-        """Another connection changed the project (an import in a worker): count the budget again."""
-        if self.budget_dock is not None:
-            self.budget_dock.reload()
-
     def show_image(self, image_id: int) -> None:
         """Follow the current image (the preview is only rebuilt while it can be seen)."""
         self.image_id = image_id

@@ -3,7 +3,7 @@ and project-wide rename, merge and colour."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -73,6 +73,7 @@ class LabelPanel(QWidget):
         layout.addWidget(self.empty)
         layout.addLayout(buttons)
         self._labels: dict[int, Label] = {}
+        self._items: dict[int, QTreeWidgetItem] = {}
         self._filling = False
 
     def set_labels(
@@ -81,22 +82,33 @@ class LabelPanel(QWidget):
         """Show ``labels`` with box counts on this image (``here``) and in the project (``total``)."""
         current = self.active_label()
         self._labels = {label.id: label for label in labels}
+        self._items = {}
         self._filling = True
         self.tree.clear()
         for label in labels:
-            item = QTreeWidgetItem([label.name, f"{here.get(label.id, 0):,}", f"{total.get(label.id, 0):,}"])
+            item = self._items[label.id] = QTreeWidgetItem([label.name])
             item.setIcon(0, color_icon(label.color))
             item.setData(0, _ID, label.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Unchecked if label.id in hidden else Qt.CheckState.Checked)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
-            item.setToolTip(0, f"{label.name} — {total.get(label.id, 0):,} boxes in the project")
             self.tree.addTopLevelItem(item)
             if label.name == current:
                 self.tree.setCurrentItem(item)
         self._filling = False
+        self.set_counts(self._labels, here, total)
         self.empty.setVisible(not labels)
+
+    def set_counts(self, label_ids: Iterable[int], here: dict[int, int], total: dict[int, int]) -> None:
+        """Show new box counts of some labels (absent from ``here`` or ``total``: none); the others keep theirs."""
+        for label_id in label_ids:
+            item, label = self._items.get(label_id), self._labels.get(label_id)
+            if item is None:
+                continue
+            item.setText(1, f"{here.get(label_id, 0):,}")
+            item.setText(2, f"{total.get(label_id, 0):,}")
+            item.setToolTip(0, f"{label.name} — {total.get(label_id, 0):,} boxes in the project")
 
     def active_label(self) -> str:
         item = self.tree.currentItem()

@@ -3,7 +3,8 @@
 The main window creates ``AnnotationWorkspace(project, undo_stack)``, puts ``canvas`` in the centre and
 ``label_panel``, ``caption_panel`` and ``vqa_panel`` in docks, calls ``show_image(image_id)``, and connects
 ``request_next`` / ``request_previous`` and ``status_message``. Every edit is an undo command whose redo and
-undo are each one committed store transaction; the panels repaint from the store's change notifications.
+undo are each one committed store transaction; the panels repaint from the store's typed changes, each only what
+the change touched (see ``_on_change``), so that an edit costs the same on a project of any size.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QCursor, QIcon, QImageReader, QKeySequence, QUndoStack
 
+from studio.dataset import changes as kind
 from studio.dataset import queries
 from studio.dataset.box_names import box_names
 from studio.dataset.grounding import (
@@ -35,6 +37,21 @@ from studio.ui.store_signals import StoreSignals
 
 DUPLICATE_OFFSET_PX = 10.0
 _ANNOTATION_TABLES = {"boxes", "labels", "captions", "phrases", "phrase_boxes", "vqa", "images"}
+# Edits after which the shown image's widgets are read again when they are on it (a move, a status: see _on_change).
+_ANNOTATION_KINDS = frozenset(
+    {
+        kind.BOXES_ADDED,
+        kind.BOXES_RELABELLED,
+        kind.BOXES_DELETED,
+        kind.CAPTION_CHANGED,
+        kind.PHRASES_CHANGED,
+        kind.VQA_ADDED,
+        kind.VQA_EDITED,
+        kind.VQA_MOVED,
+        kind.VQA_DELETED,
+    }
+)
+_QUESTION_KINDS = frozenset({kind.VQA_ADDED, kind.VQA_EDITED, kind.VQA_DELETED})  # what the frequent questions count
 
 
 class AnnotationWorkspace(QObject):
@@ -186,13 +203,24 @@ class AnnotationWorkspace(QObject):
         self.image_shown.emit(image_id)
 
     def refresh(self) -> None:
-        """Re-read the current image's annotation from the store and show it everywhere."""
+        """Re-read the labels and the current image's annotation from the store and show them everywhere, with the
+        project's label totals and frequent questions."""
         if self.image_id is None:
             return
-        ann = self.project.annotation(self.image_id)
+        self._read_labels()
+        self._show_annotation()
+        self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
+
+    def _read_labels(self) -> None:
         self._labels = {label.id: label for label in self.project.labels()}
+
+    def _show_annotation(self) -> None:
+        """Show the current image's annotation (every query reads this image's rows through an index)."""
+        ann = self.project.annotation(self.image_id)
         self.canvas.set_boxes(ann.boxes, self._labels)
-        self._refresh_label_panel()
+        here = queries.label_box_counts(self.project, self.image_id)
+        total = queries.label_box_counts(self.project)
+        self.label_panel.set_labels(list(self._labels.values()), here, total, self.canvas.hidden_labels())
         colors = {}
         for box in ann.boxes:
             label = self._labels.get(box.label_id) if box.label_id is not None else None
@@ -205,24 +233,40 @@ class AnnotationWorkspace(QObject):
         self.caption_panel.set_suggestions(suggest_links(ann.caption, ann.phrases, ann.boxes, self._labels))
         self.canvas.set_unlinked(free)
         self.vqa_panel.set_pairs(ann.vqa)
-        self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
-        image = ann.image
+        self._show_info()
+
+    def _show_info(self) -> None:
+        image = self.project.image(self.image_id)
         self.canvas.set_info(f"{image.name}  ·  {image.width:,} × {image.height:,} px  ·  {image.status}")
 
-    def _refresh_label_panel(self) -> None:
-        here = queries.label_box_counts(self.project, self.image_id)
-        total = queries.label_box_counts(self.project)
-        self.label_panel.set_labels(list(self._labels.values()), here, total, self.canvas.hidden_labels())
-
     def _on_change(self, change: Change) -> None:
+        """Update what the change can touch: the shown image's widgets only when it is on that image (a box the
+        canvas moved itself is already in place), label totals by the labels whose counts moved, the frequent
+        questions only when a question changed. An untyped change (a bulk write) or a reload re-reads it all."""
         if self.image_id is None or not (change.tables & _ANNOTATION_TABLES):
             return
-        if not change.image_ids or self.image_id in change.image_ids or "labels" in change.tables:
+        if not change.kinds or change.is_reload:
             self.refresh()
             return
-        if "boxes" in change.tables:
-            self._refresh_label_panel()
-        if "vqa" in change.tables:
+        if change.kinds & kind.LABEL_SET_KINDS:
+            self._read_labels()
+        if change.kinds & kind.LABEL_SET_KINDS or (
+            self.image_id in change.image_ids and change.kinds & _ANNOTATION_KINDS
+        ):
+            self._show_annotation()
+        else:
+            if self.image_id in change.image_ids and kind.BOXES_MOVED in change.kinds:
+                self.canvas.move_boxes([self.project.box(box_id) for box_id in change.box_ids])
+            if self.image_id in change.image_ids or kind.IMAGES_RELINKED in change.kinds:
+                self._show_info()
+            if change.label_deltas:
+                ids = [label_id for label_id, _ in change.label_deltas]
+                self.label_panel.set_counts(
+                    ids,
+                    queries.label_box_counts(self.project, self.image_id, ids),
+                    queries.label_box_counts(self.project, label_ids=ids),
+                )
+        if change.kinds & _QUESTION_KINDS:
             self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
 
     # ------------------------------------------------------------------ boxes
