@@ -22,7 +22,7 @@ from studio.dataset.grounding import (
     suggest_links,
     unlinked_boxes,
 )
-from studio.dataset.model import Label
+from studio.dataset.model import Image, Label
 from studio.dataset.store import Change, Project
 from studio.ui import theme
 from studio.ui.annotate import commands as cmd
@@ -233,10 +233,10 @@ class AnnotationWorkspace(QObject):
         self.caption_panel.set_suggestions(suggest_links(ann.caption, ann.phrases, ann.boxes, self._labels))
         self.canvas.set_unlinked(free)
         self.vqa_panel.set_pairs(ann.vqa)
-        self._show_info()
+        self._show_info(ann.image)
 
-    def _show_info(self) -> None:
-        image = self.project.image(self.image_id)
+    def _show_info(self, image: Image | None = None) -> None:
+        image = image or self.project.image(self.image_id)
         self.canvas.set_info(f"{image.name}  ·  {image.width:,} × {image.height:,} px  ·  {image.status}")
 
     def _on_change(self, change: Change) -> None:
@@ -255,9 +255,10 @@ class AnnotationWorkspace(QObject):
         ):
             self._show_annotation()
         else:
-            if self.image_id in change.image_ids and kind.BOXES_MOVED in change.kinds:
-                self.canvas.move_boxes([self.project.box(box_id) for box_id in change.box_ids])
-            if self.image_id in change.image_ids or kind.IMAGES_RELINKED in change.kinds:
+            here = self.image_id in change.image_ids
+            if here and kind.BOXES_MOVED in change.kinds:
+                self.canvas.move_boxes([box for box in self._current_boxes() if box.id in change.box_ids])
+            if (here and kind.STATUS_CHANGED in change.kinds) or kind.IMAGES_RELINKED in change.kinds:
                 self._show_info()
             if change.label_deltas:
                 ids = [label_id for label_id, _ in change.label_deltas]

@@ -128,3 +128,43 @@ def test_a_commit_of_another_process_re_reads_the_shown_image(workspace, project
     (box_id,) = workspace.canvas.box_ids()
     assert workspace.canvas.box_item(box_id).rect() == QRectF(QPointF(1, 2), QPointF(30, 40))
     assert _counts(workspace, "cat") == ("1", "1")
+
+
+def test_every_undo_command_tells_one_typed_change_each_way(qtbot, project, images):
+    """A command groups store calls in one transaction: the grouping block must not make its change untyped."""
+    scene, second = images["scene"], images["second"]
+    cat, dog = project.ensure_label("cat"), project.ensure_label("dog")
+    box = project.add_box(scene, cat.id, 10, 10, 50, 50)
+    other = project.add_box(scene, dog.id, 60, 10, 90, 50)
+    project.set_caption(scene, "a cat and a dog")
+    project.add_phrase(scene, 2, 5, [box])
+    project.add_vqa(scene, "Is it day?", "yes")
+    phrase, pair = (lambda: project.phrases(scene)[0]), (lambda: project.vqa(scene)[0])
+    commands = [  # each made when its turn comes, from the project as the commands before left it
+        lambda: cmd.AddBoxes(project, scene, [cmd.BoxSpec("bird", (1, 1, 9, 9)), cmd.BoxSpec(None, (2, 2, 9, 9))]),
+        lambda: cmd.MoveBoxes(project, {box: (10, 10, 50, 50)}, {box: (11, 10, 51, 50)}),
+        lambda: cmd.RelabelBoxes(project, [project.box(box), project.box(other)], "fox"),
+        lambda: cmd.DeleteBoxes(project, [project.box(box)]),
+        lambda: cmd.AddPhrase(project, scene, 12, 15, [other]),
+        lambda: cmd.LinkBoxes(project, phrase(), [other]),
+        lambda: cmd.DeletePhrase(project, phrase()),
+        lambda: cmd.EditCaption(project, scene, "a dog"),
+        lambda: cmd.AddVqa(project, scene, "Any cats?", "no"),
+        lambda: cmd.EditVqa(project, pair(), "Is it night?", "no"),
+        lambda: cmd.MoveVqa(project, pair(), 1),
+        lambda: cmd.DeleteVqa(project, pair()),
+        lambda: cmd.SetStatuses(project, [scene, second], "done"),
+        lambda: cmd.SetSplits.choose(project, [scene, second], "train", pinned=True),
+        lambda: cmd.RenameLabel(project, project.label(dog.id), "hound"),
+        lambda: cmd.SetLabelColor(project, project.label(cat.id), "#123456"),
+        lambda: cmd.MergeLabels(project, [project.ensure_label("fox")], project.label(dog.id)),
+    ]
+    heard = []
+    project.subscribe(heard.append)
+    for make in commands:
+        command = make()
+        for step in (command.redo, command.undo, command.redo):
+            heard.clear()
+            step()
+            assert command.error is None, f"{command.text()}: {command.error}"
+            assert len(heard) == 1 and heard[0].kinds, f"{command.text()}: {heard}"
