@@ -371,6 +371,14 @@ class MainWindow(DataActions, QMainWindow):
             self.playground_page.show_image(image_id)
         self._update_position()
         self._remember_image(image_id)
+        self._prefetch_neighbours(image_id)
+
+    def _prefetch_neighbours(self, image_id: int) -> None:
+        """Decode the pictures of the next and previous images in the list ahead of D / A."""
+        row, workspace = self.images.model.row_of(image_id), self.annotate.workspace
+        if row is not None and workspace is not None:
+            neighbours = (self.images.model.image_at(r) for r in (row + 1, row - 1))
+            workspace.prefetch([image.id for image in neighbours if image is not None])
 
     def annotate_image(self, image_id: int, prediction: list | None = None, note: str = "") -> None:
         """Select ``image_id`` and switch to Annotate (from the evaluation gallery); the model's boxes

@@ -10,7 +10,7 @@ the change touched (see ``_on_change``), so that an edit costs the same on a pro
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QCursor, QIcon, QImageReader, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCursor, QIcon, QKeySequence, QUndoStack
 
 from studio.dataset import changes as kind
 from studio.dataset import queries
@@ -33,6 +33,7 @@ from studio.ui.annotate.label_panel import LabelPanel
 from studio.ui.annotate.label_picker import LabelPicker, remember
 from studio.ui.annotate.shortcuts import SHORTCUTS
 from studio.ui.annotate.vqa_panel import VqaPanel
+from studio.ui.picture_loader import FULL_RESOLUTION, PREVIEW_MIN_SIDE, Decoded, PictureKey, PictureLoader
 from studio.ui.store_signals import StoreSignals
 
 DUPLICATE_OFFSET_PX = 10.0
@@ -79,6 +80,10 @@ class AnnotationWorkspace(QObject):
         self.caption_panel = CaptionPanel()
         self.vqa_panel = VqaPanel()
         self.picker = LabelPicker(self.canvas)
+        self.pictures = PictureLoader(parent=self)
+        self.pictures.loaded.connect(self._picture_loaded)
+        self.canvas.full_resolution_wanted.connect(self._load_full_resolution)
+        self._picture_path = ""  # the file of the image shown
         self.store_signals = StoreSignals(project, self)
         self.store_signals.changed.connect(self._on_change)
         self._undo_index = undo_stack.index()
@@ -188,19 +193,56 @@ class AnnotationWorkspace(QObject):
 
     # ------------------------------------------------------------------ images
     def show_image(self, image_id: int) -> None:
-        """Load an image and everything annotated on it."""
+        """Show an image and everything annotated on it at once; the picture comes from the cache or, decoded in a
+        worker, a moment later (until then a neutral placeholder of the image's size)."""
         image = self.project.image(image_id)
         self.picker.hide()
-        reader = QImageReader(image.path)
-        reader.setAutoTransform(True)  # EXIF orientation: scene pixels = stored (oriented) pixels
-        picture = reader.read()
-        if picture.isNull():
-            self.status_message.emit(f"{image.name} could not be read ({reader.errorString()}); boxes shown on a blank")
         self.image_id = image_id
         self._label_before = {}
-        self.canvas.load_image(None if picture.isNull() else picture, image.width, image.height)
+        self._picture_path = image.path
+        key = self._preview_key(image.path)
+        picture = self.pictures.cached(key)
+        self.canvas.load_image(picture, image.width, image.height)
+        if picture is None:
+            self.pictures.request(key)
         self.refresh()
         self.image_shown.emit(image_id)
+
+    def prefetch(self, image_ids: list[int]) -> None:
+        """Decode the previews of images likely to be shown next (the neighbours in the image list)."""
+        keys = []
+        for image_id in image_ids:
+            try:
+                keys.append(self._preview_key(self.project.image(image_id).path))
+            except KeyError:
+                continue
+        self.pictures.prefetch(keys)
+
+    def _preview_key(self, path: str) -> PictureKey:
+        """A preview as large as the canvas's screen in device pixels (at least `PREVIEW_MIN_SIDE`)."""
+        screen = self.canvas.screen()
+        side = 0 if screen is None else max(screen.size().width(), screen.size().height()) * screen.devicePixelRatio()
+        return PictureKey(path, max(PREVIEW_MIN_SIDE, round(side)))
+
+    def _load_full_resolution(self) -> None:
+        if self.image_id is None:
+            return
+        key = PictureKey(self._picture_path, FULL_RESOLUTION)
+        picture = self.pictures.cached(key)
+        if picture is not None:
+            self.canvas.set_picture(picture)
+        else:
+            self.pictures.request(key)
+
+    def _picture_loaded(self, result: Decoded) -> None:
+        """A decode finished: show it if its image is still the one shown (a fast flip leaves stale results)."""
+        if self.image_id is None or result.key.path != self._picture_path:
+            return
+        if not result.image.isNull():
+            self.canvas.set_picture(result.image)
+        elif result.key.max_side != FULL_RESOLUTION:
+            name = self.project.image(self.image_id).name
+            self.status_message.emit(f"{name} could not be read ({result.error}); boxes shown on a blank")
 
     def refresh(self) -> None:
         """Re-read the labels and the current image's annotation from the store and show them everywhere, with the
