@@ -42,22 +42,8 @@ RELOAD = "reload"
 LABEL_SET_KINDS = frozenset({LABEL_ADDED, LABEL_CHANGED, LABELS_MERGED})
 
 # Edits after which an image's token count (budget) can differ: what its samples say changed.
-TOKEN_KINDS = frozenset(
-    {
-        BOXES_ADDED,
-        BOXES_RELABELLED,
-        BOXES_DELETED,
-        CAPTION_CHANGED,
-        PHRASES_CHANGED,
-        VQA_ADDED,
-        VQA_EDITED,
-        VQA_DELETED,
-        IMAGES_ADDED,
-        IMAGES_RELINKED,
-        LABEL_CHANGED,
-        LABELS_MERGED,
-    }
-)
+TOKEN_KINDS = frozenset({BOXES_ADDED, BOXES_RELABELLED, BOXES_DELETED, CAPTION_CHANGED, PHRASES_CHANGED, VQA_ADDED,
+                         VQA_EDITED, VQA_DELETED, IMAGES_ADDED, IMAGES_RELINKED, LABEL_CHANGED, LABELS_MERGED})
 
 
 @dataclass(frozen=True)

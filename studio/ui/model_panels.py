@@ -72,6 +72,12 @@ class ModelPanels(QObject):
             if self.image_id is not None and project is not None:
                 self.show_image(self.image_id)
 
+    def reload(self) -> None:
+        """Count the budget of every image again (the dock follows edits, imports and other processes' commits by
+        itself; bench/bench_scale.py times this recount)."""
+        if self.budget_dock is not None:
+            self.budget_dock.reload()
+
     def show_image(self, image_id: int) -> None:
         """Follow the current image (the preview is only rebuilt while it can be seen)."""
         self.image_id = image_id
