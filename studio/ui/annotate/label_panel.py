@@ -87,6 +87,7 @@ class LabelPanel(QWidget):
         self.tree.clear()
         for label in labels:
             item = self._items[label.id] = QTreeWidgetItem([label.name])
+            _show_counts(item, label, here.get(label.id, 0), total.get(label.id, 0))
             item.setIcon(0, color_icon(label.color))
             item.setData(0, _ID, label.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -97,18 +98,17 @@ class LabelPanel(QWidget):
             if label.name == current:
                 self.tree.setCurrentItem(item)
         self._filling = False
-        self.set_counts(self._labels, here, total)
         self.empty.setVisible(not labels)
 
     def set_counts(self, label_ids: Iterable[int], here: dict[int, int], total: dict[int, int]) -> None:
         """Show new box counts of some labels (absent from ``here`` or ``total``: none); the others keep theirs."""
+        blocked = self.tree.blockSignals(True)  # the counts are no edit of the user's (itemChanged)
         for label_id in label_ids:
-            item, label = self._items.get(label_id), self._labels.get(label_id)
-            if item is None:
-                continue
-            item.setText(1, f"{here.get(label_id, 0):,}")
-            item.setText(2, f"{total.get(label_id, 0):,}")
-            item.setToolTip(0, f"{label.name} — {total.get(label_id, 0):,} boxes in the project")
+            if label_id in self._items:
+                _show_counts(
+                    self._items[label_id], self._labels[label_id], here.get(label_id, 0), total.get(label_id, 0)
+                )
+        self.tree.blockSignals(blocked)
 
     def active_label(self) -> str:
         item = self.tree.currentItem()
@@ -163,6 +163,12 @@ class LabelPanel(QWidget):
         color = QColorDialog.getColor(QColor(label.color), self, f"Colour of “{label.name}”")
         if color.isValid():
             self.color_requested.emit(label.id, color.name())
+
+
+def _show_counts(item: QTreeWidgetItem, label: Label, here: int, total: int) -> None:
+    item.setText(1, f"{here:,}")
+    item.setText(2, f"{total:,}")
+    item.setToolTip(0, f"{label.name} — {total:,} boxes in the project")
 
 
 def panel_height(rows: int = VISIBLE_LABELS) -> int:

@@ -22,7 +22,7 @@ from studio.dataset.grounding import (
     suggest_links,
     unlinked_boxes,
 )
-from studio.dataset.model import Image, Label
+from studio.dataset.model import Box, Image, Label, Phrase
 from studio.dataset.store import Change, Project
 from studio.ui import theme
 from studio.ui.annotate import commands as cmd
@@ -38,20 +38,11 @@ from studio.ui.store_signals import StoreSignals
 
 DUPLICATE_OFFSET_PX = 10.0
 _ANNOTATION_TABLES = {"boxes", "labels", "captions", "phrases", "phrase_boxes", "vqa", "images"}
-# Edits after which the shown image's widgets are read again when they are on it (a move, a status: see _on_change).
-_ANNOTATION_KINDS = frozenset(
-    {
-        kind.BOXES_ADDED,
-        kind.BOXES_RELABELLED,
-        kind.BOXES_DELETED,
-        kind.CAPTION_CHANGED,
-        kind.PHRASES_CHANGED,
-        kind.VQA_ADDED,
-        kind.VQA_EDITED,
-        kind.VQA_MOVED,
-        kind.VQA_DELETED,
-    }
-)
+# What each widget of the shown image shows, by the kinds of edit that change it (see _show_parts): the canvas's box
+# items, the caption panel (its phrases are named and coloured after their boxes), the VQA table.
+_BOX_SET_KINDS = frozenset({kind.BOXES_ADDED, kind.BOXES_RELABELLED, kind.BOXES_DELETED})
+_CAPTION_KINDS = _BOX_SET_KINDS | {kind.CAPTION_CHANGED, kind.PHRASES_CHANGED}
+_VQA_KINDS = frozenset({kind.VQA_ADDED, kind.VQA_EDITED, kind.VQA_MOVED, kind.VQA_DELETED})
 _QUESTION_KINDS = frozenset({kind.VQA_ADDED, kind.VQA_EDITED, kind.VQA_DELETED})  # what the frequent questions count
 
 
@@ -263,28 +254,32 @@ class AnnotationWorkspace(QObject):
         here = queries.label_box_counts(self.project, self.image_id)
         total = queries.label_box_counts(self.project)
         self.label_panel.set_labels(list(self._labels.values()), here, total, self.canvas.hidden_labels())
-        colors = {}
-        for box in ann.boxes:
-            label = self._labels.get(box.label_id) if box.label_id is not None else None
-            colors[box.id] = label.color if label else UNLABELLED_COLOR
-        free = unlinked_boxes(ann.boxes, ann.phrases) if ann.caption.strip() else []
-        warnings = [c.message() for c in self.relabel_conflicts()]
-        self.caption_panel.set_content(
-            ann.caption, ann.phrases, colors, box_names(ann.boxes, self._labels), free, list(dict.fromkeys(warnings))
-        )
-        self.caption_panel.set_suggestions(suggest_links(ann.caption, ann.phrases, ann.boxes, self._labels))
-        self.canvas.set_unlinked(free)
+        self._show_caption(ann.boxes, ann.caption, ann.phrases)
         self.vqa_panel.set_pairs(ann.vqa)
         self._show_info(ann.image)
+
+    def _show_caption(self, boxes: list[Box], caption: str, phrases: list[Phrase]) -> None:
+        """The caption panel (phrases named and coloured after their boxes) and the canvas's unlinked marks."""
+        colors = {}
+        for box in boxes:
+            label = self._labels.get(box.label_id) if box.label_id is not None else None
+            colors[box.id] = label.color if label else UNLABELLED_COLOR
+        free = unlinked_boxes(boxes, phrases) if caption.strip() else []
+        warnings = [c.message() for c in self.relabel_conflicts()]
+        self.caption_panel.set_content(
+            caption, phrases, colors, box_names(boxes, self._labels), free, list(dict.fromkeys(warnings))
+        )
+        self.caption_panel.set_suggestions(suggest_links(caption, phrases, boxes, self._labels))
+        self.canvas.set_unlinked(free)
 
     def _show_info(self, image: Image | None = None) -> None:
         image = image or self.project.image(self.image_id)
         self.canvas.set_info(f"{image.name}  ·  {image.width:,} × {image.height:,} px  ·  {image.status}")
 
     def _on_change(self, change: Change) -> None:
-        """Update what the change can touch: the shown image's widgets only when it is on that image (a box the
-        canvas moved itself is already in place), label totals by the labels whose counts moved, the frequent
-        questions only when a question changed. An untyped change (a bulk write) or a reload re-reads it all."""
+        """Update what the change can touch: the shown image's widgets that show what changed, only when it is on
+        that image; label totals by the labels whose counts moved; the frequent questions only when a question
+        changed. An untyped change (a bulk write) or a reload re-reads it all; so does a label edit."""
         if self.image_id is None or not (change.tables & _ANNOTATION_TABLES):
             return
         if not change.kinds or change.is_reload:
@@ -292,25 +287,34 @@ class AnnotationWorkspace(QObject):
             return
         if change.kinds & kind.LABEL_SET_KINDS:
             self._read_labels()
-        if change.kinds & kind.LABEL_SET_KINDS or (
-            self.image_id in change.image_ids and change.kinds & _ANNOTATION_KINDS
-        ):
             self._show_annotation()
-        else:
-            here = self.image_id in change.image_ids
-            if here and kind.BOXES_MOVED in change.kinds:
-                self.canvas.move_boxes([box for box in self._current_boxes() if box.id in change.box_ids])
-            if (here and kind.STATUS_CHANGED in change.kinds) or kind.IMAGES_RELINKED in change.kinds:
-                self._show_info()
-            if change.label_deltas:
-                ids = [label_id for label_id, _ in change.label_deltas]
-                self.label_panel.set_counts(
-                    ids,
-                    queries.label_box_counts(self.project, self.image_id, ids),
-                    queries.label_box_counts(self.project, label_ids=ids),
-                )
+        elif self.image_id in change.image_ids:
+            self._show_parts(change)
+        elif kind.IMAGES_RELINKED in change.kinds:
+            self._show_info()
+        if change.label_deltas and not change.kinds & kind.LABEL_SET_KINDS:
+            ids = [label_id for label_id, _ in change.label_deltas]
+            self.label_panel.set_counts(
+                ids,
+                queries.label_box_counts(self.project, self.image_id, ids),
+                queries.label_box_counts(self.project, label_ids=ids),
+            )
         if change.kinds & _QUESTION_KINDS:
             self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
+
+    def _show_parts(self, change: Change) -> None:
+        """Update the widgets of the shown image that ``change`` (an edit of it) can touch, each from its own rows."""
+        boxes = self._current_boxes() if change.kinds & _CAPTION_KINDS or kind.BOXES_MOVED in change.kinds else []
+        if change.kinds & _BOX_SET_KINDS:
+            self.canvas.set_boxes(boxes, self._labels)
+        elif kind.BOXES_MOVED in change.kinds:  # a box the canvas moved itself is already in place
+            self.canvas.move_boxes([box for box in boxes if box.id in change.box_ids])
+        if change.kinds & _CAPTION_KINDS:
+            self._show_caption(boxes, self.project.caption(self.image_id), self.project.phrases(self.image_id))
+        if change.kinds & _VQA_KINDS:
+            self.vqa_panel.set_pairs(self.project.vqa(self.image_id))
+        if kind.STATUS_CHANGED in change.kinds:
+            self._show_info()
 
     # ------------------------------------------------------------------ boxes
     def _create_mode_changed(self, on: bool) -> None:

@@ -18,7 +18,8 @@ from tests.conftest import full_scans
 
 @pytest.fixture
 def calls(workspace, project, monkeypatch) -> Counter:
-    """How often the canvas is given all boxes, the shown image is read whole and the frequent questions asked."""
+    """How often the canvas is given all boxes, a panel is filled anew, the shown image is read whole and the
+    frequent questions asked."""
     counted: Counter = Counter()
 
     def counting(name, fn):
@@ -29,6 +30,13 @@ def calls(workspace, project, monkeypatch) -> Counter:
         return wrapper
 
     monkeypatch.setattr(workspace.canvas, "set_boxes", counting("set_boxes", workspace.canvas.set_boxes))
+    panels = (
+        (workspace.label_panel, "set_labels"),
+        (workspace.caption_panel, "set_content"),
+        (workspace.vqa_panel, "set_pairs"),
+    )
+    for panel, name in panels:
+        monkeypatch.setattr(panel, name, counting(name, getattr(panel, name)))
     monkeypatch.setattr(project, "annotation", counting("annotation", project.annotation))
     monkeypatch.setattr(queries, "frequent_questions", counting("frequent_questions", queries.frequent_questions))
     return counted
@@ -91,6 +99,24 @@ def test_a_box_the_canvas_moved_keeps_its_item_and_an_undo_moves_only_that_item(
     assert calls == {}  # no rebuild of the canvas, no re-read of the image, no question count
     workspace.refresh()  # a later full refresh agrees with what the item shows
     assert canvas.box_item(box).rect() == QRectF(QPointF(10, 10), QPointF(50, 50))
+
+
+def test_an_edit_of_the_shown_image_updates_only_the_widgets_that_show_it(workspace, project, images, calls):
+    cat = project.ensure_label("cat")
+    calls.clear()
+    project.add_box(images["scene"], cat.id, 10, 10, 50, 50)
+    assert calls == {"set_boxes": 1, "set_content": 1}  # the caption panel names and colours phrases after boxes
+    assert _counts(workspace, "cat") == ("1", "1")  # counted in place, the label list not rebuilt
+    calls.clear()
+    project.add_vqa(images["scene"], "Is it day?", "yes")
+    assert calls == {"set_pairs": 1, "frequent_questions": 1}
+    calls.clear()
+    project.set_caption(images["scene"], "a cat")
+    assert calls == {"set_content": 1}
+    calls.clear()
+    project.rename_label(cat.id, "kitten")  # names and colours everywhere
+    assert calls["set_labels"] == calls["set_boxes"] == calls["set_content"] == 1
+    assert workspace.canvas.box_item(project.boxes(images["scene"])[0].id).name == "kitten #1"
 
 
 def test_a_status_change_redraws_only_the_info_line(workspace, project, images, calls):
