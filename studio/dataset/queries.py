@@ -81,18 +81,21 @@ def label_box_counts(
 ) -> dict[int, int]:
     """How many boxes each label has (labels without boxes are left out), in the whole project or on one image;
     only ``label_ids`` when given. Project totals come from the counts the schema's triggers keep: one row per
-    label, whatever the number of boxes."""
-    if image_id is None:
-        sql, params = "SELECT label_id, n FROM label_counts", []
-    else:
-        sql, params = "SELECT label_id, count(*) FROM boxes WHERE image_id = ? AND label_id IS NOT NULL", [image_id]
-    if label_ids is not None:
-        ids = list(label_ids)
-        sql += (" WHERE" if image_id is None else " AND") + f" label_id IN ({','.join('?' * len(ids))})"
-        params += ids
+    label, whatever the number of boxes; an image's are counted from its own boxes (never through the label index,
+    which holds the boxes of every image)."""
+    wanted = None if label_ids is None else list(label_ids)
     if image_id is not None:
-        sql += " GROUP BY label_id"
-    return dict(project.conn.execute(sql, params).fetchall())
+        counts = dict(
+            project.conn.execute(
+                "SELECT label_id, count(*) FROM boxes WHERE image_id = ? AND label_id IS NOT NULL GROUP BY label_id",
+                (image_id,),
+            ).fetchall()
+        )
+        return counts if wanted is None else {label_id: counts[label_id] for label_id in wanted if label_id in counts}
+    if wanted is None:
+        return dict(project.conn.execute("SELECT label_id, n FROM label_counts").fetchall())
+    sql = f"SELECT label_id, n FROM label_counts WHERE label_id IN ({','.join('?' * len(wanted))})"
+    return dict(project.conn.execute(sql, wanted).fetchall())
 
 
 def box_ids_with_label(project: Project, label_id: int) -> list[int]:
