@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
-from studio.dataset.changes import IMAGES_ADDED
+from studio.dataset.changes import IMAGES_ADDED, LABEL_SET_KINDS
 from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
@@ -465,7 +465,9 @@ class MainWindow(DataActions, QMainWindow):
             self.annotate.show_empty("No images yet — drop a folder here or File > Import images")
 
     def _store_changed(self, change: Change) -> None:
-        if "labels" in change.tables:
+        """The filter's label list follows labels added, renamed or merged (not every box edit); the Playground's
+        and Evaluate's run lists follow the runs table (a training step writes only ``run_metrics``)."""
+        if "labels" in change.tables and (not change.kinds or change.is_reload or change.kinds & LABEL_SET_KINDS):
             self.images.refresh_labels()
         if "runs" in change.tables and self.playground_page is not None:
             self.playground_page.refresh_sources()
@@ -480,7 +482,6 @@ class MainWindow(DataActions, QMainWindow):
     def reload_images(self) -> None:
         current = self.images.current_image_id()
         self.images.set_project(self.project)
-        self.models.reload()  # writes from a worker's connection (imports) are not announced by the store
         if current is None or not self.images.select_image(current):
             if self.images.model.rowCount():
                 self.images.select_image(self.images.model.image_at(0).id)

@@ -109,6 +109,18 @@ class BoxScene(QGraphicsScene):
             self.blockSignals(blocked)
         self._layer.mark_dirty()
 
+    def move_boxes(self, boxes: Iterable[Box]) -> None:
+        """Put the items of ``boxes`` (shown, same label) at their corners; the other items stay as they are."""
+        for box in boxes:
+            item, record = self.box_items.get(box.id), self._records.get(box.id)
+            if item is None or record is None or record[0] == box:
+                continue
+            _, name, color = record
+            self._records[box.id] = (box, name, color)
+            item.set_rect(QRectF(QPointF(box.x1, box.y1), QPointF(box.x2, box.y2)))
+            item.setToolTip(_tooltip(box, name))
+        self._layer.mark_dirty()
+
     def set_overlays(self, boxes: Iterable[tuple[str, str, Rect]], style: BoxStyle, scale: float) -> None:
         """Read-only boxes drawn over the image (predictions: dashed): (label, colour, rect) each."""
         for item in self._overlays:

@@ -148,6 +148,11 @@ class AnnotationCanvas(QGraphicsView):
         self.boxes.set_boxes(boxes, labels)
         self._emit_selection()
 
+    def move_boxes(self, boxes: Iterable[Box]) -> None:
+        """Move the items of boxes whose corners changed (an undo of a move); a box the user dragged is already
+        where it belongs."""
+        self.boxes.move_boxes(boxes)
+
     def set_overlays(self, boxes: Iterable[tuple[str, str, Rect]], style: BoxStyle = BoxStyle.PREDICTION) -> None:
         """Read-only boxes over the image, e.g. predictions (dashed): (label, colour, rect) each."""
         self.boxes.set_overlays(boxes, style, self.scale_factor())

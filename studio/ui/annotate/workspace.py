@@ -3,7 +3,8 @@
 The main window creates ``AnnotationWorkspace(project, undo_stack)``, puts ``canvas`` in the centre and
 ``label_panel``, ``caption_panel`` and ``vqa_panel`` in docks, calls ``show_image(image_id)``, and connects
 ``request_next`` / ``request_previous`` and ``status_message``. Every edit is an undo command whose redo and
-undo are each one committed store transaction; the panels repaint from the store's change notifications.
+undo are each one committed store transaction; the panels repaint from the store's typed changes, each only what
+the change touched (see ``_on_change``), so that an edit costs the same on a project of any size.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QCursor, QIcon, QKeySequence, QUndoStack
 
+from studio.dataset import changes as kind
 from studio.dataset import queries
 from studio.dataset.box_names import box_names
 from studio.dataset.grounding import (
@@ -20,7 +22,7 @@ from studio.dataset.grounding import (
     suggest_links,
     unlinked_boxes,
 )
-from studio.dataset.model import Label
+from studio.dataset.model import Box, Image, Label, Phrase
 from studio.dataset.store import Change, Project
 from studio.ui import theme
 from studio.ui.annotate import commands as cmd
@@ -36,6 +38,12 @@ from studio.ui.store_signals import StoreSignals
 
 DUPLICATE_OFFSET_PX = 10.0
 _ANNOTATION_TABLES = {"boxes", "labels", "captions", "phrases", "phrase_boxes", "vqa", "images"}
+# What each widget of the shown image shows, by the kinds of edit that change it (see _show_parts): the canvas's box
+# items, the caption panel (its phrases are named and coloured after their boxes), the VQA table.
+_BOX_SET_KINDS = frozenset({kind.BOXES_ADDED, kind.BOXES_RELABELLED, kind.BOXES_DELETED})
+_CAPTION_KINDS = _BOX_SET_KINDS | {kind.CAPTION_CHANGED, kind.PHRASES_CHANGED}
+_VQA_KINDS = frozenset({kind.VQA_ADDED, kind.VQA_EDITED, kind.VQA_MOVED, kind.VQA_DELETED})
+_QUESTION_KINDS = frozenset({kind.VQA_ADDED, kind.VQA_EDITED, kind.VQA_DELETED})  # what the frequent questions count
 
 
 class AnnotationWorkspace(QObject):
@@ -228,44 +236,85 @@ class AnnotationWorkspace(QObject):
             self.status_message.emit(f"{name} could not be read ({result.error}); boxes shown on a blank")
 
     def refresh(self) -> None:
-        """Re-read the current image's annotation from the store and show it everywhere."""
+        """Re-read the labels and the current image's annotation from the store and show them everywhere, with the
+        project's label totals and frequent questions."""
         if self.image_id is None:
             return
-        ann = self.project.annotation(self.image_id)
-        self._labels = {label.id: label for label in self.project.labels()}
-        self.canvas.set_boxes(ann.boxes, self._labels)
-        self._refresh_label_panel()
-        colors = {}
-        for box in ann.boxes:
-            label = self._labels.get(box.label_id) if box.label_id is not None else None
-            colors[box.id] = label.color if label else UNLABELLED_COLOR
-        free = unlinked_boxes(ann.boxes, ann.phrases) if ann.caption.strip() else []
-        warnings = [c.message() for c in self.relabel_conflicts()]
-        self.caption_panel.set_content(
-            ann.caption, ann.phrases, colors, box_names(ann.boxes, self._labels), free, list(dict.fromkeys(warnings))
-        )
-        self.caption_panel.set_suggestions(suggest_links(ann.caption, ann.phrases, ann.boxes, self._labels))
-        self.canvas.set_unlinked(free)
-        self.vqa_panel.set_pairs(ann.vqa)
+        self._read_labels()
+        self._show_annotation()
         self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
-        image = ann.image
-        self.canvas.set_info(f"{image.name}  ·  {image.width:,} × {image.height:,} px  ·  {image.status}")
 
-    def _refresh_label_panel(self) -> None:
+    def _read_labels(self) -> None:
+        self._labels = {label.id: label for label in self.project.labels()}
+
+    def _show_annotation(self) -> None:
+        """Show the current image's annotation (every query reads this image's rows through an index)."""
+        ann = self.project.annotation(self.image_id)
+        self.canvas.set_boxes(ann.boxes, self._labels)
         here = queries.label_box_counts(self.project, self.image_id)
         total = queries.label_box_counts(self.project)
         self.label_panel.set_labels(list(self._labels.values()), here, total, self.canvas.hidden_labels())
+        self._show_caption(ann.boxes, ann.caption, ann.phrases)
+        self.vqa_panel.set_pairs(ann.vqa)
+        self._show_info(ann.image)
+
+    def _show_caption(self, boxes: list[Box], caption: str, phrases: list[Phrase]) -> None:
+        """The caption panel (phrases named and coloured after their boxes) and the canvas's unlinked marks."""
+        colors = {}
+        for box in boxes:
+            label = self._labels.get(box.label_id) if box.label_id is not None else None
+            colors[box.id] = label.color if label else UNLABELLED_COLOR
+        free = unlinked_boxes(boxes, phrases) if caption.strip() else []
+        warnings = [c.message() for c in self.relabel_conflicts()]
+        self.caption_panel.set_content(
+            caption, phrases, colors, box_names(boxes, self._labels), free, list(dict.fromkeys(warnings))
+        )
+        self.caption_panel.set_suggestions(suggest_links(caption, phrases, boxes, self._labels))
+        self.canvas.set_unlinked(free)
+
+    def _show_info(self, image: Image | None = None) -> None:
+        image = image or self.project.image(self.image_id)
+        self.canvas.set_info(f"{image.name}  ·  {image.width:,} × {image.height:,} px  ·  {image.status}")
 
     def _on_change(self, change: Change) -> None:
+        """Update what the change can touch: the shown image's widgets that show what changed, only when it is on
+        that image; label totals by the labels whose counts moved; the frequent questions only when a question
+        changed. An untyped change (a bulk write) or a reload re-reads it all; so does a label edit."""
         if self.image_id is None or not (change.tables & _ANNOTATION_TABLES):
             return
-        if not change.image_ids or self.image_id in change.image_ids or "labels" in change.tables:
+        if not change.kinds or change.is_reload:
             self.refresh()
             return
-        if "boxes" in change.tables:
-            self._refresh_label_panel()
-        if "vqa" in change.tables:
+        if change.kinds & kind.LABEL_SET_KINDS:
+            self._read_labels()
+            self._show_annotation()
+        elif self.image_id in change.image_ids:
+            self._show_parts(change)
+        elif kind.IMAGES_RELINKED in change.kinds:
+            self._show_info()
+        if change.label_deltas and not change.kinds & kind.LABEL_SET_KINDS:
+            ids = [label_id for label_id, _ in change.label_deltas]
+            self.label_panel.set_counts(
+                ids,
+                queries.label_box_counts(self.project, self.image_id, ids),
+                queries.label_box_counts(self.project, label_ids=ids),
+            )
+        if change.kinds & _QUESTION_KINDS:
             self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
+
+    def _show_parts(self, change: Change) -> None:
+        """Update the widgets of the shown image that ``change`` (an edit of it) can touch, each from its own rows."""
+        boxes = self._current_boxes() if change.kinds & _CAPTION_KINDS or kind.BOXES_MOVED in change.kinds else []
+        if change.kinds & _BOX_SET_KINDS:
+            self.canvas.set_boxes(boxes, self._labels)
+        elif kind.BOXES_MOVED in change.kinds:  # a box the canvas moved itself is already in place
+            self.canvas.move_boxes([box for box in boxes if box.id in change.box_ids])
+        if change.kinds & _CAPTION_KINDS:
+            self._show_caption(boxes, self.project.caption(self.image_id), self.project.phrases(self.image_id))
+        if change.kinds & _VQA_KINDS:
+            self.vqa_panel.set_pairs(self.project.vqa(self.image_id))
+        if kind.STATUS_CHANGED in change.kinds:
+            self._show_info()
 
     # ------------------------------------------------------------------ boxes
     def _create_mode_changed(self, on: bool) -> None:
