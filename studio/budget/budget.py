@@ -60,6 +60,13 @@ class Budget:
         """Ids of the images whose longest sample does not fit."""
         return self.image_ids[self.totals > self.limit]
 
+    def worst(self, shown: int) -> list[tuple[int, int]]:
+        """(image id, tokens) of at most ``shown`` images over the limit, longest first (ties: by id); only the
+        images over the limit are sorted."""
+        rows = np.flatnonzero(self.totals > self.limit)
+        rows = rows[np.lexsort((self.image_ids[rows], -self.totals[rows]))][:shown]
+        return list(zip(self.image_ids[rows].tolist(), self.totals[rows].tolist(), strict=True))
+
     def refusal(self, names: dict[int, str], shown: int = 10) -> str:
         """The message a training run gives when it refuses the images over budget ('' when all fit): their image
         tokens would be cut by truncation."""
@@ -254,6 +261,20 @@ def project_text_table(
                     continue  # deleted meanwhile
     return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, labels=labels,
                       progress=progress, cancel=cancel)
+
+
+def recount_budget(
+    folder, model_id: str, settings: VisionSettings | None, max_seq_len: int, *, base: TextTable | None = None,
+    image_ids: Iterable[int] | None = None, progress: Progress = no_progress, cancel: CancelToken | None = None,
+) -> tuple[TextTable, Budget]:
+    """A budget dock's whole recount, for a worker thread: the text of ``image_ids`` (every image when None)
+    merged into ``base``, and the budget of the result at ``settings`` (the model's defaults when None)."""
+    from studio.adapters import get_adapter
+
+    update = project_text_table(folder, model_id, image_ids=image_ids, progress=progress, cancel=cancel)
+    table = merge_tables(base, update) if base is not None and image_ids is not None else update
+    adapter = get_adapter(model_id)
+    return table, compute_budget(adapter, table, settings or adapter.settings(), max_seq_len)
 
 
 _TABLE_FIELDS = ("image_ids", "widths", "heights", "longest", "total", "samples")

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from studio.adapters import get_adapter
 from studio.adapters.base import VisionSettings
-from studio.budget.budget import Budget, TextTable, compute_budget, merge_tables, project_text_table
+from studio.budget.budget import Budget, TextTable, compute_budget, recount_budget
 from studio.dataset.changes import TOKEN_KINDS
 from studio.dataset.store import Change, Project
 from studio.humanize import count
@@ -63,13 +63,11 @@ class BudgetDock(QDockWidget):
         self._max_seq_len = 4096
         self._table: TextTable | None = None
         self._jobs = JobSlot(self)
-        self._jobs.result.connect(self._on_table)
+        self._jobs.result.connect(self._on_counted)
         self._jobs.failed.connect(self._on_failed)
         self._jobs.idle.connect(self._count_text)
-        self._job_model = ""
-        self._job_partial = False
         self._generation = 0  # bumped when everything must be counted again: older results are stale
-        self._job_generation = 0
+        self._job_inputs: tuple = ("", None, 0, -1)  # model, settings, max sequence length, generation of the job
         self._dirty: set[int] = set()  # images edited since their text was counted
         self.budget: Budget | None = None
         self._names: dict[int, str] = {}  # file names of the images listed over budget, read when first listed
@@ -218,28 +216,37 @@ class BudgetDock(QDockWidget):
         if self._table is None:
             self._show_empty("Counting the text tokens of every image…")
         self.status.setText("Counting text tokens…")
-        self._job_model, self._job_partial = self._model_id, ids is not None
-        self._job_generation = self._generation
-        self._jobs.start(Job("Token budget", project_text_table, self._project.folder, self._model_id, image_ids=ids))
+        self._job_inputs = (self._model_id, self._settings, self._max_seq_len, self._generation)
+        self._jobs.start(Job("Token budget", recount_budget, self._project.folder, self._model_id, self._settings,
+                             self._max_seq_len, base=self._table if ids is not None else None, image_ids=ids))
 
     def _on_failed(self, message: str) -> None:
         self.status.setText(message)
 
-    def _on_table(self, table: TextTable) -> None:
-        if self._job_model != self._model_id or self._job_generation != self._generation:
-            return  # the model changed, or everything must be counted again: ``idle`` counts again
-        self._table = merge_tables(self._table, table) if self._job_partial else table
+    def _on_counted(self, result: tuple[TextTable, Budget]) -> None:
+        """A count's table and budget, both made in the worker; dropped when the model changed or everything must
+        be counted again (``idle`` counts again); re-budgeted here when only the settings changed meanwhile."""
+        model_id, settings, max_seq_len, generation = self._job_inputs
+        if model_id != self._model_id or generation != self._generation:
+            return
+        self._table, budget = result
         self.status.setText("")
-        self._refresh()
+        if (settings, max_seq_len) != (self._settings, self._max_seq_len):
+            self._refresh()
+        else:
+            self._publish(budget)
 
     def _refresh(self) -> None:
+        """The budget of the counted text at the current settings (a few milliseconds: array arithmetic)."""
         if self._table is None:
             return
         adapter = get_adapter(self._model_id)
-        settings = self._settings or adapter.settings()
-        self.budget = compute_budget(adapter, self._table, settings, self._max_seq_len)
-        self._show(self.budget, adapter.entry.name)
-        self.budget_changed.emit(self.budget)
+        self._publish(compute_budget(adapter, self._table, self._settings or adapter.settings(), self._max_seq_len))
+
+    def _publish(self, budget: Budget) -> None:
+        self.budget = budget
+        self._show(budget, get_adapter(self._model_id).entry.name)
+        self.budget_changed.emit(budget)
 
     # --- display ------------------------------------------------------------------------------------------
     def _show_empty(self, message: str) -> None:
@@ -278,11 +285,8 @@ class BudgetDock(QDockWidget):
                                   f"longest: {longest:,} tokens ({longest / budget.limit:.0%})")
         self._plot(budget)
         self.over_list.clear()
-        order = np.argsort(-budget.totals, kind="stable")
-        for index in order[budget.totals[order] > budget.limit][:OVER_LIST_LIMIT]:
-            image_id = int(budget.image_ids[index])
-            name = self._name(image_id)
-            item = QListWidgetItem(f"{name} — {int(budget.totals[index]):,} tokens")
+        for image_id, tokens in budget.worst(OVER_LIST_LIMIT):
+            item = QListWidgetItem(f"{self._name(image_id)} — {tokens:,} tokens")
             item.setData(Qt.ItemDataRole.UserRole, image_id)
             self.over_list.addItem(item)
         self.over_list.setVisible(bool(n_over))
