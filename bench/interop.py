@@ -3,10 +3,13 @@
 Each peer tool lives in its own virtual environment under a cache folder outside the repository (``--install``
 creates or updates them; never part of the test suite). For every format the script exports the built-in sample
 project, loads the export with the peer's own code (a small script run by the peer's Python that prints JSON),
-compares counts and a few boxes with the project, then has the peer write its own sample and imports that into
-a fresh project. It prints one table: format, peer (version), direction, result.
+compares counts and boxes with the project, and, where the peer can write its own files (labelme, fiftyone: the
+writers in tests/data), imports what it wrote into a fresh project. Exported adapters and merged models must give
+the app's answer under peft / transformers. It prints one table: format, peer (version), direction, result.
 
-Usage: python bench/interop.py [--install] [--peers fiftyone,labelme] [--cache DIR] [--find-links DIR]
+Usage (from the repository root, with the project's Python; uv is used when on PATH, else pip):
+    python bench/interop.py --install [--find-links /folder/of/torch/wheels]   # then the checks
+    python bench/interop.py [--peers fiftyone,labelme] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -234,6 +237,20 @@ first = tokenizer_module["tokenizer"].decode([t for t in rows[0]["labels"] if t 
 print(json.dumps({"records": len(rows), "image_max_pixels": model_args.image_max_pixels, "first_answer": first}))
 """
 
+LLAMAFACTORY_FRAME = """
+import json, sys, yaml
+from PIL import Image
+from llamafactory.data.mm_plugin import get_mm_plugin
+from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
+config = yaml.safe_load(open(sys.argv[1]))
+plugin = get_mm_plugin("qwen2_vl", image_token="<|image_pad|>")
+image = plugin._preprocess_image(Image.open(sys.argv[2]), image_max_pixels=config["image_max_pixels"],
+                                 image_min_pixels=config["image_min_pixels"])
+# then Qwen2.5-VL's processor at its defaults (28 px patches, 3,136 .. 12,845,056 pixels)
+height, width = smart_resize(image.height, image.width, factor=28, min_pixels=3136, max_pixels=12845056)
+print(json.dumps({"llamafactory": [image.width, image.height], "model": [width, height]}))
+"""
+
 PEFT = """
 import json, re, sys
 from pathlib import Path
@@ -402,6 +419,32 @@ class Checks:
             return f"FAIL first answer {got['first_answer']!r}, exported {first!r}"
         return f"ok ({got['records']} records, image_max_pixels {got['image_max_pixels']:,})"
 
+    def llamafactory_frame(self) -> str:
+        """A 1600 x 1200 image exported for Qwen2.5-VL (absolute pixels): its box must be in the frame the model
+        sees after LLaMA-Factory's own resize (image_max_pixels) and the processor's."""
+        from PIL import Image
+
+        from studio.dataset.importer import import_images
+        from studio.dataset.store import Project
+
+        folder = self.work / "large"
+        (folder / "images").mkdir(parents=True)
+        Image.new("RGB", (1600, 1200), (120, 100, 80)).save(folder / "images" / "large.jpg")
+        with Project.create(folder / "project") as project:
+            import_images(project, [folder / "images" / "large.jpg"])
+            box = (400, 300, 800, 700)
+            project.add_box(project.images()[0].id, project.ensure_label("red ball").id, *box)
+            export(project, "llamafactory", folder / "export", "qwen2.5-vl-3b")
+        answer = json.loads((folder / "export" / "vlm_studio_train.json").read_text())[0]["messages"][-1]["content"]
+        written = json.loads(answer)[0]["bbox_2d"]
+        args = (folder / "export" / "vlm_studio_sft.yaml", folder / "images" / "large.jpg")
+        got = run_peer(self.cache, PEERS["llamafactory"], LLAMAFACTORY_FRAME, *args)
+        (width, height) = got["model"]
+        want = [round(v * s) for v, s in zip(box, (width / 1600, height / 1200) * 2, strict=True)]
+        if any(abs(a - b) > 1 for a, b in zip(written, want, strict=True)):
+            return f"FAIL box {written}, the model sees the image at {width} x {height}: {want}"
+        return f"ok (box {written} in the {width} x {height} frame the model sees)"
+
     def model(self, kind: str) -> str:
         from studio.inference.export import export_model
         from studio.inference.predictor import Predictor
@@ -415,7 +458,7 @@ class Checks:
         got = run_peer(self.cache, PEERS["peft"], PEFT, out, image.path, prompt, kind)
         if got["answer"].strip() != app.strip():
             return f"FAIL answers {got['answer']!r}, the app {app!r}"
-        return f"ok (same answer as the app, {got['parameters']:,} parameters)"
+        return f"ok (the app's answer {app[:40]!r}, {got['parameters']:,} parameters)"
 
     # ---------------------------------------------------------------- the peers' own files, imported
     def written_by(self, peer: str, writer: Path) -> Path:
@@ -468,6 +511,7 @@ CHECKS: list[tuple[str, str, str, Callable[[Checks], str]]] = [
     ("odvg", "datasets", "export->peer", Checks.odvg_datasets),
     ("llava", "datasets", "export->peer", Checks.llava_datasets),
     ("llamafactory", "llamafactory", "export->peer", Checks.llamafactory_llamafactory),
+    ("llamafactory", "llamafactory", "box frame", Checks.llamafactory_frame),
     ("msswift", "msswift", "export->peer", Checks.msswift_msswift),
     ("msswift", "datasets", "export->peer", Checks.msswift_datasets),
     ("msswift", "msswift", "peer file->import", Checks.msswift_file),
@@ -479,14 +523,11 @@ CHECKS: list[tuple[str, str, str, Callable[[Checks], str]]] = [
 def trained_run(project) -> str:
     """A two-step LoRA run of the tiny model (what ``export-model`` exports), through the CLI."""
     cli = [sys.executable, "-m", "studio"]
+    here = {"check": True, "capture_output": True, "cwd": DATA.parents[1]}  # this checkout's studio
     subprocess.run(
-        [*cli, "workflow", str(project.folder), "--new", "lora", "--model", "tiny", "--method", "lora"],
-        check=True,
-        capture_output=True,
+        [*cli, "workflows", str(project.folder), "--new", "lora", "--model", "tiny", "--method", "lora"], **here
     )
-    subprocess.run(
-        [*cli, "train", str(project.folder), "--workflow", "lora", "--max-steps", "2"], check=True, capture_output=True
-    )
+    subprocess.run([*cli, "train", str(project.folder), "--workflow", "lora", "--max-steps", "2"], **here)
     return "lora-1"
 
 
