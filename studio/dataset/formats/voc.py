@@ -2,9 +2,10 @@
 ``bndbox`` xmin/ymin/xmax/ymax in pixels), as VOC itself, labelImg and CVAT write it.
 
 A VOC folder holds ``Annotations/``, ``JPEGImages/`` and ``ImageSets/Main/{train,val,test}.txt``; fiftyone's
-VOCDetectionDataset export holds ``labels/`` and ``data/``; a plain folder of XML files or a single file works too. Coordinates are taken as written (no 1-based shift), as
-labelImg does. Exports write whole pixels (rounded to the nearest, as VOC tools expect integers) unless exact
-corners are asked for. XML is parsed with defusedxml: entity expansion and external references are refused.
+VOCDetectionDataset export holds ``labels/`` and ``data/``; a plain folder of XML files or a single file works
+too. Coordinates are taken as written (no 1-based shift), as labelImg does. Exports write whole pixels (rounded
+to the nearest, as VOC tools expect integers) unless exact corners are asked for. XML is parsed with defusedxml:
+entity expansion and external references are refused.
 """
 
 from __future__ import annotations

@@ -26,20 +26,40 @@ def jpeg(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
 
 
 def polygon(label: str, points: list[list[float]]) -> ShapeDict:
-    return ShapeDict(label=label, points=points, shape_type="polygon", flags={}, description="", group_id=None,
-                     mask=None, locked=False, other_data={})
+    return ShapeDict(
+        label=label,
+        points=points,
+        shape_type="polygon",
+        flags={},
+        description="",
+        group_id=None,
+        mask=None,
+        locked=False,
+        other_data={},
+    )
 
 
 def save(name: str, shapes: list[ShapeDict], image_path: str, size: tuple[int, int], data: bytes = b"") -> None:
     annotation = Annotation(image_path=image_path, image_data=data, shapes=shapes, flags={}, other_data={})
-    write_label_file(filename=str(here / name), annotation=annotation, image_width=size[0], image_height=size[1],
-                     save_image_data=bool(data))
+    write_label_file(
+        filename=str(here / name),
+        annotation=annotation,
+        image_width=size[0],
+        image_height=size[1],
+        save_image_data=bool(data),
+    )
 
 
-save("tutorial_style.json",
-     [polygon("shelf", [[1.5, 2.0], [30.0, 2.0], [30.0, 20.5], [1.5, 20.5]]),
-      polygon("mead_index_cards", [[4.0, 5.0], [12.0, 5.5], [11.0, 14.0]])],
-     "tutorial_style.json", (32, 24), jpeg(32, 24, (90, 140, 200)))
+save(
+    "tutorial_style.json",
+    [
+        polygon("shelf", [[1.5, 2.0], [30.0, 2.0], [30.0, 20.5], [1.5, 20.5]]),
+        polygon("mead_index_cards", [[4.0, 5.0], [12.0, 5.5], [11.0, 14.0]]),
+    ],
+    "tutorial_style.json",
+    (32, 24),
+    jpeg(32, 24, (90, 140, 200)),
+)
 save("missing_image.json", [polygon("ghost", [[1, 1], [5, 1], [5, 5]])], "missing_image.jpg", (10, 10))
 (here / "beside.jpg").write_bytes(jpeg(20, 16, (200, 80, 40)))
 save("beside.json", [polygon("shelf", [[2, 3], [18, 3], [18, 14], [2, 14]])], "beside.jpg", (20, 16))

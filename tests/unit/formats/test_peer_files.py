@@ -1,7 +1,8 @@
 """Imports of files that other tools wrote in their own layouts (tests/data, see its README): fiftyone's COCO and
-VOC exports, its Ultralytics-layout YOLO export read from a relative folder, ms-swift grounding records, labelme's tutorial-style
-file with an embedded image, and X-AnyLabeling's od.json. Also: an import that finds no image fails and changes
-nothing; one that misses some says how many and names them; unused categories are not created."""
+VOC exports, its Ultralytics-layout YOLO export read from a relative folder, ms-swift grounding records,
+labelme's tutorial-style file with an embedded image, and X-AnyLabeling's od.json. Also: an import that finds no
+image fails and changes nothing; one that misses some says how many and names them; unused categories are not
+created."""
 
 from __future__ import annotations
 
@@ -41,9 +42,7 @@ def test_coco_finds_the_images_of_fiftyones_layout_and_creates_only_used_categor
     assert got["000002.jpg"]["boxes"] == [("cat", (1, 1, 9, 9))]
 
 
-def test_coco_import_that_finds_no_image_fails_says_where_it_looked_and_creates_nothing(
-    project, tmp_path, capsys
-):
+def test_coco_import_that_finds_no_image_fails_says_where_it_looked_and_creates_nothing(project, tmp_path, capsys):
     folder = _copy("fiftyone/coco", tmp_path)
     shutil.rmtree(folder / "data")
     before = project.counts()
