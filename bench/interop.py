@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's studio, as `-m studio` below
 TORCH = ["torch==2.14.1", "torchvision==0.29.1"]  # the releases the project's own venv runs
 
 
