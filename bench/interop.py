@@ -101,8 +101,15 @@ def install(cache: Path, peer: Peer, find_links: list[str]) -> float:
 
 
 # ---------------------------------------------------------------- running the peers' own code
-# no usage reports, update checks or hub look-ups: the checks read local files only
-OFFLINE = {"FIFTYONE_DO_NOT_TRACK": "true", "HF_HUB_OFFLINE": "1", "YOLO_OFFLINE": "1", "DISABLE_VERSION_CHECK": "1"}
+# no usage reports, update checks or hub look-ups: the checks read local files only; fiftyone's first connection
+# to mongod 6.0 (the oldest it supports) would raise a deprecation notice instead of connecting
+OFFLINE = {
+    "FIFTYONE_DO_NOT_TRACK": "true",
+    "FIFTYONE_DATABASE_VALIDATION": "false",
+    "HF_HUB_OFFLINE": "1",
+    "YOLO_OFFLINE": "1",
+    "DISABLE_VERSION_CHECK": "1",
+}
 
 
 class PeerError(RuntimeError):
