@@ -53,7 +53,7 @@ FORMATS: dict[str, DatasetFormat] = {
             "voc",
             "Pascal VOC XML",
             "boxes labels",
-            "a VOC folder (Annotations/), a folder of XML files, or one file",
+            "a VOC folder (Annotations/, or fiftyone's labels/ and data/), a folder of XML files, or one file",
         ),
         _fmt("labelme", "labelme JSON", "boxes labels", "a folder of labelme JSON files, or one file"),
         _fmt(

@@ -1,10 +1,11 @@
 """Pascal VOC XML: one ``<annotation>`` file per image (``filename``, ``size``, ``object``s with ``name`` and
 ``bndbox`` xmin/ymin/xmax/ymax in pixels), as VOC itself, labelImg and CVAT write it.
 
-A VOC folder holds ``Annotations/``, ``JPEGImages/`` and ``ImageSets/Main/{train,val,test}.txt``; a plain
-folder of XML files or a single file works too. Coordinates are taken as written (no 1-based shift), as
-labelImg does. Exports write whole pixels (rounded to the nearest, as VOC tools expect integers) unless exact
-corners are asked for. XML is parsed with defusedxml: entity expansion and external references are refused.
+A VOC folder holds ``Annotations/``, ``JPEGImages/`` and ``ImageSets/Main/{train,val,test}.txt``; fiftyone's
+VOCDetectionDataset export holds ``labels/`` and ``data/``; a plain folder of XML files or a single file works
+too. Coordinates are taken as written (no 1-based shift), as labelImg does. Exports write whole pixels (rounded
+to the nearest, as VOC tools expect integers) unless exact corners are asked for. XML is parsed with defusedxml:
+entity expansion and external references are refused.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from studio.dataset.formats.base import (
 from studio.dataset.formats.exporting import Output
 
 UNLABELED = "unlabeled"
+XML_FOLDERS = ("Annotations", "labels")  # VOC's own layout, then fiftyone's (labels/ beside data/)
+IMAGE_FOLDERS = ("JPEGImages", "data")
 
 
 def read(path: Path, model: str | None = None) -> DatasetDoc:
@@ -35,10 +38,10 @@ def read(path: Path, model: str | None = None) -> DatasetDoc:
         doc = DatasetDoc(source=path)
         doc.images.append(_read_file(path, doc, path.parent, ""))
         return doc
-    annotations = path / "Annotations" if (path / "Annotations").is_dir() else path
+    annotations = next((path / name for name in XML_FOLDERS if (path / name).is_dir()), path)
     files = sorted(annotations.glob("*.xml"))
     if not files:
-        raise FormatError(path, "", "expected VOC XML files (in Annotations/ or in this folder)")
+        raise FormatError(path, "", "expected VOC XML files (in Annotations/, labels/ or in this folder)")
     splits = _splits(path)
     doc = DatasetDoc(source=path)
     for file in files:
@@ -84,7 +87,7 @@ def _read_file(file: Path, doc: DatasetDoc, root: Path, split: str) -> DocImage:
         width=width or None,
         height=height or None,
         split=split,
-        search=(root / "JPEGImages", file.parent, *_path_folder(top)),
+        search=(*(root / name for name in IMAGE_FOLDERS), file.parent, *_path_folder(top)),
     )
     for index, item in enumerate(top.findall("object"), 1):
         place = f"/annotation/object[{index}]"

@@ -1,7 +1,8 @@
-"""Imports of files that other tools wrote in their own layouts (tests/data, see its README): fiftyone's COCO
-export, an Ultralytics dataset read from a relative folder, ms-swift grounding records, labelme's tutorial-style
-file with an embedded image, and X-AnyLabeling's od.json. Also: an import that finds no image fails and changes
-nothing; one that misses some says how many and names them; unused categories are not created."""
+"""Imports of files that other tools wrote in their own layouts (tests/data, see its README): fiftyone's COCO and
+VOC exports, its Ultralytics-layout YOLO export read from a relative folder, ms-swift grounding records,
+labelme's tutorial-style file with an embedded image, and X-AnyLabeling's od.json. Also: an import that finds no
+image fails and changes nothing; one that misses some says how many and names them; unused categories are not
+created."""
 
 from __future__ import annotations
 
@@ -41,9 +42,7 @@ def test_coco_finds_the_images_of_fiftyones_layout_and_creates_only_used_categor
     assert got["000002.jpg"]["boxes"] == [("cat", (1, 1, 9, 9))]
 
 
-def test_coco_import_that_finds_no_image_fails_says_where_it_looked_and_creates_nothing(
-    project, tmp_path, capsys
-):
+def test_coco_import_that_finds_no_image_fails_says_where_it_looked_and_creates_nothing(project, tmp_path, capsys):
     folder = _copy("fiftyone/coco", tmp_path)
     shutil.rmtree(folder / "data")
     before = project.counts()
@@ -66,10 +65,10 @@ def test_an_import_that_misses_some_images_says_how_many_and_names_them(project,
     assert "Missed 1 of the 2 images the dataset names" in out and "000002.jpg (labels.json $.images[1])" in out
 
 
-# ---------------------------------------------------------------- YOLO (Ultralytics, relative paths)
-@pytest.mark.parametrize("given", ["ultralytics/yolo", "ultralytics/yolo/data.yaml"])
+# ---------------------------------------------------------------- YOLO (Ultralytics layout, relative paths)
+@pytest.mark.parametrize("given", ["fiftyone/yolo", "fiftyone/yolo/dataset.yaml"])
 def test_yolo_from_a_relative_folder_with_a_relative_data_yaml(project, tmp_path, monkeypatch, given):
-    _copy("ultralytics/yolo", tmp_path)
+    _copy("fiftyone/yolo", tmp_path)
     monkeypatch.chdir(tmp_path / "peers")
     report = import_dataset(project, "yolo", given)
     assert (report.images_new, report.boxes, report.missing) == (2, 2, [])
@@ -81,20 +80,31 @@ def test_yolo_from_a_relative_folder_with_a_relative_data_yaml(project, tmp_path
 
 
 def test_yolo_path_relative_to_the_yaml_and_a_path_that_moved(project, tmp_path, monkeypatch):
-    root = _copy("ultralytics/yolo", tmp_path)
+    root = _copy("fiftyone/yolo", tmp_path)
     monkeypatch.chdir(tmp_path)
-    text = (root / "data.yaml").read_text()
-    (root / "data.yaml").write_text("path: .\n" + text)
-    assert import_dataset(project, "yolo", "peers/ultralytics/yolo", dry_run=True).images_new == 2
-    (root / "data.yaml").write_text("path: ../datasets/yolo  # where it was written\n" + text)
-    report = import_dataset(project, "yolo", "peers/ultralytics/yolo", dry_run=True)
+    text = (root / "dataset.yaml").read_text()
+    (root / "dataset.yaml").write_text("path: .\n" + text)
+    assert import_dataset(project, "yolo", "peers/fiftyone/yolo", dry_run=True).images_new == 2
+    (root / "dataset.yaml").write_text("path: ../datasets/yolo  # where it was written\n" + text)
+    report = import_dataset(project, "yolo", "peers/fiftyone/yolo", dry_run=True)
     assert report.images_new == 2 and any("is not a folder here" in note for note in report.notes)
 
 
 def test_yolo_split_entries_starting_with_dotdot_that_are_not_there_drop_it(project, tmp_path):
-    root = _copy("ultralytics/yolo", tmp_path)  # Roboflow writes "../train/images" beside the split folders
+    root = _copy("fiftyone/yolo", tmp_path)  # Roboflow writes "../train/images" beside the split folders
     (root / "data.yaml").write_text("train: ../images/train\nval: ../images/val\nnames: [person, bicycle, car]\n")
     assert import_dataset(project, "yolo", root / "data.yaml", dry_run=True).images_new == 2
+
+
+# ---------------------------------------------------------------- VOC (fiftyone's layout)
+def test_voc_reads_fiftyones_layout_whose_paths_name_where_it_was_written(project, tmp_path):
+    folder = _copy("fiftyone/voc", tmp_path)  # <path> names the folder fiftyone wrote to, not this copy
+    report = import_dataset(project, "voc", folder)
+    assert (report.images_new, report.boxes, report.missing) == (2, 3, [])
+    got = snapshot(project)
+    # fiftyone writes whole pixels, rounded down (14.5 -> 14, 13.25 -> 13)
+    assert got["000001.jpg"]["boxes"] == [("cat", (2, 3, 14, 13)), ("dog", (16, 4, 30, 22))]
+    assert got["000002.jpg"]["boxes"] == [("cat", (1, 1, 9, 9))]
 
 
 # ---------------------------------------------------------------- ms-swift grounding records
