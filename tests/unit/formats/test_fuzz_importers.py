@@ -349,7 +349,7 @@ def _png_bytes() -> bytes:
 def tables(project) -> dict[str, list]:
     """Every row of every table of the project, for comparing before and after a refused import."""
     names = [r[0] for r in project.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-    return {name: project.conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid').fetchall() for name in names}
+    return {name: sorted(project.conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
 
 
 def check_import(project, case: Case, contents: dict[str, bytes], level: str) -> str:
