@@ -48,14 +48,15 @@ def test_file_menu_builds_a_fresh_sample_in_a_chosen_folder_and_opens_it(window,
     assert "wedge" in " ".join(label.name for label in window.project.labels())
 
 
-def test_split_filter_narrows_the_list(window, tmp_path):
+def test_split_filter_narrows_the_list(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=30).close()
     window.open_project(tmp_path / "s")
     window.images.split_box.setCurrentIndex(window.images.split_box.findData("val"))
     assert window.images.model.rowCount() == 3
     window.images.split_box.setCurrentIndex(0)
     window.images.filter_bar.search.setText("0007")
-    assert window.images.model.rowCount() == 1
+    assert window.images.model.rowCount() == 30  # the search waits for a pause in the typing
+    qtbot.waitUntil(lambda: window.images.model.rowCount() == 1, timeout=2000)
 
 
 def test_status_change_in_the_store_repaints_the_row(window, tmp_path, qtbot):
