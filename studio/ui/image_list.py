@@ -8,13 +8,15 @@ from dataclasses import replace
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QFontMetrics, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
+    QHeaderView,
     QLabel,
-    QListView,
     QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -110,6 +112,32 @@ def _dot(colour: str) -> QIcon:
     return QIcon(pixmap)
 
 
+class ImageTable(QTableView):
+    """The list as a one-column table: its rows have a fixed height, so a layout costs nothing per row (a
+    QListView lays out every row, calling the Python model twice per row: a second at 100,000 images)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.hide()
+        self.horizontalHeader().setStretchLastSection(True)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setMinimumSectionSize(ROW_HEIGHT)
+        self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTabKeyNavigation(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMouseTracking(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+
+    def keyboardSearch(self, search: str) -> None:
+        """No type-ahead: it would read every row's name (the search field finds names)."""
+
+
 class ImageListPanel(QWidget):
     """The image list with its filters: names, captions and answers, status, label, unannotated, split.
 
@@ -134,14 +162,9 @@ class ImageListPanel(QWidget):
         self.hint.setStyleSheet(f"color: {theme.colours()['muted']}")
         self.hint.hide()
         self.filter_bar.row.addWidget(self.hint)
-        self.view = QListView()
+        self.view = ImageTable()
         self.view.setModel(self.model)
         self.view.setItemDelegate(ImageDelegate(self.view))
-        self.view.setUniformItemSizes(True)
-        self.view.setMouseTracking(True)
-        self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
-        self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
-        self.view.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._show_context_menu)
 
