@@ -175,6 +175,7 @@ class ImageListPanel(QWidget):
         layout.addWidget(self.view)
 
         self._shown_before_reset: int | None = None
+        self._reveal: int | None = None  # to select once the rows of a cleared filter arrive
         self._loading = False
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._restore_current)
@@ -224,6 +225,10 @@ class ImageListPanel(QWidget):
         self._shown_before_reset = None if self._loading else self.current_image_id()
 
     def _restore_current(self) -> None:
+        if self._reveal is not None:
+            image_id, self._reveal = self._reveal, None
+            if self.select_image(image_id):
+                return
         if self._shown_before_reset is not None:
             self.select_image(self._shown_before_reset, emit=False)
 
@@ -248,12 +253,11 @@ class ImageListPanel(QWidget):
         indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda index: index.row())
         return [index.data(ImageIdRole) for index in indexes]
 
-    def reveal(self, image_id: int) -> bool:
-        """Select ``image_id`` (which shows it); when a filter hides it, clear the filters first."""
-        if self.select_image(image_id):
-            return True
-        if self.project is None:
-            return False
+    def reveal(self, image_id: int) -> None:
+        """Select ``image_id`` (which shows it); when a filter hides it, clear the filters first (in a large project
+        it is selected once the list has been read again)."""
+        if self.select_image(image_id) or self.project is None:
+            return
         for widget in (self.split_box, self.filter_bar.status, self.filter_bar.label):
             widget.blockSignals(True)
             widget.setCurrentIndex(0)
@@ -264,8 +268,8 @@ class ImageListPanel(QWidget):
         self.filter_bar.unannotated.setChecked(False)
         for widget in (self.filter_bar.search, self.filter_bar.unannotated):
             widget.blockSignals(False)
+        self._reveal = image_id
         self.apply_filter()
-        return self.select_image(image_id)
 
     # ------------------------------------------------------------ context menu
     def _show_context_menu(self, pos) -> None:

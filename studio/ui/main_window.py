@@ -94,7 +94,8 @@ class MainWindow(DataActions, QMainWindow):
         self.images.image_activated.connect(self.show_image)
         self.images.edit_requested.connect(self.push_edit)
         self.images.split_requested.connect(self.split_dialog)
-        self.images.model.modelReset.connect(self._update_position)
+        for signal in (self.images.model.modelReset, self.images.model.rowsInserted, self.images.model.rowsRemoved):
+            signal.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
 

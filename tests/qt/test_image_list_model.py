@@ -71,8 +71,13 @@ def test_a_status_change_repaints_its_row_only(panel, project):
     assert panel.model.image_at(41).status == "done"
 
 
+def _wait_for_rows(panel, qtbot) -> None:
+    qtbot.waitUntil(lambda: not panel.model.querying, timeout=10000)
+
+
 def test_under_a_status_filter_an_edit_rechecks_only_its_image(panel, project, qtbot):
-    panel.filter_bar.status.setCurrentIndex(panel.filter_bar.status.findData("todo"))  # indexed: filtered at once
+    panel.filter_bar.status.setCurrentIndex(panel.filter_bar.status.findData("todo"))
+    _wait_for_rows(panel, qtbot)
     assert panel.model.rowCount() == IMAGES
     panel.select_image(100)
     with qtbot.waitSignal(panel.model.rowsRemoved) as removed:
@@ -91,6 +96,7 @@ def test_images_added_append_rows(panel, project, qtbot):
     assert inserted.args[1:] == [IMAGES, IMAGES + 2]
     assert panel.model.total() == IMAGES + 3 and panel.model.image_at(IMAGES + 2).name == "2.jpg"
     panel.split_box.setCurrentIndex(panel.split_box.findData("train"))
+    _wait_for_rows(panel, qtbot)
     assert panel.model.rowCount() == 0
     project.add_images([NewImage("/photos/new/3.jpg", 10, 10)])  # in no split: filtered out
     assert panel.model.rowCount() == 0 and panel.model.total() == IMAGES + 4
@@ -103,7 +109,7 @@ def test_a_large_project_filters_in_a_worker_and_keeps_the_rows_until_then(panel
     assert resets == [] and panel.model.rowCount() == IMAGES  # typing waits for a pause
     qtbot.waitUntil(lambda: panel.model.querying, timeout=2000)
     assert panel.model.rowCount() == IMAGES and not panel.hint.isHidden()  # the old rows, and a hint
-    qtbot.waitUntil(lambda: not panel.model.querying, timeout=10000)
+    _wait_for_rows(panel, qtbot)
     assert resets == [10] and panel.hint.isHidden()  # img_12340 to img_12349
     assert panel.model.image_at(0).name == "img_12340.jpg"
 
@@ -118,7 +124,7 @@ def test_a_newer_filter_supersedes_a_running_one(panel, qtbot):
     qtbot.wait(50)
     assert resets == [10]
     model.set_filter(ImageFilter(text="img_0"))
-    model.set_filter(ImageFilter(split="unassigned"))  # cheap: at once, and the worker's answer is dropped
+    model.load(model.project)  # reading the project at once drops the worker's answer
     assert model.rowCount() == IMAGES and not model.querying
     qtbot.waitUntil(lambda: not model._query._slot.busy, timeout=10000)
     qtbot.wait(50)
@@ -141,7 +147,18 @@ def test_stepping_and_selecting_keep_working(panel, qtbot):
     panel.view.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
     assert panel.selected_image_ids() == [600, 601, 602]
     panel.apply_filter(only={600, 601, 2})  # a filter keeps the current image when it passes
+    _wait_for_rows(panel, qtbot)
     assert [model.image_at(row).id for row in range(model.rowCount())] == [2, 600, 601]
     panel.select_image(601)
     panel.split_box.setCurrentIndex(panel.split_box.findData("unassigned"))
+    _wait_for_rows(panel, qtbot)
     assert panel.current_image_id() == 601 and shown[-1] == 601
+
+
+def test_reveal_clears_the_filters_and_selects_once_the_rows_arrive(panel, qtbot):
+    panel.split_box.setCurrentIndex(panel.split_box.findData("train"))
+    _wait_for_rows(panel, qtbot)
+    assert panel.model.rowCount() == 0
+    with qtbot.waitSignal(panel.image_activated, timeout=10000) as shown:
+        panel.reveal(1234)
+    assert shown.args == [1234] and panel.current_image_id() == 1234 and panel.split_box.currentIndex() == 0
