@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from studio.dataset.model import SPLITS, STATUSES
 from studio.dataset.store import Project
+from studio.jobs import CancelToken
 
+CANCEL_CHECK_STEPS = 20_000  # SQLite steps between two looks at a worker's cancel token
 AMONG_CHUNK = 500  # ids per query when filtering some images (SQLite bounds the parameters of a statement)
 
 # An image is annotated when it has a box, caption text or a VQA pair (SQL over ``images i``).
@@ -52,10 +55,20 @@ def filter_images(project: Project, image_filter: ImageFilter, among: Collection
     return _filter(project, image_filter, None)
 
 
-def filter_images_at(folder: str | Path, image_filter: ImageFilter, *, progress=None, cancel=None) -> list[int]:
-    """`filter_images` on a read-only connection of its own to the project in ``folder`` (for a worker)."""
+def filter_images_at(
+    folder: str | Path, image_filter: ImageFilter, *, progress=None, cancel: CancelToken | None = None
+) -> list[int]:
+    """`filter_images` on a read-only connection of its own to the project in ``folder`` (for a worker); a
+    cancelled ``cancel`` stops the query within milliseconds."""
     with Project.open(folder, read_only=True) as project:
-        return filter_images(project, image_filter)
+        if cancel is not None:
+            project.conn.set_progress_handler(lambda: cancel.cancelled, CANCEL_CHECK_STEPS)
+        try:
+            return filter_images(project, image_filter)
+        except sqlite3.OperationalError:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            raise
 
 
 def _filter(project: Project, image_filter: ImageFilter, among: list[int] | None) -> list[int]:

@@ -49,8 +49,8 @@ BULK_RECHECK = 2000  # more changed images than this, under a filter that reads 
 
 class IdQuery(QObject):
     """The id query in a worker with its own read-only connection, newest first: a query asked while one runs
-    waits for it and replaces any query already waiting; the result of a query a newer one superseded is dropped.
-    ``arrived(list[int])`` / ``failed(str)`` for the newest query only."""
+    cancels it and waits for its thread to end, replacing any query already waiting; the result of a query a newer
+    one superseded is dropped. ``arrived(list[int])`` / ``failed(str)`` for the newest query only."""
 
     arrived = Signal(object)
     failed = Signal(str)
@@ -64,6 +64,7 @@ class IdQuery(QObject):
         self._asked = 0  # ticket of the newest query asked
         self._running = 0  # ticket of the query in the worker
         self._waiting: tuple[int, Path, ImageFilter] | None = None
+        self._job: Job | None = None  # the last one started
 
     @property
     def busy(self) -> bool:
@@ -71,20 +72,29 @@ class IdQuery(QObject):
         return self._waiting is not None or (self._slot.busy and self._running == self._asked)
 
     def ask(self, folder: Path, image_filter: ImageFilter) -> None:
-        self._asked += 1
+        self.drop()
         self._waiting = (self._asked, folder, image_filter)
         self._start_waiting()
 
     def drop(self) -> None:
-        """Forget the queries asked so far: their results will not arrive."""
+        """Forget the queries asked so far: their results will not arrive (a running one is cancelled)."""
         self._asked += 1
         self._waiting = None
+        if self._job is not None:
+            self._job.cancel()
+
+    def stop(self) -> None:
+        """Drop the queries and wait for the worker's thread (shutdown, another project)."""
+        self.drop()
+        self._slot.stop()
+        self._job = None
 
     def _start_waiting(self) -> None:
         if self._waiting is None or self._slot.busy:
             return
         (self._running, folder, image_filter), self._waiting = self._waiting, None
-        self._slot.start(Job("Filtering images", filter_images_at, folder, image_filter))
+        self._job = Job("Filtering images", filter_images_at, folder, image_filter)
+        self._slot.start(self._job)
 
     def _result(self, ids: list[int]) -> None:
         if self._running == self._asked:
@@ -144,7 +154,7 @@ class ImageListModel(QAbstractListModel):
     def load(self, project: Project | None, image_filter: ImageFilter = ImageFilter()) -> None:  # noqa: B008
         """Show the images of ``project`` (or nothing) that pass ``image_filter``."""
         self._pool.clear()
-        self._query.drop()
+        self._query.stop()
         self.project = project
         self._filter, self._only = image_filter, None
         self._thumbs.clear()

@@ -14,6 +14,7 @@ from studio.dataset.queries import (
     unsplit_annotated,
 )
 from studio.dataset.store import NewImage
+from studio.jobs import Cancelled, CancelToken
 
 
 @pytest.fixture
@@ -64,6 +65,20 @@ def test_split_among_some_images_and_in_a_worker_connection(project, filled):
     assert ImageFilter(split="val", text="red").columns == {"split", "path"}
     with pytest.raises(ValueError, match="unknown split 'dev'"):
         filter_images(project, ImageFilter(split="dev"))
+
+
+def test_a_cancelled_worker_query_stops(project):
+    with project.conn:
+        project.conn.execute("BEGIN")
+        project.conn.executemany(
+            "INSERT INTO images (path, width, height, file_size) VALUES (?, 1, 1, 1)",
+            [(f"/data/{i}.jpg",) for i in range(20_000)],
+        )
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        filter_images_at(project.folder, ImageFilter(text="nowhere"), cancel=token)
+    assert filter_images_at(project.folder, ImageFilter(text="/data/1999."), cancel=CancelToken()) == [2000]
 
 
 def test_images_by_id_reads_some_images(project, filled):
