@@ -38,6 +38,9 @@ VQA_DELETED = "vqa_deleted"
 # Other processes
 RELOAD = "reload"
 
+# Edits of the list of labels, their names or colours (what label lists and box colours show).
+LABEL_SET_KINDS = frozenset({LABEL_ADDED, LABEL_CHANGED, LABELS_MERGED})
+
 # Edits after which an image's token count (budget) can differ: what its samples say changed.
 TOKEN_KINDS = frozenset({BOXES_ADDED, BOXES_RELABELLED, BOXES_DELETED, CAPTION_CHANGED, PHRASES_CHANGED, VQA_ADDED,
                          VQA_EDITED, VQA_DELETED, IMAGES_ADDED, IMAGES_RELINKED, LABEL_CHANGED, LABELS_MERGED})

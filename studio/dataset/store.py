@@ -392,8 +392,12 @@ class Project:
     def merge_labels(self, source_ids: Iterable[int], target_id: int) -> Label:
         """Move every box of the source labels to the target label and delete the sources."""
         sources = [i for i in source_ids if i != target_id]
-        with self.transaction({"labels", "boxes"}) as conn:  # untyped: any image's boxes may have changed
+        counts: Counter[int] = Counter()
+        # No image ids: any image's boxes may have changed.
+        with self.transaction({"labels", "boxes"}, kinds={kind.LABELS_MERGED}, label_counts=counts) as conn:
             for source in sources:
+                moved = self._one("SELECT n FROM label_counts WHERE label_id = ?", (source,)) or 0
+                counts.update({source: -moved, target_id: moved})
                 conn.execute("UPDATE boxes SET label_id = ? WHERE label_id = ?", (target_id, source))
                 conn.execute("DELETE FROM labels WHERE id = ?", (source,))
         return self.label(target_id)

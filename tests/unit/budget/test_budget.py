@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from studio.adapters import get_adapter, samples_from_annotation
-from studio.budget.budget import compute_budget, project_annotations, text_table
+from studio.budget.budget import TextTable, compute_budget, project_annotations, text_table
 from studio.budget.text import estimate_counter, estimate_tokens, text_counter
 from studio.dataset.sample import create_sample_project
+from studio.dataset.store import NewImage
 
 
 @pytest.fixture(scope="module")
@@ -85,4 +86,17 @@ def test_partial_recount_merges_into_the_table(tmp_path):
     again = project_text_table(sample_project.folder, "tiny")
     assert merged.longest.tolist() == again.longest.tolist() and merged.samples.tolist() == again.samples.tolist()
     assert merged.samples[3] < full.samples[3]
+    (new_id,) = sample_project.add_images([NewImage(str(tmp_path / "new.png"), 64, 48)])
+    sample_project.add_vqa(new_id, "What is it?", "a new image")
+    added = merge_tables(merged, project_text_table(sample_project.folder, "tiny", image_ids=[new_id]))
+    again = project_text_table(sample_project.folder, "tiny")
+    assert added.image_ids.tolist() == again.image_ids.tolist() and added.longest.tolist() == again.longest.tolist()
+    assert added.widths[-1] == 64 and added.samples[-1] == again.samples[-1] > 0
     sample_project.close()
+
+
+def test_the_worst_images_over_the_limit_come_longest_first():
+    budget = compute_budget(get_adapter("tiny"), TextTable(
+        np.array([1, 2, 3, 4]), np.array([64] * 4), np.array([64] * 4), np.array([5000, 10, 9000, 5000]),
+        np.array([5000, 10, 9000, 5000]), np.array([1] * 4), True), get_adapter("tiny").settings(), 4096)
+    assert [image_id for image_id, _ in budget.worst(10)] == [3, 1, 4] and len(budget.worst(2)) == 2

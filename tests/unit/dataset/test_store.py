@@ -224,6 +224,11 @@ def test_changes_say_what_kind_of_edit_and_how_label_counts_moved(project):
         ({kind.BOXES_DELETED}, {box_id}, ((blue.id, -1),)),
     ]
     assert heard[4].kinds == {kind.IMAGES_ADDED} and heard[4].image_ids == set(ids)
+    project.add_box(image_id, red.id, 0, 0, 5, 5)
+    project.add_box(ids[0], red.id, 0, 0, 2, 2)
+    project.merge_labels([red.id], blue.id)
+    assert (heard[-1].kinds, heard[-1].image_ids, heard[-1].label_deltas) == (
+        {kind.LABELS_MERGED}, frozenset(), ((red.id, -2), (blue.id, 2)))
 
 
 def test_a_grouping_transaction_keeps_the_kinds_of_its_blocks_and_an_untyped_block_drops_them(project):
