@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from studio.dataset.model import STATUSES
+from studio.dataset.model import SPLITS, STATUSES
 from studio.dataset.store import Project
+from studio.jobs import CancelToken
+
+CANCEL_CHECK_STEPS = 20_000  # SQLite steps between two looks at a worker's cancel token
+AMONG_CHUNK = 500  # ids per query when filtering some images (SQLite bounds the parameters of a statement)
 
 # An image is annotated when it has a box, caption text or a VQA pair (SQL over ``images i``).
 ANNOTATED = (
@@ -24,16 +30,58 @@ class ImageFilter:
     status: str = ""  # one of model.STATUSES
     label: str = ""  # has at least one box with this label name
     text: str = ""  # case-insensitive substring of the file path, the caption, a question or an answer
+    split: str = ""  # one of model.SPLITS, or "unassigned" for the images in no split
 
     @property
     def is_empty(self) -> bool:
-        return not (self.unannotated or self.status or self.label or self.text.strip())
+        return not (self.unannotated or self.status or self.label or self.text.strip() or self.split)
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """The columns of ``images`` it reads (an edit of one of them can make an image pass or fail)."""
+        read = (("status", self.status), ("split", self.split), ("path", self.text.strip()))
+        return frozenset(name for name, value in read if value)
 
 
-def filter_images(project: Project, image_filter: ImageFilter) -> list[int]:
-    """The ids of the images that pass ``image_filter``, in import order."""
+def filter_images(project: Project, image_filter: ImageFilter, among: Collection[int] | None = None) -> list[int]:
+    """The ids of the images that pass ``image_filter`` (of ``among`` only, when given), in import order."""
+    if among is not None:
+        chosen = sorted(among)
+        return [
+            i
+            for start in range(0, len(chosen), AMONG_CHUNK)
+            for i in _filter(project, image_filter, chosen[start : start + AMONG_CHUNK])
+        ]
+    return _filter(project, image_filter, None)
+
+
+def filter_images_at(
+    folder: str | Path, image_filter: ImageFilter, *, progress=None, cancel: CancelToken | None = None
+) -> list[int]:
+    """`filter_images` on a read-only connection of its own to the project in ``folder`` (for a worker); a
+    cancelled ``cancel`` stops the query within milliseconds."""
+    with Project.open(folder, read_only=True) as project:
+        if cancel is not None:
+            project.conn.set_progress_handler(lambda: cancel.cancelled, CANCEL_CHECK_STEPS)
+        try:
+            return filter_images(project, image_filter)
+        except sqlite3.OperationalError:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            raise
+
+
+def _filter(project: Project, image_filter: ImageFilter, among: list[int] | None) -> list[int]:
     where: list[str] = []
     params: list[object] = []
+    if among is not None:
+        where.append(f"i.id IN ({', '.join('?' * len(among))})")
+        params += among
+    if image_filter.split:
+        if image_filter.split not in (*SPLITS, "unassigned"):
+            raise ValueError(f"unknown split {image_filter.split!r}; expected one of {', '.join(SPLITS)} or unassigned")
+        where.append("i.split = ?")
+        params.append("" if image_filter.split == "unassigned" else image_filter.split)
     if image_filter.unannotated:
         where.append("NOT " + ANNOTATED)
     if image_filter.status:

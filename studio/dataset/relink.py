@@ -30,6 +30,14 @@ def missing_folder_at(folder: str | Path, *, progress=None, cancel=None) -> tupl
         return len(project.missing_images()), missing_folder(project)
 
 
+def relink_folder_at(
+    folder: str | Path, old_folder: str, new_folder: str | Path, *, progress=None, cancel=None
+) -> RelinkReport:
+    """`relink_folder` on a connection of its own to the project in ``folder`` (for a worker: it stats files)."""
+    with Project.open(folder) as project:
+        return relink_folder(project, old_folder, new_folder)
+
+
 def relink_folder(project: Project, old_folder: str, new_folder: str | Path) -> RelinkReport:
     """Point every image under ``old_folder`` to the same relative path under ``new_folder`` (one transaction)."""
     new_folder = Path(new_folder).expanduser().resolve()

@@ -20,7 +20,6 @@ class DataActions:
 
     def _check_missing_images(self) -> None:
         """Look for moved or deleted image files in a worker; offer Project > Re-link when some are gone."""
-        from studio.dataset.relink import missing_folder_at
 
         def report(result: tuple[int, str | None]) -> None:
             missing, folder = result
@@ -28,27 +27,44 @@ class DataActions:
                 self.statusBar().showMessage(
                     f"{count(missing, 'image')} not found (were in {folder}) — Project > Re-link moved images…", 15000)
 
-        job = Job("Checking image files", missing_folder_at, self.project.folder)
-        job.finished.connect(report)
+        self._check_image_files(report)
+
+    def _check_image_files(self, report) -> None:
+        """Count the missing image files in a worker (a large project's files take seconds to stat), then call
+        ``report((missing, folder they were in))`` if the same project is still open."""
+        from studio.dataset.relink import missing_folder_at
+
+        project = self.project
+        job = Job("Checking image files", missing_folder_at, project.folder)
+        job.finished.connect(lambda result: report(result) if self.project is project else None)
         self.start_job(job)
 
     def relink_dialog(self) -> None:
-        from studio.dataset.relink import missing_folder, relink_folder
-
+        """Project > Re-link moved images…: find the folder the missing files were in, ask where it is now and
+        point the project there; the files are checked in workers."""
         if self.project is None or self.project.read_only:
             return
-        old = missing_folder(self.project)
+        self._check_image_files(self._ask_where_moved)
+
+    def _ask_where_moved(self, result: tuple[int, str | None]) -> None:
+        from studio.dataset.relink import relink_folder_at
+
+        _missing, old = result
         if old is None:
             QMessageBox.information(self, "Re-link moved images", "Every image file is where the project expects it.")
             return
         new = QFileDialog.getExistingDirectory(self, f"Where is the folder that was at {old} now?")
         if not new:
             return
-        try:
-            report = relink_folder(self.project, old, new)
-        except ValueError as exc:
-            QMessageBox.warning(self, "Re-link moved images", str(exc))
+        if not Path(new).is_dir():
+            QMessageBox.warning(self, "Re-link moved images", f"{new} is not a folder")
             return
+        project = self.project
+        job = Job("Re-linking images", relink_folder_at, project.folder, old, new)
+        job.finished.connect(lambda report: self._relinked(report) if self.project is project else None)
+        self.start_job(job)
+
+    def _relinked(self, report) -> None:
         self.reload_images()
         self.statusBar().showMessage(
             f"Re-linked {count(report.relinked, 'image')}, {report.found:,} found; "

@@ -1,183 +1,41 @@
-"""The image list: a virtualised Qt model over the project's images with lazy, disk-cached thumbnails, and its
-context menu, which sets the split (pinned or not), the status and the box labels of the selected images."""
+"""The image list: the view over `ImageListModel` (rows read from SQL on demand) with its filters, and its context
+menu, which sets the split (pinned or not), the status and the box labels of the selected images."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRect,
-    QRunnable,
-    QSize,
-    Qt,
-    QThreadPool,
-    Signal,
-)
-from PySide6.QtGui import QAction, QActionGroup, QColor, QFontMetrics, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QColor, QFontMetrics, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
-    QListView,
+    QHeaderView,
+    QLabel,
     QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from studio.dataset import changes
 from studio.dataset.model import SPLITS, STATUSES, Image
-from studio.dataset.queries import filter_images
-from studio.dataset.store import Project
-from studio.dataset.thumbnails import THUMB_SIZE, ensure_thumbnail
+from studio.dataset.queries import ImageFilter
+from studio.dataset.store import Change, Project
+from studio.dataset.thumbnails import THUMB_SIZE
 from studio.humanize import count
 from studio.ui import theme
 from studio.ui.annotate import commands as cmd
 from studio.ui.annotate.filter_bar import FilterBar
+from studio.ui.image_list_model import ImageIdRole, ImageListModel, ImageRole
 
-ImageIdRole = Qt.ItemDataRole.UserRole + 1
-ImageRole = Qt.ItemDataRole.UserRole + 2
 STATUS_COLOURS = {"todo": "#9aa0a6", "in-progress": "#f2a900", "done": "#34a853", "review": "#a142f4"}
 SPLIT_COLOURS = {"train": "#3a7bd5", "val": "#e07b00", "test": "#8e44ad"}
 ROW_HEIGHT = 56
-BULK_REFRESH = 64  # more changed images than this are re-read in one query
-
-
-class _ThumbSignals(QObject):
-    ready = Signal(int, QImage)
-
-
-class _ThumbJob(QRunnable):
-    """Load (or make and cache) one thumbnail off the GUI thread."""
-
-    def __init__(self, cache_dir: Path, image: Image, signals: _ThumbSignals) -> None:
-        super().__init__()
-        self.cache_dir, self.image, self.signals = cache_dir, image, signals
-
-    def run(self) -> None:
-        try:
-            path = ensure_thumbnail(self.cache_dir, self.image.id, self.image.path)
-            picture = QImage(str(path))
-        except Exception:  # a missing or broken file shows the placeholder, never an error dialog
-            picture = QImage()
-        self.signals.ready.emit(self.image.id, picture)
-
-
-class ImageListModel(QAbstractListModel):
-    """Rows are images; thumbnails are requested only for rows that get painted."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._all: list[Image] = []
-        self._rows: list[Image] = []
-        self._row_of: dict[int, int] = {}
-        self._thumbs: dict[int, QPixmap] = {}
-        self._pending: set[int] = set()
-        self._cache_dir: Path | None = None
-        self._split = ""
-        self._id_filter: set[int] | None = None
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        self._signals = _ThumbSignals()
-        self._signals.ready.connect(self._thumbnail_ready)
-
-    # ------------------------------------------------------------ content
-    def load(self, project: Project | None) -> None:
-        """Show the images of ``project`` (or nothing)."""
-        self._pool.clear()
-        self.beginResetModel()
-        self._all = project.images() if project else []
-        self._cache_dir = project.cache_dir if project else None
-        self._thumbs.clear()
-        self._pending.clear()
-        self._apply_filter()
-        self.endResetModel()
-
-    def refresh_images(self, project: Project, image_ids: set[int]) -> None:
-        """Re-read some images (status or split changed) without resetting the view."""
-        if len(image_ids) > BULK_REFRESH:
-            fresh = {image.id: image for image in project.images() if image.id in image_ids}
-        else:
-            fresh = {}
-            for image_id in image_ids:
-                try:
-                    fresh[image_id] = project.image(image_id)
-                except KeyError:
-                    continue
-        if not fresh:
-            return
-        self._all = [fresh.get(image.id, image) for image in self._all]
-        rows = [self._row_of[image_id] for image_id in fresh if image_id in self._row_of]
-        for row in rows:
-            self._rows[row] = fresh[self._rows[row].id]
-        if rows:
-            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
-
-    def set_filter(self, *, split: str = "", ids: set[int] | None = None) -> None:
-        """Show one split ("unassigned" for none, "" for all) and, when given, only the images in ``ids``."""
-        self.beginResetModel()
-        self._split, self._id_filter = split, ids
-        self._apply_filter()
-        self.endResetModel()
-
-    def _apply_filter(self) -> None:
-        split = self._split
-        self._rows = [
-            image for image in self._all
-            if (not split or image.split == split or (split == "unassigned" and not image.split))
-            and (self._id_filter is None or image.id in self._id_filter)
-        ]
-        self._row_of = {image.id: row for row, image in enumerate(self._rows)}
-
-    def total(self) -> int:
-        return len(self._all)
-
-    def image_at(self, row: int) -> Image | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, image_id: int) -> int | None:
-        return self._row_of.get(image_id)
-
-    # ------------------------------------------------------------ Qt model
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        image = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return image.name
-        if role == ImageIdRole:
-            return image.id
-        if role == ImageRole:
-            return image
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self._thumbnail(image)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{image.path}\n{image.width} × {image.height} px · {image.status} · {image.split or 'no split'}"
-        return None
-
-    def _thumbnail(self, image: Image) -> QPixmap | None:
-        pixmap = self._thumbs.get(image.id)
-        if pixmap is None and image.id not in self._pending and self._cache_dir is not None:
-            self._pending.add(image.id)
-            self._pool.start(_ThumbJob(self._cache_dir, image, self._signals))
-        return pixmap
-
-    def _thumbnail_ready(self, image_id: int, picture: QImage) -> None:
-        self._pending.discard(image_id)
-        self._thumbs[image_id] = QPixmap.fromImage(picture) if not picture.isNull() else QPixmap()
-        row = self._row_of.get(image_id)
-        if row is not None:
-            index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
-
-    def wait_for_thumbnails(self, msecs: int = 10000) -> bool:
-        return self._pool.waitForDone(msecs)
+COLUMNS_OF = {changes.STATUS_CHANGED: "status", changes.SPLIT_CHANGED: "split", changes.IMAGES_RELINKED: "path"}
 
 
 class ImageDelegate(QStyledItemDelegate):
@@ -187,7 +45,9 @@ class ImageDelegate(QStyledItemDelegate):
         return QSize(200, ROW_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex):
-        image: Image = index.data(ImageRole)
+        image: Image | None = index.data(ImageRole)
+        if image is None:
+            return  # deleted by another process: the list is read again shortly
         colours = theme.colours()
         painter.save()
         rect = option.rect
@@ -198,8 +58,9 @@ class ImageDelegate(QStyledItemDelegate):
         thumb_rect = QRect(rect.left() + 6, rect.top() + 4, ROW_HEIGHT - 8, ROW_HEIGHT - 8)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            scaled = pixmap.scaled(thumb_rect.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)
+            scaled = pixmap.scaled(
+                thumb_rect.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
             offset_x = (thumb_rect.width() - scaled.width()) // 2
             offset_y = (thumb_rect.height() - scaled.height()) // 2
             painter.drawPixmap(thumb_rect.left() + offset_x, thumb_rect.top() + offset_y, scaled)
@@ -251,6 +112,32 @@ def _dot(colour: str) -> QIcon:
     return QIcon(pixmap)
 
 
+class ImageTable(QTableView):
+    """The list as a one-column table: its rows have a fixed height, so a layout costs nothing per row (a
+    QListView lays out every row, calling the Python model twice per row: a second at 100,000 images)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.hide()
+        self.horizontalHeader().setStretchLastSection(True)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setMinimumSectionSize(ROW_HEIGHT)
+        self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTabKeyNavigation(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMouseTracking(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+
+    def keyboardSearch(self, search: str) -> None:
+        """No type-ahead: it would read every row's name (the search field finds names)."""
+
+
 class ImageListPanel(QWidget):
     """The image list with its filters: names, captions and answers, status, label, unannotated, split.
 
@@ -271,14 +158,13 @@ class ImageListPanel(QWidget):
         for split in (*SPLITS, "unassigned"):
             self.split_box.addItem(split.capitalize(), split)
         self.filter_bar.row.insertWidget(0, self.split_box)
-        self.view = QListView()
+        self.hint = QLabel("filtering…")
+        self.hint.setStyleSheet(f"color: {theme.colours()['muted']}")
+        self.hint.hide()
+        self.filter_bar.row.addWidget(self.hint)
+        self.view = ImageTable()
         self.view.setModel(self.model)
         self.view.setItemDelegate(ImageDelegate(self.view))
-        self.view.setUniformItemSizes(True)
-        self.view.setMouseTracking(True)
-        self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
-        self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
-        self.view.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._show_context_menu)
 
@@ -288,29 +174,71 @@ class ImageListPanel(QWidget):
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.view)
 
+        self._shown_before_reset: int | None = None
+        self._reveal: int | None = None  # to select once the rows of a cleared filter arrive
+        self._loading = False
+        self.model.modelAboutToBeReset.connect(self._remember_current)
+        self.model.modelReset.connect(self._restore_current)
+        self.model.filtering.connect(self._show_filtering)
+        self.model.filter_failed.connect(self._filter_failed)
         self.filter_bar.filter_changed.connect(self.apply_filter)
         self.split_box.currentIndexChanged.connect(self.apply_filter)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
 
     def set_project(self, project: Project | None) -> None:
         self.project = project
-        self.model.load(project)
+        self._loading = True
+        try:
+            self.model.load(project, self.image_filter())
+        finally:
+            self._loading = False
         self.refresh_labels()
-        self.apply_filter()
 
     def refresh_labels(self) -> None:
         self.filter_bar.set_labels([label.name for label in self.project.labels()] if self.project else [])
 
+    def reload(self) -> None:
+        """Read the labels and the images again (another connection changed them); the current image stays."""
+        self.refresh_labels()
+        self.model.reload()
+
+    def apply_change(self, change: Change) -> None:
+        """Update the rows a committed change of the images table touched."""
+        if change.is_reload or not change.image_ids:
+            self.model.reload()
+        elif changes.IMAGES_ADDED in change.kinds:
+            self.model.add_images(change.image_ids)
+        else:
+            columns = {COLUMNS_OF[k] for k in change.kinds if k in COLUMNS_OF} if change.kinds else {"status", "split"}
+            self.model.refresh_images(change.image_ids, columns, keep=self.current_image_id())
+
+    def image_filter(self) -> ImageFilter:
+        """What the filter bar and the split box ask for."""
+        return replace(self.filter_bar.image_filter(), split=self.split_box.currentData() or "")
+
     def apply_filter(self, *_: object, only: set[int] | None = None) -> None:
-        """Apply the filter bar and split; ``only`` further narrows to some images (e.g. over the token budget)."""
-        current = self.current_image_id()
-        image_filter = self.filter_bar.image_filter()
-        ids = None if image_filter.is_empty or self.project is None else set(filter_images(self.project, image_filter))
-        if only is not None:
-            ids = only if ids is None else ids & only
-        self.model.set_filter(split=self.split_box.currentData(), ids=ids)
-        if current is not None:
-            self.select_image(current, emit=False)
+        """Apply the filter bar and split; ``only`` further narrows to some images (e.g. over the token budget).
+        The rows change when the query has run (in a worker for a large project); the current image stays."""
+        self.model.set_filter(self.image_filter(), only)
+
+    def _remember_current(self) -> None:
+        self._shown_before_reset = None if self._loading else self.current_image_id()
+
+    def _restore_current(self) -> None:
+        if self._reveal is not None:
+            image_id, self._reveal = self._reveal, None
+            if self.select_image(image_id):
+                return
+        if self._shown_before_reset is not None:
+            self.select_image(self._shown_before_reset, emit=False)
+
+    def _show_filtering(self, running: bool) -> None:
+        self.hint.setText("filtering…")
+        self.hint.setVisible(running)
+
+    def _filter_failed(self, message: str) -> None:
+        self.hint.setText(message)
+        self.hint.show()
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
@@ -325,12 +253,11 @@ class ImageListPanel(QWidget):
         indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda index: index.row())
         return [index.data(ImageIdRole) for index in indexes]
 
-    def reveal(self, image_id: int) -> bool:
-        """Select ``image_id`` (which shows it); when a filter hides it, clear the filters first."""
-        if self.select_image(image_id):
-            return True
-        if self.project is None:
-            return False
+    def reveal(self, image_id: int) -> None:
+        """Select ``image_id`` (which shows it); when a filter hides it, clear the filters first (in a large project
+        it is selected once the list has been read again)."""
+        if self.select_image(image_id) or self.project is None:
+            return
         for widget in (self.split_box, self.filter_bar.status, self.filter_bar.label):
             widget.blockSignals(True)
             widget.setCurrentIndex(0)
@@ -341,8 +268,8 @@ class ImageListPanel(QWidget):
         self.filter_bar.unannotated.setChecked(False)
         for widget in (self.filter_bar.search, self.filter_bar.unannotated):
             widget.blockSignals(False)
+        self._reveal = image_id
         self.apply_filter()
-        return self.select_image(image_id)
 
     # ------------------------------------------------------------ context menu
     def _show_context_menu(self, pos) -> None:
@@ -357,10 +284,14 @@ class ImageListPanel(QWidget):
         project = self.project
         if project is None or not ids:
             return None
-        images = [project.image(image_id) for image_id in ids]
+        images = [
+            image
+            for start in range(0, len(ids), 500)
+            for image in project.images_by_id(ids[start : start + 500]).values()
+        ]
         editable = not project.read_only
         menu = QMenu(self)
-        title = images[0].name if len(images) == 1 else f"{count(len(images), 'image')} selected"
+        title = project.image(ids[0]).name if len(ids) == 1 else f"{count(len(ids), 'image')} selected"
         menu.addSection(title)
 
         split_menu = menu.addMenu(theme.icon("mdi6.call-split"), "Split")
@@ -371,10 +302,14 @@ class ImageListPanel(QWidget):
             action = QAction(split.capitalize() or "No split", split_menu, checkable=True)
             action.setChecked(splits == {split})
             action.setEnabled(editable)
-            action.setToolTip("Pinned: re-splitting the project keeps this choice" if split else
-                              "Left out of training and evaluation; pinned, so re-splitting keeps them out")
-            action.triggered.connect(lambda _checked=False, s=split: self._request(
-                cmd.SetSplits.choose(project, ids, split=s, pinned=True)))
+            action.setToolTip(
+                "Pinned: re-splitting the project keeps this choice"
+                if split
+                else "Left out of training and evaluation; pinned, so re-splitting keeps them out"
+            )
+            action.triggered.connect(
+                lambda _checked=False, s=split: self._request(cmd.SetSplits.choose(project, ids, split=s, pinned=True))
+            )
             group.addAction(action)
             split_menu.addAction(action)
         split_menu.addSeparator()
@@ -384,11 +319,13 @@ class ImageListPanel(QWidget):
         pin.setChecked(pinned)
         pin.setToolTip("Unpinned images are dealt out again by Split the project…")
         pin.setEnabled(editable)
-        pin.triggered.connect(lambda _checked=False: self._request(
-            cmd.SetSplits.choose(project, ids, pinned=not pinned)))
+        pin.triggered.connect(
+            lambda _checked=False: self._request(cmd.SetSplits.choose(project, ids, pinned=not pinned))
+        )
         split_menu.addSeparator()
-        split_menu.addAction(theme.icon("mdi6.shuffle-variant"), "Split the project…",
-                             self.split_requested.emit).setEnabled(editable)
+        split_menu.addAction(
+            theme.icon("mdi6.shuffle-variant"), "Split the project…", self.split_requested.emit
+        ).setEnabled(editable)
 
         status_menu = menu.addMenu(theme.icon("mdi6.progress-check"), "Status")
         group = QActionGroup(status_menu)
@@ -397,8 +334,7 @@ class ImageListPanel(QWidget):
             action = QAction(status.capitalize().replace("-", " "), status_menu, checkable=True)
             action.setChecked(statuses == {status})
             action.setEnabled(editable)
-            action.triggered.connect(lambda _checked=False, s=status: self._request(
-                cmd.SetStatuses(project, ids, s)))
+            action.triggered.connect(lambda _checked=False, s=status: self._request(cmd.SetStatuses(project, ids, s)))
             group.addAction(action)
             status_menu.addAction(action)
 
@@ -407,7 +343,8 @@ class ImageListPanel(QWidget):
         label_menu.setEnabled(editable and bool(boxes))
         for label in project.labels():
             label_menu.addAction(_dot(label.color), label.name).triggered.connect(
-                lambda _checked=False, name=label.name: self._request(cmd.RelabelBoxes(project, boxes, name)))
+                lambda _checked=False, name=label.name: self._request(cmd.RelabelBoxes(project, boxes, name))
+            )
         return menu
 
     def _request(self, command: cmd.StoreCommand) -> None:

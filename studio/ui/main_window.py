@@ -94,7 +94,8 @@ class MainWindow(DataActions, QMainWindow):
         self.images.image_activated.connect(self.show_image)
         self.images.edit_requested.connect(self.push_edit)
         self.images.split_requested.connect(self.split_dialog)
-        self.images.model.modelReset.connect(self._update_position)
+        for signal in (self.images.model.modelReset, self.images.model.rowsInserted, self.images.model.rowsRemoved):
+            signal.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
 
@@ -473,16 +474,19 @@ class MainWindow(DataActions, QMainWindow):
             self.playground_page.refresh_sources()
             self.evaluate_page.refresh()
         if "images" in change.tables and self.project is not None:
-            if change.image_ids and IMAGES_ADDED not in change.kinds:
-                self.images.model.refresh_images(self.project, set(change.image_ids))
-            else:
-                self.reload_images()
+            self.images.apply_change(change)  # the rows it touched; a coarse change reads the list again
+            if IMAGES_ADDED in change.kinds:
+                self._show_some_image()
         self.show_saved()
 
     def reload_images(self) -> None:
-        current = self.images.current_image_id()
-        self.images.set_project(self.project)
-        if current is None or not self.images.select_image(current):
+        """Read the image list again after a job wrote with its own connection (an import, a re-link)."""
+        self.images.reload()
+        self._show_some_image()
+
+    def _show_some_image(self) -> None:
+        """Show the first image when none is shown (the images just came, or the shown one went)."""
+        if self.images.current_image_id() is None:
             if self.images.model.rowCount():
                 self.images.select_image(self.images.model.image_at(0).id)
             else:

@@ -48,14 +48,15 @@ def test_file_menu_builds_a_fresh_sample_in_a_chosen_folder_and_opens_it(window,
     assert "wedge" in " ".join(label.name for label in window.project.labels())
 
 
-def test_split_filter_narrows_the_list(window, tmp_path):
+def test_split_filter_narrows_the_list(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=30).close()
     window.open_project(tmp_path / "s")
     window.images.split_box.setCurrentIndex(window.images.split_box.findData("val"))
     assert window.images.model.rowCount() == 3
     window.images.split_box.setCurrentIndex(0)
     window.images.filter_bar.search.setText("0007")
-    assert window.images.model.rowCount() == 1
+    assert window.images.model.rowCount() == 30  # the search waits for a pause in the typing
+    qtbot.waitUntil(lambda: window.images.model.rowCount() == 1, timeout=2000)
 
 
 def test_status_change_in_the_store_repaints_the_row(window, tmp_path, qtbot):
@@ -195,9 +196,11 @@ def test_moved_images_are_reported_and_relinked_from_the_project_menu(window, tm
     qtbot.waitUntil(lambda: "images not found" in window.statusBar().currentMessage(), timeout=20000)
     assert "3 images not found" in window.statusBar().currentMessage()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "moved"))
-    window.relink_action.trigger()
+    window.relink_action.trigger()  # the files are checked in workers: the window stays responsive
+    qtbot.waitUntil(lambda: "Re-linked" in window.statusBar().currentMessage(), timeout=20000)
     assert "Re-linked 3 images, 3 found; 0 still missing" in window.statusBar().currentMessage()
     assert window.project.missing_images() == []
+    assert window.images.model.image_at(0).path.startswith(str(tmp_path / "moved"))
 
 
 def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):

@@ -1,15 +1,19 @@
-"""A compact image filter bar: text search, status, unannotated, has label X (emits a queries.ImageFilter)."""
+"""A compact image filter bar: text search, status, unannotated, has label X (emits a queries.ImageFilter).
+
+Typing in the search field emits once the person pauses (``TYPING_MS``) or presses Enter, not on every key."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from studio.dataset.model import STATUSES
 from studio.dataset.queries import ImageFilter
 from studio.ui import theme
+
+TYPING_MS = 200
 
 
 class FilterBar(QWidget):
@@ -45,7 +49,12 @@ class FilterBar(QWidget):
         layout.setSpacing(3)
         layout.addLayout(top)
         layout.addLayout(row)
-        self.search.textChanged.connect(self._emit)
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_MS)
+        self._typing.timeout.connect(self._emit)
+        self.search.textChanged.connect(lambda _text: self._typing.start())
+        self.search.returnPressed.connect(self._emit)
         self.status.currentIndexChanged.connect(self._emit)
         self.label.currentIndexChanged.connect(self._emit)
         self.unannotated.toggled.connect(self._emit)
@@ -73,4 +82,5 @@ class FilterBar(QWidget):
         )
 
     def _emit(self, *_: object) -> None:
+        self._typing.stop()
         self.filter_changed.emit(self.image_filter())

@@ -8,11 +8,13 @@ from studio.dataset.queries import (
     ImageFilter,
     box_ids_with_label,
     filter_images,
+    filter_images_at,
     frequent_questions,
     label_box_counts,
     unsplit_annotated,
 )
 from studio.dataset.store import NewImage
+from studio.jobs import Cancelled, CancelToken
 
 
 @pytest.fixture
@@ -50,6 +52,39 @@ def test_text_search_in_captions_questions_and_answers(project, filled):
     assert filter_images(project, ImageFilter(text="100%")) == [ids[2]]  # LIKE wildcards are literal
     assert filter_images(project, ImageFilter(text="n_s")) == [ids[2]]
     assert filter_images(project, ImageFilter(text="1_0")) == []
+
+
+def test_split_among_some_images_and_in_a_worker_connection(project, filled):
+    ids, _, _ = filled
+    project.set_split(ids[1:3], "val")
+    assert filter_images(project, ImageFilter(split="val")) == ids[1:3]
+    assert filter_images(project, ImageFilter(split="unassigned")) == [ids[0], *ids[3:]]
+    assert filter_images(project, ImageFilter(split="unassigned", label="dog"), among=ids[1:]) == []
+    assert filter_images(project, ImageFilter(), among=reversed(ids[:3])) == ids[:3]  # in import order
+    assert filter_images_at(project.folder, ImageFilter(split="val", text="red")) == [ids[2]]
+    assert ImageFilter(split="val", text="red").columns == {"split", "path"}
+    with pytest.raises(ValueError, match="unknown split 'dev'"):
+        filter_images(project, ImageFilter(split="dev"))
+
+
+def test_a_cancelled_worker_query_stops(project):
+    with project.conn:
+        project.conn.execute("BEGIN")
+        project.conn.executemany(
+            "INSERT INTO images (path, width, height, file_size) VALUES (?, 1, 1, 1)",
+            [(f"/data/{i}.jpg",) for i in range(20_000)],
+        )
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        filter_images_at(project.folder, ImageFilter(text="nowhere"), cancel=token)
+    assert filter_images_at(project.folder, ImageFilter(text="/data/1999."), cancel=CancelToken()) == [2000]
+
+
+def test_images_by_id_reads_some_images(project, filled):
+    ids, _, _ = filled
+    found = project.images_by_id([ids[3], ids[0], 999])
+    assert {i: image.name for i, image in found.items()} == {ids[0]: "0.jpg", ids[3]: "3.jpg"}
 
 
 def test_frequent_questions_and_counts(project, filled):
