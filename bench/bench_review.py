@@ -32,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.dataset.sample import create_sample_project
 from studio.dataset.store import DB_NAME, Project
+from studio.inference.predictor import Predictor
 from studio.review.items import ReviewItem, box_iou, review_items
 from studio.review.run_review import review_project
+from studio.training.runs import find_run
 
 INJECTED = ("shifted", "swapped", "deleted", "spurious", "answer")
 GOALS = {"shifted": 0.8, "swapped": 0.8, "deleted": 0.8, "answer": 0.6}
@@ -181,6 +183,7 @@ def main() -> int:
     parser.add_argument("--fraction", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: cores - 1)")
+    parser.add_argument("--checkpoint", default="best", help="the run's checkpoint to review with (default best)")
     parser.add_argument("--limit", type=int, help="review only this many images (the injected ones among them)")
     args = parser.parse_args()
     work = args.folder or Path(tempfile.mkdtemp(prefix="vlm-review-"))
@@ -212,7 +215,9 @@ def main() -> int:
         others = [i.id for i in project.images() if i.id not in {e.image_id for e in injected}]
         image_ids = sorted({e.image_id for e in injected} | set(others[: max(0, args.limit - len(injected))]))
         injected = [e for e in injected if e.image_id in image_ids]
-    summary = review_project(project, run_name, image_ids=image_ids, threads=args.threads,
+    checkpoint = find_run(project, run_name).checkpoint(args.checkpoint)
+    predictor = Predictor.from_checkpoint(checkpoint)
+    summary = review_project(project, run_name, image_ids=image_ids, threads=args.threads, predictor=predictor,
                              progress=_printer())  # fmt: skip
     times["review"] = time.monotonic() - started
     items = review_items(project, summary.run_id, states=None)
@@ -220,6 +225,7 @@ def main() -> int:
     annotations = sum(len(project.boxes(i)) + sum(1 for p in project.vqa(i) if p.answer) for i in reviewed)
     report = {
         "model": trained,
+        "checkpoint": str(checkpoint),
         "images reviewed": summary.images,
         "seconds": {k: round(v, 1) for k, v in times.items()},
         "load average (1 min) at the end": round(os.getloadavg()[0], 1),

@@ -218,14 +218,14 @@ class _Reviewer:
 
 
 def queries_for(annotation: Annotation, label_names: dict[int, str]) -> list[Query]:
-    """The prompts that check an image's annotations: its caption (when a phrase is linked to a box), each label
+    """The prompts that check an image's annotations: its caption (when it has phrases), each label
     of a box no phrase names, and each answered question."""
     image = annotation.image
     base = {"image_id": image.id, "image_path": image.path, "width": image.width, "height": image.height}
     queries = []
     linked = {box_id for phrase in annotation.phrases for box_id in phrase.box_ids}
     caption = annotation.caption.strip()
-    if caption and linked:
+    if caption and annotation.phrases:
         queries.append(Query(image.id, "caption", caption,
                               Sample(**base, task="grounding", prompt=prompts.caption_prompt(caption))))  # fmt: skip
     asked = dict.fromkeys(
@@ -246,8 +246,9 @@ def queries_for(annotation: Annotation, label_names: dict[int, str]) -> list[Que
 def box_confidences(
     answer: BatchAnswer, decode: Callable[[Sequence[int]], str], parse: Callable[[str], list[Any]]
 ) -> list[float]:
-    """Each box's confidence: the geometric mean of the probabilities of the tokens that wrote it, from the end
-    of the previous box to the token after which the box reads as it finally does (its label included)."""
+    """Each box's confidence that it is there with its label: the product of the probabilities of the tokens that
+    wrote it, from the end of the previous box to the token after which the box reads as it finally does, leaving
+    out tokens with digits (how precisely the corners are written is the IoU's business, not the box's existence)."""
     tokens, logprobs = answer.tokens, answer.logprobs
     final = parse(decode(tokens))
     if not final or not tokens:
@@ -260,9 +261,10 @@ def box_confidences(
         if len(ends) == len(final):
             break
     ends += [len(tokens)] * (len(final) - len(ends))
+    words = [not any(c.isdigit() for c in decode([token])) for token in tokens]
     confidences, start = [], 0
     for end in ends:
-        segment = logprobs[start:end] or logprobs[max(0, end - 1) : end]
-        confidences.append(math.exp(sum(segment) / len(segment)) if segment else answer.confidence)
+        segment = [logprobs[n] for n in range(start, end) if words[n]]
+        confidences.append(math.exp(sum(segment)) if segment else answer.confidence)
         start = max(start, end)
     return confidences

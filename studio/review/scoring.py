@@ -11,8 +11,8 @@ are labelled phrases, not classes with probabilities, so a box's confidence is i
 
 - ``wrong_label``: a prediction overlaps the box (IoU >= 0.5) and names another of the project's labels:
   the prediction's confidence.
-- ``misplaced``: no prediction overlaps the box well, but one of the same label or phrase is near it (IoU > 0)
-  and matches no other box: confidence x how far the IoU falls short of what the model usually reaches on the
+- ``misplaced``: no prediction overlaps the box well, but one of its phrase (anywhere) or of its label (near it)
+  matches no other box: confidence x how far the IoU falls short of what the model usually reaches on the
   project (``localisation``: its mean IoU on boxes it found; 1 - IoU when unknown).
 - ``spurious``: nothing predicted overlaps the box although its phrase or label was asked for: the
   confidence of that answer (the model was sure it had said everything) x (1 - best IoU).
@@ -251,17 +251,15 @@ def _check_links(
 
 
 def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: set[int]) -> bool:
-    """A free prediction of the box's label or phrase near it: the box is probably misplaced. One far from it is
-    of the same phrase is taken as the model's attempt at this box and judged neither way (it, or the box, may be
-    wrong)."""
-    same = [n for n, p in enumerate(preds) if not p.used and _same_object(box, p, phrase_ids)]
-    near = [(box_iou(box.xyxy, preds[n].box.box), preds[n].box.confidence, n) for n in same
-            if _near(box.xyxy, preds[n].box.box)]  # fmt: skip
+    """A free prediction of the box's phrase (anywhere: the model was asked for exactly that phrase), or of its
+    label near it: the box is probably misplaced."""
+    near = [
+        (box_iou(box.xyxy, p.box.box), p.box.confidence, n)
+        for n, p in enumerate(preds)
+        if not p.used and (p.phrase_ids & phrase_ids or (_same_label(box, p) and _near(box.xyxy, p.box.box)))
+    ]
     if not near:
-        attempts = [n for n in same if preds[n].phrase_ids & phrase_ids]
-        if attempts:
-            preds[max(attempts, key=lambda n: preds[n].box.confidence)].used = True
-        return bool(attempts)
+        return False
     iou, confidence, n = max(near)
     preds[n].used = True
     shortfall = max(0.0, 1.0 - iou / scorer.localisation)
@@ -304,8 +302,8 @@ def _check_missing(scorer: _Scorer, pred: _Pred) -> None:
     )
 
 
-def _same_object(box: Box, pred: _Pred, phrase_ids: set[int]) -> bool:
-    return bool(pred.phrase_ids & phrase_ids) or (pred.label is not None and pred.label.id == box.label_id)
+def _same_label(box: Box, pred: _Pred) -> bool:
+    return pred.label is not None and pred.label.id == box.label_id
 
 
 def _near(a: XYXY, b: XYXY) -> bool:

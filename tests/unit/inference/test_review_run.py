@@ -24,9 +24,9 @@ def reviewed(tmp_path, tiny_checkpoints):
         yield project, Predictor.from_checkpoint(tiny_checkpoints["full"])
 
 
-def test_each_box_gets_the_confidence_of_the_tokens_that_wrote_it():
+def test_each_box_gets_the_confidence_of_the_word_tokens_that_wrote_it():
     tokens = ("A", "1", "B", "2", ".")  # one token per character; box k is complete once its digit is written
-    answer = BatchAnswer("A1B2.", 0.5, tuple(range(5)), (-0.1, -0.1, -2.0, -2.0, -0.5))
+    answer = BatchAnswer("A1B2.", 0.5, tuple(range(5)), (-0.1, -3.0, -2.0, -3.0, -0.5))  # digits left out
 
     def decode(ids):
         return "".join(tokens[i] for i in ids)
@@ -35,7 +35,7 @@ def test_each_box_gets_the_confidence_of_the_tokens_that_wrote_it():
         return [ParsedBox(text[i], (float(text[i + 1]),) * 4) for i in range(0, len(text) - 1, 2) if text[i + 1] != "."]
 
     confidences = box_confidences(answer, decode, parse)
-    assert confidences == pytest.approx([0.904837, 0.135335], abs=1e-5)
+    assert confidences == pytest.approx([0.904837, 0.135335], abs=1e-5)  # exp(-0.1), exp(-2)
     assert box_confidences(BatchAnswer("", 0.5), decode, parse) == []
 
 

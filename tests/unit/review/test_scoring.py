@@ -89,9 +89,9 @@ def test_a_label_the_caption_does_not_name_is_the_models_slip_not_evidence():
     assert items == []
 
 
-def test_a_phrase_the_model_grounds_far_away_or_not_at_all_is_judged_neither_way():
+def test_a_phrase_grounded_far_away_is_misplaced_and_one_not_grounded_is_judged_neither_way():
     far = _caption_answer(("a red ball", (150.0, 80.0, 170.0, 99.0), 0.9), ("a blue block", BLOCK, 0.9))
-    assert _score(_annotation(), far) == []
+    assert [(i.kind, i.box_id) for i in _score(_annotation(), far)] == [("misplaced", 1)]
     skipped = _caption_answer(("a blue block", BLOCK, 0.9))
     assert _score(_annotation(), skipped) == []
 
