@@ -38,6 +38,8 @@ from studio.review.run_review import review_project
 from studio.training.runs import find_run
 
 INJECTED = ("shifted", "swapped", "deleted", "spurious", "answer")
+EXPECTED = {"shifted": "misplaced", "swapped": "wrong_label", "deleted": "missing", "spurious": "spurious",
+            "answer": "wrong_answer"}  # the queue filter a person would use for each  # fmt: skip
 GOALS = {"shifted": 0.8, "swapped": 0.8, "deleted": 0.8, "answer": 0.6}
 COLOURS, SHAPES = ("red", "green", "blue"), ("ball", "block", "wedge")
 
@@ -146,19 +148,25 @@ def train_default(project: Project, threads: int | None) -> str:
     return train(RunConfig(project.folder, DEFAULT_NAME), on_progress).run_name
 
 
-def measure(items: list[ReviewItem], injected: list[Injected], annotations: int) -> dict:
-    """Per kind: recall within the top 10 % of the queue (of the reviewed annotations), on train and held-out
-    images apart; the precision of the top 50; the median rank."""
-    top = math.ceil(0.1 * annotations)
-    tight = 2 * len(injected)
-    ranks = {}
-    for n, error in enumerate(injected):
-        ranks[n] = next((rank for rank, item in enumerate(items) if error.found_by(item)), None)
+def measure(items: list[ReviewItem], injected: list[Injected], boxes: int, answers: int) -> dict:
+    """Per kind of injected error: recall within the top 10 % of the whole queue (10 % of the reviewed annotations:
+    boxes and answered questions), within the top 10 % of the queue filtered to the item kind that names it (10 % of
+    the boxes, or of the answers), and within the top 2 x injected of the whole queue; recall on train and held-out
+    images apart; the precision of the top 50 of the whole queue; the median rank."""
+    top, tight = math.ceil(0.1 * (boxes + answers)), 2 * len(injected)
+    ranks = {n: next((r for r, item in enumerate(items) if e.found_by(item)), None) for n, e in enumerate(injected)}
     table = {}
     for kind in INJECTED:
         mine = [n for n, e in enumerate(injected) if e.kind == kind]
-        row = {"injected": len(mine), "recall@top10%": _recall(mine, ranks, top),
-               f"recall@top{tight}": _recall(mine, ranks, tight)}  # fmt: skip
+        filtered = [item for item in items if item.kind == EXPECTED[kind]]
+        kind_top = math.ceil(0.1 * (answers if kind == "answer" else boxes))
+        kind_ranks = {n: next((r for r, item in enumerate(filtered) if injected[n].found_by(item)), None) for n in mine}
+        row = {
+            "injected": len(mine),
+            "recall@top10%": _recall(mine, ranks, top),
+            f"recall@top10% of {EXPECTED[kind]}": _recall(mine, kind_ranks, kind_top),
+            f"recall@top{tight}": _recall(mine, ranks, tight),
+        }
         for split in ("train", "val"):
             part = [n for n in mine if injected[n].split == split]
             row[f"recall {split} ({len(part)})"] = _recall(part, ranks, top)
@@ -166,7 +174,7 @@ def measure(items: list[ReviewItem], injected: list[Injected], annotations: int)
         row["median rank"] = found[len(found) // 2] + 1 if found else None
         table[kind] = row
     precision = sum(any(e.found_by(item) for e in injected) for item in items[:50]) / max(1, min(50, len(items)))
-    return {"queue": len(items), "annotations": annotations, "top10%": top, "kinds": table,
+    return {"queue": len(items), "annotations": boxes + answers, "top10%": top, "kinds": table,
             "precision@50": round(precision, 3)}  # fmt: skip
 
 
@@ -222,7 +230,8 @@ def main() -> int:
     times["review"] = time.monotonic() - started
     items = review_items(project, summary.run_id, states=None)
     reviewed = image_ids or [i.id for i in project.images()]
-    annotations = sum(len(project.boxes(i)) + sum(1 for p in project.vqa(i) if p.answer) for i in reviewed)
+    boxes = sum(len(project.boxes(i)) for i in reviewed)
+    answers = sum(1 for i in reviewed for pair in project.vqa(i) if pair.answer)
     report = {
         "model": trained,
         "checkpoint": str(checkpoint),
@@ -230,7 +239,7 @@ def main() -> int:
         "seconds": {k: round(v, 1) for k, v in times.items()},
         "load average (1 min) at the end": round(os.getloadavg()[0], 1),
         "cpu cores": os.cpu_count(),
-        **measure(items, injected, annotations),
+        **measure(items, injected, boxes, answers),
         "queue by kind": summary.items_by_kind,
     }
     print(json.dumps(report, indent=2))
@@ -251,14 +260,13 @@ def _printer():
 
 
 def _table(report: dict) -> str:
-    rows = ["| kind | injected | recall@top10% (goal) | train | held-out | median rank |", "|---|---|---|---|---|---|"]
+    rows = ["| kind | injected | recall@top10% (goal) | same, kind filter | recall@top 2x injected | train | "
+            "held-out | median rank |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for kind, row in report["kinds"].items():
-        split = [v for k, v in row.items() if k.startswith("recall train")] + [
-            v for k, v in row.items() if k.startswith("recall val")
-        ]
+        values = list(row.values())  # injected, top10%, filtered, tight, train, val, median rank
         goal = f" ({GOALS[kind]})" if kind in GOALS else ""
-        rows.append(f"| {kind} | {row['injected']} | {row['recall@top10%']}{goal} | {split[0]} | {split[1]} | "
-                    f"{row['median rank']} |")  # fmt: skip
+        rows.append(f"| {kind} | {values[0]} | {values[1]}{goal} | {values[2]} | {values[3]} | {values[4]} | "
+                    f"{values[5]} | {values[6]} |")  # fmt: skip
     rows.append(f"precision of the top 50: {report['precision@50']}; queue {report['queue']} items, top 10 % = "
                 f"{report['top10%']} of {report['annotations']} annotations; seconds {report['seconds']}")  # fmt: skip
     return "\n".join(rows)
