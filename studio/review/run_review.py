@@ -33,8 +33,8 @@ from studio.review import items as store
 from studio.review.scoring import AnswerCheck, GroundingAnswer, ImagePredictions, PredictedBox, score_image
 from studio.training.runs import Run, find_run
 
-BATCH_IMAGES = 16
-GENERATION_BATCH = 16
+BATCH_IMAGES = 32
+GENERATION_BATCH = 32
 MAX_NEW_TOKENS = 256
 
 
