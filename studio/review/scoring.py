@@ -12,7 +12,7 @@ are labelled phrases, not classes with probabilities, so a box's confidence is i
 - ``wrong_label``: a prediction overlaps the box (IoU >= 0.5) and names another of the project's labels:
   the prediction's confidence.
 - ``misplaced``: no prediction overlaps the box well, but one of its phrase (anywhere) or of its label (near it)
-  matches no other box: confidence x how far the IoU falls short of what the model usually reaches on the
+  lies on no other annotated box: confidence x how far the IoU falls short of what the model usually reaches on the
   project (``localisation``: its mean IoU on boxes it found; 1 - IoU when unknown).
 - ``spurious``: nothing predicted overlaps the box although its phrase or label was asked for: the
   confidence of that answer (the model was sure it had said everything) x (1 - best IoU).
@@ -136,7 +136,7 @@ def _score_boxes(scorer: _Scorer, grounding: Sequence[GroundingAnswer]) -> None:
             phrases_of.setdefault(box_id, set()).add(phrase.id)
     preds, covered = _predictions(scorer, grounding, phrases_of)
     boxes = [b for b in annotation.boxes if b.id in covered]
-    matched = _match(boxes, preds)
+    matched = _match(boxes, preds, phrases_of)
     matched_box_of = {id(p): b for b, p, _ in matched}
     for box, pred, iou in matched:
         _check_label(scorer, box, pred, iou)
@@ -191,14 +191,21 @@ def _without_duplicates(preds: list[_Pred]) -> list[_Pred]:
     return kept
 
 
-def _match(boxes: Sequence[Box], preds: Sequence[_Pred]) -> list[tuple[Box, _Pred, float]]:
-    """One-to-one pairs at IoU >= 0.5 whatever their labels, the best overlaps first."""
+def _match(
+    boxes: Sequence[Box], preds: Sequence[_Pred], phrases_of: Mapping[int, set[int]]
+) -> list[tuple[Box, _Pred, float]]:
+    """One-to-one pairs at IoU >= 0.5 whatever their labels, the best overlaps first (of equal ones, a prediction
+    of the box's label or phrase, then the surest)."""
     pairs = sorted(
-        ((box_iou(b.xyxy, p.box.box), n, m) for n, b in enumerate(boxes) for m, p in enumerate(preds)),
-        key=lambda t: -t[0],
+        (
+            (box_iou(b.xyxy, p.box.box), _same_label(b, p) or bool(p.phrase_ids & phrases_of.get(b.id, set())), n, m)
+            for n, b in enumerate(boxes)
+            for m, p in enumerate(preds)
+        ),
+        key=lambda t: (-round(t[0], 2), not t[1], -preds[t[3]].box.confidence),
     )
     used_b, used_p, found = set(), set(), []
-    for iou, n, m in pairs:
+    for iou, _agrees, n, m in pairs:
         if iou < MATCH_IOU or n in used_b or m in used_p:
             continue
         used_b.add(n)
@@ -252,11 +259,15 @@ def _check_links(
 
 def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: set[int]) -> bool:
     """A free prediction of the box's phrase (anywhere: the model was asked for exactly that phrase), or of its
-    label near it: the box is probably misplaced."""
+    label near it, that is not on another annotated object (that would be the model confusing two objects): the
+    box is probably misplaced."""
+    others = [b.xyxy for b in scorer.annotation.boxes if b.id != box.id]
     near = [
         (box_iou(box.xyxy, p.box.box), p.box.confidence, n)
         for n, p in enumerate(preds)
-        if not p.used and (p.phrase_ids & phrase_ids or (_same_label(box, p) and _near(box.xyxy, p.box.box)))
+        if not p.used
+        and (p.phrase_ids & phrase_ids or (_same_label(box, p) and _near(box.xyxy, p.box.box)))
+        and not any(box_iou(p.box.box, other) >= MATCH_IOU for other in others)
     ]
     if not near:
         return False
@@ -276,10 +287,13 @@ def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: 
 def _check_support(
     scorer: _Scorer, box: Box, preds: Sequence[_Pred], answer: GroundingAnswer, phrase_ids: set[int]
 ) -> None:
-    """Nothing predicted where the box is. A caption answer that grounded none of the box's phrases said nothing
-    about it (models skip phrases more often than people draw boxes around nothing)."""
-    if answer.kind == "caption" and not any(p.phrase_ids & phrase_ids for p in preds):
-        return
+    """Nothing predicted where the box is. A caption answer that grounded none of the box's phrases, or grounded
+    them only on other annotated objects, said nothing about it (models skip and confuse phrases more often than
+    people draw boxes around nothing)."""
+    others = [b.xyxy for b in scorer.annotation.boxes if b.id != box.id]
+    grounded = [p for p in preds if p.phrase_ids & phrase_ids]
+    if answer.kind == "caption" and all(any(box_iou(p.box.box, o) >= MATCH_IOU for o in others) for p in grounded):
+        return  # the phrase not grounded, or only on other annotated objects: the model is confused, not the box
     best = max((box_iou(box.xyxy, p.box.box) for p in preds), default=0.0)
     name = _label_name(scorer, box) or "this box"
     asked = "the caption" if answer.kind == "caption" else f"'{answer.subject}'"

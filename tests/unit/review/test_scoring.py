@@ -57,6 +57,11 @@ def test_a_shifted_box_is_misplaced_with_the_models_box_as_the_suggestion():
     assert "misplaced" in items[0].message
 
 
+def test_a_phrase_grounded_on_another_annotated_object_is_the_models_confusion_not_a_misplaced_box():
+    answer = _caption_answer(("a red ball", BLOCK, 0.9), ("a blue block", BLOCK, 0.8))
+    assert [i.kind for i in _score(_annotation(), answer)] == []
+
+
 def test_the_models_usual_localisation_discounts_small_shortfalls():
     nudged = (14.0, 10.0, 54.0, 50.0)  # IoU 0.82: a match, nothing to say
     both = (("a red ball", BALL, 0.9), ("a blue block", BLOCK, 0.9))
