@@ -9,6 +9,7 @@ original-image pixels, streams tokens, and reuses an image's encoding for the ne
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -204,6 +205,14 @@ class Predictor:
     ) -> list[float]:
         """The probability the model gives each sample's own answer (teacher-forced: every token of the answer as
         training writes it, and its end token), for samples of one batch."""
+        scored = self.score_answers(samples, images, system_prompts=system_prompts)
+        return [math.exp(sum(answer.logprobs)) for answer in scored]
+
+    def score_answers(
+        self, samples: Sequence[Sample], images: Sequence[Any], *, system_prompts: dict[str, str] | None = None
+    ) -> list[BatchAnswer]:
+        """Each sample's own answer (as training writes it, with its end token) teacher-forced: its tokens and the
+        log probability the model gives each; ``confidence`` is their geometric mean."""
         import torch
 
         from studio.training.batching import IGNORE_INDEX, collate, rope_index_for, to_device
@@ -221,8 +230,15 @@ class Predictor:
             labels = batch.pop("labels")[:, 1:]
             logits = self.model(**batch).logits[:, :-1].float()
             picked = torch.log_softmax(logits, dim=-1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-            totals = (picked * (labels != IGNORE_INDEX)).sum(dim=1)
-        return [float(v) for v in torch.exp(totals)]
+        answers = []
+        for row, scores in zip(labels.tolist(), picked.tolist(), strict=True):
+            kept = [(token, score) for token, score in zip(row, scores, strict=True) if token != IGNORE_INDEX]
+            tokens = tuple(token for token, _ in kept)
+            logprobs = tuple(score for _, score in kept)
+            text = self.processor.tokenizer.decode(list(tokens), skip_special_tokens=True).strip()
+            confidence = math.exp(sum(logprobs) / len(logprobs)) if logprobs else 0.0
+            answers.append(BatchAnswer(text, confidence, tokens, logprobs))
+        return answers
 
     def _end_ids(self) -> set[int]:
         eos = vision_cache.core_model(self.model).generation_config.eos_token_id

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.adapters import Sample, load_image, prompts
+from studio.adapters import Sample, TaskMix, load_image, prompts, samples_from_annotation
 from studio.dataset.model import Annotation
 from studio.dataset.store import Project
 from studio.evaluation.vqa import normalise
@@ -156,6 +156,7 @@ class _Reviewer:
         queries = [q for a in annotations for q in queries_for(a, names)]
         answers = self._answers(queries)
         checks = self._answer_checks(queries, answers)
+        corners = self._annotated_corners(annotations)
         found = []
         for annotation in annotations:
             image = annotation.image
@@ -165,6 +166,7 @@ class _Reviewer:
                 grounding=tuple(self._grounding(q, a) for q, a in mine if q.kind != "vqa"),
                 answers=tuple(checks[q.subject] for q, _ in mine if q.kind == "vqa"),
                 seen_in_training=image.id in self.seen,
+                annotated_corners={b.id: corners[b.id] for b in annotation.boxes if b.id in corners},
             )
             found += score_image(annotation, labels, predicted, localisation=self.localisation)
         return found
@@ -202,7 +204,17 @@ class _Reviewer:
         return checks
 
     def _grounding(self, query: Query, answer: BatchAnswer) -> GroundingAnswer:
-        sample = query.sample
+        parse, decode = self._parse_and_decode(query.sample)
+
+        boxes = parse(answer.text)
+        confidences = box_confidences(answer, decode, parse) if boxes else []
+        corners = corner_plausibilities(answer, decode, parse) if boxes else []
+        predicted = tuple(
+            PredictedBox(b.label, b.box, c, p) for b, c, p in zip(boxes, confidences, corners, strict=True)
+        )
+        return GroundingAnswer(query.kind, query.subject, predicted, answer.confidence)
+
+    def _parse_and_decode(self, sample: Sample) -> tuple[Callable[[str], list[Any]], Callable[[Sequence[int]], str]]:
         predictor = self.predictor
 
         def parse(text: str) -> list[Any]:
@@ -211,10 +223,42 @@ class _Reviewer:
         def decode(tokens: Sequence[int]) -> str:
             return predictor.processor.tokenizer.decode(list(tokens), skip_special_tokens=True)
 
-        boxes = parse(answer.text)
-        confidences = box_confidences(answer, decode, parse) if boxes else []
-        predicted = tuple(PredictedBox(b.label, b.box, c) for b, c in zip(boxes, confidences, strict=True))
-        return GroundingAnswer(query.kind, query.subject, predicted, answer.confidence)
+        return parse, decode
+
+    def _annotated_corners(self, annotations: Sequence[Annotation]) -> dict[int, float]:
+        """How plausible the model finds each linked box's annotated corners: its caption's answer as training writes
+        it, teacher-forced, box by box."""
+        written = []
+        for annotation in annotations:
+            samples = samples_from_annotation(annotation, TaskMix(caption=True, phrases=False, vqa=False))
+            if samples:
+                written.append((samples[0], _written_box_ids(annotation)))
+        found: dict[int, float] = {}
+        for start in range(0, len(written), GENERATION_BATCH):
+            chunk = written[start : start + GENERATION_BATCH]
+            samples = [sample for sample, _ in chunk]
+            scored = self.predictor.score_answers(samples, [load_image(s.image_path) for s in samples])
+            for (sample, box_ids), answer in zip(chunk, scored, strict=True):
+                parse, decode = self._parse_and_decode(sample)
+                plausible = corner_plausibilities(answer, decode, parse)
+                if len(plausible) != len(box_ids):
+                    continue  # the answer does not read back box for box: no evidence
+                for box_id, value in zip(box_ids, plausible, strict=True):
+                    if value is not None:
+                        found[box_id] = min(value, found.get(box_id, value))
+        return found
+
+
+def _written_box_ids(annotation: Annotation) -> list[int]:
+    """The ids of the boxes a caption sample's answer writes, in the order it writes them (as
+    ``samples_from_annotation`` orders its phrases)."""
+    present = {box.id for box in annotation.boxes}
+    ids = []
+    for phrase in sorted(annotation.phrases, key=lambda p: (p.start, p.end)):
+        mine = [i for i in phrase.box_ids if i in present]
+        if mine and phrase.text.strip():
+            ids += mine
+    return ids
 
 
 def queries_for(annotation: Annotation, label_names: dict[int, str]) -> list[Query]:
@@ -247,12 +291,28 @@ def box_confidences(
     answer: BatchAnswer, decode: Callable[[Sequence[int]], str], parse: Callable[[str], list[Any]]
 ) -> list[float]:
     """Each box's confidence that it is there with its label: the product of the probabilities of the tokens that
-    wrote it, from the end of the previous box to the token after which the box reads as it finally does, leaving
-    out tokens with digits (how precisely the corners are written is the IoU's business, not the box's existence)."""
+    wrote it, leaving out tokens with digits (how precisely the corners are written is the IoU's business, not the
+    box's existence)."""
+    return [math.exp(sum(words)) if words else answer.confidence for words, _ in box_tokens(answer, decode, parse)]
+
+
+def corner_plausibilities(
+    answer: BatchAnswer, decode: Callable[[Sequence[int]], str], parse: Callable[[str], list[Any]]
+) -> list[float | None]:
+    """Each box's corners' plausibility: the geometric mean probability of the tokens with digits that wrote it."""
+    return [math.exp(sum(digits) / len(digits)) if digits else None for _, digits in box_tokens(answer, decode, parse)]
+
+
+def box_tokens(
+    answer: BatchAnswer, decode: Callable[[Sequence[int]], str], parse: Callable[[str], list[Any]]
+) -> list[tuple[list[float], list[float]]]:
+    """For each box of an answer, the log probabilities of the tokens that wrote it, split into word tokens and
+    tokens with digits. A box's tokens run from the end of the previous box to the token after which the box reads
+    as it finally does (its label included)."""
     tokens, logprobs = answer.tokens, answer.logprobs
     final = parse(decode(tokens))
     if not final or not tokens:
-        return [answer.confidence] * len(final)
+        return [([], []) for _ in final]
     ends: list[int] = []
     for t in range(1, len(tokens) + 1):
         boxes = parse(decode(tokens[:t]))
@@ -261,10 +321,10 @@ def box_confidences(
         if len(ends) == len(final):
             break
     ends += [len(tokens)] * (len(final) - len(ends))
-    words = [not any(c.isdigit() for c in decode([token])) for token in tokens]
-    confidences, start = [], 0
+    digits = [any(c.isdigit() for c in decode([token])) for token in tokens]
+    segments, start = [], 0
     for end in ends:
-        segment = [logprobs[n] for n in range(start, end) if words[n]]
-        confidences.append(math.exp(sum(segment)) if segment else answer.confidence)
+        span = range(start, end)
+        segments.append(([logprobs[n] for n in span if not digits[n]], [logprobs[n] for n in span if digits[n]]))
         start = max(start, end)
-    return confidences
+    return segments

@@ -51,6 +51,7 @@ class PredictedBox:
     label: str
     box: XYXY
     confidence: float
+    corners: float | None = None  # the geometric mean probability of the tokens that wrote its corners
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class ImagePredictions:
     grounding: tuple[GroundingAnswer, ...] = ()
     answers: tuple[AnswerCheck, ...] = ()
     seen_in_training: bool = False
+    # box id -> the geometric mean probability the model gives the tokens of its annotated corners (teacher-forced)
+    annotated_corners: Mapping[int, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,6 +104,7 @@ class _Scorer:
     names: Mapping[int, str]
     seen: bool
     localisation: float
+    corners: Mapping[int, float]
     items: list[NewReviewItem] = field(default_factory=list)
 
     def add(self, kind: str, score: float, message: str, evidence: dict[str, Any], **ids: int | None) -> None:
@@ -121,7 +125,7 @@ def score_image(
     """The suspected mistakes of one image, worst first. ``localisation``: the model's usual IoU with the boxes
     it finds (None: a perfect localiser is assumed)."""
     scorer = _Scorer(annotation, LabelIndex(labels), {label.id: label.name for label in labels},
-                     predicted.seen_in_training, localisation or 1.0)  # fmt: skip
+                     predicted.seen_in_training, localisation or 1.0, predicted.annotated_corners)  # fmt: skip
     _score_boxes(scorer, predicted.grounding)
     _score_answers(scorer, predicted.answers)
     return sorted(scorer.items, key=lambda item: -item.score)
@@ -274,11 +278,15 @@ def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: 
     iou, confidence, n = max(near)
     preds[n].used = True
     shortfall = max(0.0, 1.0 - iou / scorer.localisation)
+    doubt, annotated, own = 1.0, scorer.corners.get(box.id), preds[n].box.corners
+    if annotated is not None and own:
+        doubt = 1.0 - min(1.0, annotated / own)  # the model would as readily have written the annotated corners
     name = _label_name(scorer, box) or "this box"
     scorer.add(
-        "misplaced", confidence * shortfall,
+        "misplaced", confidence * shortfall * doubt,
         f"'{name}' is probably misplaced: the model puts it elsewhere (IoU {iou:.2f}, {_pct(confidence)} sure)",
-        {"box": _rounded(preds[n].box.box), "label": name, "confidence": confidence, "iou": round(iou, 3)},
+        {"box": _rounded(preds[n].box.box), "label": name, "confidence": confidence, "iou": round(iou, 3),
+         "annotated_corners": annotated, "predicted_corners": own},
         box_id=box.id,
     )  # fmt: skip
     return True

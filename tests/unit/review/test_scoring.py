@@ -37,8 +37,8 @@ def _caption_answer(*boxes, confidence=0.9):
     return GroundingAnswer("caption", CAPTION, tuple(PredictedBox(t, b, c) for t, b, c in boxes), confidence)
 
 
-def _score(annotation, *grounding, answers=(), seen=False, localisation=None):
-    predicted = ImagePredictions(7, tuple(grounding), tuple(answers), seen)
+def _score(annotation, *grounding, answers=(), seen=False, localisation=None, corners=None):
+    predicted = ImagePredictions(7, tuple(grounding), tuple(answers), seen, corners or {})
     return score_image(annotation, LABELS, predicted, localisation=localisation)
 
 
@@ -60,6 +60,16 @@ def test_a_shifted_box_is_misplaced_with_the_models_box_as_the_suggestion():
 def test_a_phrase_grounded_on_another_annotated_object_is_the_models_confusion_not_a_misplaced_box():
     answer = _caption_answer(("a red ball", BLOCK, 0.9), ("a blue block", BLOCK, 0.8))
     assert [i.kind for i in _score(_annotation(), answer)] == []
+
+
+def test_corners_the_model_would_as_readily_have_written_are_not_misplaced():
+    shifted = _annotation(boxes=((1, RED, (30.0, 30.0, 70.0, 70.0)), (2, BLUE, BLOCK)))
+    boxes = (PredictedBox("a red ball", BALL, 0.9, corners=0.2), PredictedBox("a blue block", BLOCK, 0.9, corners=0.2))
+    ball = GroundingAnswer("caption", CAPTION, boxes, 0.9)
+    unlikely = _score(shifted, ball, corners={1: 0.002, 2: 0.2})
+    plausible = _score(shifted, ball, corners={1: 0.25, 2: 0.2})
+    assert [i.kind for i in unlikely] == ["misplaced"] and unlikely[0].score == pytest.approx(0.9 * 0.857 * 0.99, 1e-2)
+    assert unlikely[0].evidence["annotated_corners"] == 0.002 and plausible == []
 
 
 def test_the_models_usual_localisation_discounts_small_shortfalls():
