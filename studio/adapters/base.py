@@ -96,6 +96,15 @@ class Adapter:
         return 0
 
     # --- boxes --------------------------------------------------------------------------------------------
+    #: how an answer writes labelled boxes, as a template for people ('' for a family without boxes)
+    box_template = ""
+    #: what the template's numbers are
+    box_coordinates = "in pixels of the resized image"
+
+    def box_format(self) -> str:
+        """The family's box format in words: the template and its coordinates ('' for a family without boxes)."""
+        return f"{self.box_template} {self.box_coordinates}" if self.box_template else ""
+
     def box_map(self, width: int, height: int, settings: VisionSettings | None = None) -> BoxMap:
         """The one conversion between original-image pixels and this family's box coordinates."""
         raise NotImplementedError
@@ -307,6 +316,10 @@ class RelativeBoxes:
 
     box_scale = 1000
 
+    @property
+    def box_coordinates(self) -> str:
+        return f"with coordinates 0–{self.box_scale}"
+
     def box_map(self, width: int, height: int, settings: VisionSettings | None = None) -> BoxMap:
         return BoxMap(self.box_scale / width, self.box_scale / height, self.box_scale, self.box_scale)
 
@@ -315,6 +328,11 @@ class RefBoxText:
     """Boxes written ``<ref>label</ref><box>[[x1, y1, x2, y2]]</box>`` with the family's ``box_tags``."""
 
     box_tags: RefBoxTags
+
+    @property
+    def box_template(self) -> str:
+        tags = self.box_tags
+        return f"{tags.ref_open}label{tags.ref_close}{tags.box_open}[[x1, y1, x2, y2]]{tags.box_close}"
 
     def write_boxes(self, phrases, width, height, settings=None) -> str:
         box_map = self.box_map(width, height, settings)

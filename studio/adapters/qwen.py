@@ -23,6 +23,8 @@ from studio.mlstack import import_ml_stack
 class QwenJsonBoxes:
     """Boxes written and read as Qwen JSON (``bbox_2d``) in the coordinates of ``self.box_map``."""
 
+    box_template = '[{"bbox_2d": [x1, y1, x2, y2], "label": …}]'
+
     def write_boxes(self, phrases, width, height, settings=None) -> str:
         box_map = self.box_map(width, height, settings)
         return write_qwen_json(

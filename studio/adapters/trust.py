@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.adapters.catalog import CatalogEntry
+from studio.files import replaced_atomically
 from studio.humanize import count
 
 #: overrides the user's config folder (tests, portable installs)
@@ -105,11 +106,8 @@ def trusted_revisions() -> dict[str, dict[str, Any]]:
 
 
 def _write(data: dict[str, dict[str, Any]]) -> None:
-    path = _consent_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(path.name + ".tmp")
-    staging.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(staging, path)
+    with replaced_atomically(_consent_path(), durable=True) as staging:
+        staging.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def is_trusted(code: CodeRevision) -> bool:

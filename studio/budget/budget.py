@@ -246,20 +246,37 @@ def project_text_table(
         if image_ids is None:
             annotations = project_annotations(project)
         else:
-            known = {image.id for image in project.images()}
-            annotations = [project.annotation(i) for i in image_ids if i in known]
+            annotations = []
+            for image_id in image_ids:
+                try:
+                    annotations.append(project.annotation(image_id))
+                except KeyError:
+                    continue  # deleted meanwhile
     return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, labels=labels,
                       progress=progress, cancel=cancel)
 
 
+_TABLE_FIELDS = ("image_ids", "widths", "heights", "longest", "total", "samples")
+
+
 def merge_tables(base: TextTable, update: TextTable) -> TextTable:
-    """``base`` with the rows of the images in ``update`` replaced (images not in ``base`` are ignored)."""
-    position = {int(image_id): row for row, image_id in enumerate(base.image_ids)}
-    rows = np.asarray([position.get(int(i), -1) for i in update.image_ids], dtype=np.int64)
-    keep = rows >= 0
+    """``base`` with the rows of the images in ``update`` replaced and those of new images added, in image id order
+    (as a whole project's table comes), so that each row is found by binary search: a few milliseconds for
+    100,000 images, where the GUI thread merges each edit's recount."""
+    base_fields = {name: getattr(base, name) for name in _TABLE_FIELDS}
+    if (np.diff(base.image_ids) <= 0).any():
+        base_fields = _by_id(base_fields)
+    ids = base_fields["image_ids"]
+    rows = np.minimum(np.searchsorted(ids, update.image_ids), max(len(ids) - 1, 0))
+    known = ids[rows] == update.image_ids if len(ids) else np.zeros(len(update.image_ids), dtype=bool)
     merged = {}
-    for name in ("image_ids", "widths", "heights", "longest", "total", "samples"):
-        values = getattr(base, name).copy()
-        values[rows[keep]] = getattr(update, name)[keep]
-        merged[name] = values
-    return TextTable(**merged, exact=base.exact)
+    for name, values in base_fields.items():
+        values, new = values.copy(), getattr(update, name)
+        values[rows[known]] = new[known]
+        merged[name] = np.concatenate([values, new[~known]])
+    return TextTable(**(merged if known.all() else _by_id(merged)), exact=base.exact)
+
+
+def _by_id(fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    order = np.argsort(fields["image_ids"], kind="stable")
+    return {name: values[order] for name, values in fields.items()}

@@ -17,6 +17,7 @@ from pathlib import Path
 from studio.dataset.formats.base import FormatError, read_text
 from studio.dataset.imaging import ImageError, is_image_name, read_image_info
 from studio.dataset.store import NewImage, Project
+from studio.files import replaced_atomically
 from studio.humanize import count
 from studio.jobs import CancelToken, Progress, no_progress
 
@@ -154,7 +155,6 @@ def _copy_in(project: Project, file: Path) -> Path:
     while target.exists():
         target = project.assets_dir / f"{file.stem}_{counter}{file.suffix}"
         counter += 1
-    partial = target.with_name(target.name + ".partial")
-    shutil.copyfile(file, partial)
-    os.replace(partial, target)
+    with replaced_atomically(target) as partial:
+        shutil.copyfile(file, partial)
     return target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from studio.dataset.model import STATUSES
@@ -69,23 +70,32 @@ def unsplit_annotated(project: Project) -> list[int]:
 
 
 def frequent_questions(project: Project, limit: int = 12) -> list[str]:
-    """The project's most asked VQA questions, most frequent first (ties: alphabetical)."""
-    rows = project.conn.execute(
-        "SELECT question, count(*) AS n FROM vqa WHERE trim(question) != ''"
-        " GROUP BY question ORDER BY n DESC, question LIMIT ?",
-        (limit,),
-    )
+    """The project's most asked VQA questions, most frequent first (ties: alphabetical); read from the counts the
+    schema's triggers keep, so it costs ``limit`` index rows whatever the project's size."""
+    rows = project.conn.execute("SELECT question FROM question_counts ORDER BY n DESC, question LIMIT ?", (limit,))
     return [row[0] for row in rows]
 
 
-def label_box_counts(project: Project, image_id: int | None = None) -> dict[int, int]:
-    """How many boxes each label has, in the whole project or on one image."""
-    sql = "SELECT label_id, count(*) FROM boxes WHERE label_id IS NOT NULL"
-    params: tuple[object, ...] = ()
+def label_box_counts(
+    project: Project, image_id: int | None = None, label_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """How many boxes each label has (labels without boxes are left out), in the whole project or on one image;
+    only ``label_ids`` when given. Project totals come from the counts the schema's triggers keep: one row per
+    label, whatever the number of boxes; an image's are counted from its own boxes (never through the label index,
+    which holds the boxes of every image)."""
+    wanted = None if label_ids is None else list(label_ids)
     if image_id is not None:
-        sql += " AND image_id = ?"
-        params = (image_id,)
-    return dict(project.conn.execute(sql + " GROUP BY label_id", params).fetchall())
+        counts = dict(
+            project.conn.execute(
+                "SELECT label_id, count(*) FROM boxes WHERE image_id = ? AND label_id IS NOT NULL GROUP BY label_id",
+                (image_id,),
+            ).fetchall()
+        )
+        return counts if wanted is None else {label_id: counts[label_id] for label_id in wanted if label_id in counts}
+    if wanted is None:
+        return dict(project.conn.execute("SELECT label_id, n FROM label_counts").fetchall())
+    sql = f"SELECT label_id, n FROM label_counts WHERE label_id IN ({','.join('?' * len(wanted))})"
+    return dict(project.conn.execute(sql, wanted).fetchall())
 
 
 def box_ids_with_label(project: Project, label_id: int) -> list[int]:

@@ -113,6 +113,55 @@ CREATE TABLE predictions (
 CREATE INDEX predictions_image ON predictions(image_id, status);
 """
 
+# Box counts per label and how often each question is asked, kept by triggers on every write (of any connection),
+# so that the label panel's totals and the frequent questions cost a lookup, not a scan of the project. A later
+# migration that rebuilds ``boxes`` or ``vqa`` must create these triggers again.
+_V2_COUNTS = """
+CREATE TABLE label_counts (
+    label_id INTEGER PRIMARY KEY,                  -- labels(id); a label without boxes has no row
+    n        INTEGER NOT NULL
+);
+INSERT INTO label_counts (label_id, n)
+    SELECT label_id, count(*) FROM boxes WHERE label_id IS NOT NULL GROUP BY label_id;
+CREATE TRIGGER label_counts_box_added AFTER INSERT ON boxes WHEN new.label_id IS NOT NULL BEGIN
+    INSERT INTO label_counts (label_id, n) VALUES (new.label_id, 1) ON CONFLICT (label_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER label_counts_box_deleted AFTER DELETE ON boxes WHEN old.label_id IS NOT NULL BEGIN
+    UPDATE label_counts SET n = n - 1 WHERE label_id = old.label_id;
+    DELETE FROM label_counts WHERE label_id = old.label_id AND n <= 0;
+END;
+CREATE TRIGGER label_counts_box_relabelled AFTER UPDATE OF label_id ON boxes
+WHEN old.label_id IS NOT new.label_id BEGIN
+    UPDATE label_counts SET n = n - 1 WHERE label_id = old.label_id;
+    DELETE FROM label_counts WHERE label_id = old.label_id AND n <= 0;
+    INSERT INTO label_counts (label_id, n) SELECT new.label_id, 1 WHERE new.label_id IS NOT NULL
+        ON CONFLICT (label_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER label_counts_label_deleted AFTER DELETE ON labels BEGIN
+    DELETE FROM label_counts WHERE label_id = old.id;
+END;
+CREATE TABLE question_counts (
+    question TEXT PRIMARY KEY,                     -- a VQA question as typed; blank ones are not counted
+    n        INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX question_counts_n ON question_counts(n DESC, question);
+INSERT INTO question_counts (question, n)
+    SELECT question, count(*) FROM vqa WHERE trim(question) != '' GROUP BY question;
+CREATE TRIGGER question_counts_added AFTER INSERT ON vqa WHEN trim(new.question) != '' BEGIN
+    INSERT INTO question_counts (question, n) VALUES (new.question, 1) ON CONFLICT (question) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER question_counts_deleted AFTER DELETE ON vqa WHEN trim(old.question) != '' BEGIN
+    UPDATE question_counts SET n = n - 1 WHERE question = old.question;
+    DELETE FROM question_counts WHERE question = old.question AND n <= 0;
+END;
+CREATE TRIGGER question_counts_edited AFTER UPDATE OF question ON vqa WHEN old.question IS NOT new.question BEGIN
+    UPDATE question_counts SET n = n - 1 WHERE question = old.question;
+    DELETE FROM question_counts WHERE question = old.question AND n <= 0;
+    INSERT INTO question_counts (question, n) SELECT new.question, 1 WHERE trim(new.question) != ''
+        ON CONFLICT (question) DO UPDATE SET n = n + 1;
+END;
+"""
+
 # The review queue (studio.review): suspected label mistakes found by a trained run, one row per suspect annotation
 # (box, question or phrase; none for a missing box), and the images a run has reviewed (for resuming). The
 # annotation ids are plain integers, not references: an item outlives its annotation (the reader marks it stale).
@@ -142,7 +191,7 @@ CREATE TABLE review_done (
 CREATE INDEX review_done_image ON review_done(image_id);
 """
 
-MIGRATIONS: list[Migration] = [_V1, _REVIEW]
+MIGRATIONS: list[Migration] = [_V1, _V2_COUNTS, _REVIEW]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "version"]

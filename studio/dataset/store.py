@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from studio.dataset import changes as kind
 from studio.dataset import lock, schema
+from studio.dataset.changes import Change, label_deltas
 from studio.dataset.migrations import MigrationError
 from studio.dataset.model import SPLITS, STATUSES, Annotation, Box, Image, Label, Phrase, VqaPair
 from studio.dataset.spans import shift_spans
@@ -52,14 +55,6 @@ _IMAGE_COLUMNS = "id, path, width, height, orientation, file_size, status, split
 
 class ProjectError(RuntimeError):
     """A project cannot be created or opened; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one committed transaction touched: its tables and images (no images: any image may have changed)."""
-
-    tables: frozenset[str]
-    image_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,7 +93,7 @@ class Project:
         self._listeners: list[Callable[[Change], None]] = []
         self._listeners_guard = threading.Lock()
         self._depth = 0
-        self._pending: list[Change] = []
+        self._pending: list[tuple] = []  # the arguments of the open transaction's blocks
         self._data_version = self._one("PRAGMA data_version")
         self._announced: list[Change] | None = None  # commits of this process's other connections, once watched
         with _announce_guard:
@@ -191,11 +186,22 @@ class Project:
         return unsubscribe
 
     @contextmanager
-    def transaction(self, tables: Iterable[str] = (), image_ids: Iterable[int] = ()) -> Iterator[sqlite3.Connection]:
-        """Run the block in one transaction; nested blocks join the outer one. Notifies after the commit."""
+    def transaction(
+        self,
+        tables: Iterable[str] = (),
+        image_ids: Iterable[int] = (),
+        *,
+        kinds: Iterable[str] = (),
+        box_ids: Iterable[int] = (),
+        label_counts: Counter[int] | None = None,
+    ) -> Iterator[sqlite3.Connection]:
+        """Run the block in one transaction; nested blocks join the outer one. Notifies after the commit with a
+        ``Change`` (see ``studio.dataset.changes``): ``kinds`` says what kind of edit it was, ``label_counts`` how
+        the box count of each label changed. ``image_ids`` and ``label_counts`` are read after the block, which
+        may still fill them in (new rows' ids)."""
         if self.read_only:
             raise ProjectError(f"{self.folder} is open read-only")
-        self._pending.append(Change(frozenset(tables), frozenset(image_ids)))
+        self._pending.append((tables, image_ids, kinds, box_ids, Counter() if label_counts is None else label_counts))
         if self._depth:
             self._depth += 1
             try:
@@ -211,9 +217,9 @@ class Project:
             self.conn.execute("ROLLBACK")
             raise
         else:
-            change = Change(
-                frozenset().union(*(c.tables for c in self._pending)),
-                frozenset().union(*(c.image_ids for c in self._pending)),
+            change = Change.merge(
+                Change(frozenset(t), frozenset(i), frozenset(k), frozenset(b), label_deltas(c))
+                for t, i, k, b, c in self._pending
             )
             with _announce_guard:
                 self.conn.execute("COMMIT")
@@ -238,7 +244,7 @@ class Project:
         self._data_version = version
         if not announced:
             tables = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-            announced = [Change(frozenset(name for (name,) in tables))]
+            announced = [Change(frozenset(name for (name,) in tables), kinds=frozenset({kind.RELOAD}))]
         for change in dict.fromkeys(announced):  # a worker's repeated change (an import's batches) once
             self._notify(change)
         return True
@@ -261,8 +267,8 @@ class Project:
     # ---------------------------------------------------------------- images
     def add_images(self, images: Sequence[NewImage]) -> list[int]:
         """Add images in one transaction; files already in the project are skipped. Returns the new ids."""
-        ids = []
-        with self.transaction({"images"}) as conn:
+        ids: list[int] = []
+        with self.transaction({"images"}, ids, kinds={kind.IMAGES_ADDED}) as conn:
             for image in images:
                 cursor = conn.execute(
                     "INSERT OR IGNORE INTO images (path, width, height, orientation, file_size, mtime, format)"
@@ -306,7 +312,7 @@ class Project:
     def set_status(self, image_id: int, status: str) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
-        with self.transaction({"images"}, {image_id}) as conn:
+        with self.transaction({"images"}, {image_id}, kinds={kind.STATUS_CHANGED}) as conn:
             conn.execute("UPDATE images SET status = ? WHERE id = ?", (status, image_id))
 
     def set_split(self, image_ids: Iterable[int], split: str, *, pinned: bool | None = None) -> None:
@@ -314,7 +320,7 @@ class Project:
         if split and split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
         ids = list(image_ids)
-        with self.transaction({"images"}, ids) as conn:
+        with self.transaction({"images"}, ids, kinds={kind.SPLIT_CHANGED}) as conn:
             if pinned is None:
                 conn.executemany("UPDATE images SET split = ? WHERE id = ?", [(split, i) for i in ids])
             else:
@@ -327,7 +333,7 @@ class Project:
         system writes them: with backslashes on Windows)."""
         old = old_folder.rstrip("/" + os.sep) + os.sep
         new = new_folder.rstrip("/" + os.sep) + os.sep
-        with self.transaction({"images"}) as conn:
+        with self.transaction({"images"}, kinds={kind.IMAGES_RELINKED}) as conn:
             cursor = conn.execute(
                 "UPDATE OR IGNORE images SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",
                 (new, len(old) + 1, len(old), old),
@@ -355,14 +361,14 @@ class Project:
         row = self.conn.execute("SELECT id, name, color FROM labels WHERE name = ?", (name,)).fetchone()
         if row:
             return Label(*row)
-        with self.transaction({"labels"}) as conn:
+        with self.transaction({"labels"}, kinds={kind.LABEL_ADDED}) as conn:
             count = self._one("SELECT count(*) FROM labels")
             color = color or PALETTE[count % len(PALETTE)]
             cursor = conn.execute("INSERT INTO labels (name, color) VALUES (?, ?)", (name, color))
             return Label(cursor.lastrowid, name, color)
 
     def set_label_color(self, label_id: int, color: str) -> None:
-        with self.transaction({"labels"}) as conn:
+        with self.transaction({"labels"}, kinds={kind.LABEL_CHANGED}) as conn:
             conn.execute("UPDATE labels SET color = ? WHERE id = ?", (color, label_id))
 
     def rename_label(self, label_id: int, new_name: str) -> Label:
@@ -373,15 +379,19 @@ class Project:
         existing = self._one("SELECT id FROM labels WHERE name = ?", (new_name,))
         if existing is not None and existing != label_id:
             return self.merge_labels([label_id], existing)
-        with self.transaction({"labels"}) as conn:
+        with self.transaction({"labels"}, kinds={kind.LABEL_CHANGED}) as conn:
             conn.execute("UPDATE labels SET name = ? WHERE id = ?", (new_name, label_id))
         return self.label(label_id)
 
     def merge_labels(self, source_ids: Iterable[int], target_id: int) -> Label:
         """Move every box of the source labels to the target label and delete the sources."""
         sources = [i for i in source_ids if i != target_id]
-        with self.transaction({"labels", "boxes"}) as conn:
+        counts: Counter[int] = Counter()
+        # No image ids: any image's boxes may have changed.
+        with self.transaction({"labels", "boxes"}, kinds={kind.LABELS_MERGED}, label_counts=counts) as conn:
             for source in sources:
+                moved = self._one("SELECT n FROM label_counts WHERE label_id = ?", (source,)) or 0
+                counts.update({source: -moved, target_id: moved})
                 conn.execute("UPDATE boxes SET label_id = ? WHERE label_id = ?", (target_id, source))
                 conn.execute("DELETE FROM labels WHERE id = ?", (source,))
         return self.label(target_id)
@@ -410,12 +420,16 @@ class Project:
         _finite_corners(x1, y1, x2, y2)
         x1, x2 = sorted((float(x1), float(x2)))
         y1, y2 = sorted((float(y1), float(y2)))
-        with self.transaction({"boxes"}, {image_id}) as conn:
+        added: list[int] = []
+        with self.transaction(
+            {"boxes"}, {image_id}, kinds={kind.BOXES_ADDED}, box_ids=added, label_counts=Counter({label_id: 1})
+        ) as conn:
             cursor = conn.execute(
                 "INSERT INTO boxes (id, image_id, label_id, x1, y1, x2, y2) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (box_id, image_id, label_id, x1, y1, x2, y2),
             )
-            return cursor.lastrowid
+            added.append(cursor.lastrowid)
+        return added[0]
 
     def update_box(self, box_id: int, **changes: Any) -> Box:
         """Change a box's corners (x1, y1, x2, y2) and/or ``label_id``."""
@@ -428,7 +442,15 @@ class Project:
         _finite_corners(values["x1"], values["y1"], values["x2"], values["y2"])
         x1, x2 = sorted((float(values["x1"]), float(values["x2"])))
         y1, y2 = sorted((float(values["y1"]), float(values["y2"])))
-        with self.transaction({"boxes"}, {box.image_id}) as conn:
+        kinds, counts = set(), Counter()
+        if (x1, y1, x2, y2) != (box.x1, box.y1, box.x2, box.y2):
+            kinds.add(kind.BOXES_MOVED)
+        if values["label_id"] != box.label_id:
+            kinds.add(kind.BOXES_RELABELLED)
+            counts.update({box.label_id: -1, values["label_id"]: 1})
+        with self.transaction(
+            {"boxes"}, {box.image_id}, kinds=kinds or {kind.BOXES_MOVED}, box_ids={box_id}, label_counts=counts
+        ) as conn:
             conn.execute(
                 "UPDATE boxes SET x1 = ?, y1 = ?, x2 = ?, y2 = ?, label_id = ? WHERE id = ?",
                 (x1, y1, x2, y2, values["label_id"], box_id),
@@ -438,9 +460,13 @@ class Project:
     def delete_boxes(self, box_ids: Iterable[int]) -> None:
         """Delete boxes (their phrase links go with them)."""
         ids = list(box_ids)
-        image_ids = {row[0] for row in self.conn.execute(
-            f"SELECT image_id FROM boxes WHERE id IN ({','.join('?' * len(ids))})", ids)}
-        with self.transaction({"boxes", "phrase_boxes"}, image_ids) as conn:
+        found = self.conn.execute(
+            f"SELECT image_id, label_id FROM boxes WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        counts = Counter(label_id for _, label_id in found)
+        with self.transaction(
+            {"boxes", "phrase_boxes"}, {image_id for image_id, _ in found}, kinds={kind.BOXES_DELETED},
+            box_ids=ids, label_counts=Counter({label_id: -n for label_id, n in counts.items()}),
+        ) as conn:
             conn.executemany("DELETE FROM boxes WHERE id = ?", [(i,) for i in ids])
 
     # ---------------------------------------------------------------- captions and phrases
@@ -457,7 +483,9 @@ class Project:
         phrases = self.phrases(image_id)
         mapped = shift_spans(old, text, [(p.start, p.end) for p in phrases])
         removed = []
-        with self.transaction({"captions", "phrases", "phrase_boxes"}, {image_id}) as conn:
+        with self.transaction(
+            {"captions", "phrases", "phrase_boxes"}, {image_id}, kinds={kind.CAPTION_CHANGED}
+        ) as conn:
             conn.execute(
                 "INSERT INTO captions (image_id, text) VALUES (?, ?)"
                 " ON CONFLICT(image_id) DO UPDATE SET text = excluded.text",
@@ -494,7 +522,7 @@ class Project:
         caption = self.caption(image_id)
         if not 0 <= start < end <= len(caption):
             raise ValueError(f"phrase span {start}..{end} is outside the caption ({len(caption)} characters)")
-        with self.transaction({"phrases", "phrase_boxes"}, {image_id}) as conn:
+        with self.transaction({"phrases", "phrase_boxes"}, {image_id}, kinds={kind.PHRASES_CHANGED}) as conn:
             cursor = conn.execute(
                 "INSERT INTO phrases (id, image_id, start, end) VALUES (?, ?, ?, ?)", (phrase_id, image_id, start, end)
             )
@@ -506,17 +534,23 @@ class Project:
 
     def delete_phrase(self, phrase_id: int) -> None:
         image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
-        with self.transaction({"phrases", "phrase_boxes"}, {image_id} if image_id else ()) as conn:
+        with self.transaction(
+            {"phrases", "phrase_boxes"}, {image_id} if image_id else (), kinds={kind.PHRASES_CHANGED}
+        ) as conn:
             conn.execute("DELETE FROM phrases WHERE id = ?", (phrase_id,))
 
     def link(self, phrase_id: int, box_id: int) -> None:
         image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
-        with self.transaction({"phrase_boxes"}, {image_id} if image_id else ()) as conn:
+        with self.transaction(
+            {"phrase_boxes"}, {image_id} if image_id else (), kinds={kind.PHRASES_CHANGED}, box_ids={box_id}
+        ) as conn:
             conn.execute("INSERT OR IGNORE INTO phrase_boxes (phrase_id, box_id) VALUES (?, ?)", (phrase_id, box_id))
 
     def unlink(self, phrase_id: int, box_id: int) -> None:
         image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
-        with self.transaction({"phrase_boxes"}, {image_id} if image_id else ()) as conn:
+        with self.transaction(
+            {"phrase_boxes"}, {image_id} if image_id else (), kinds={kind.PHRASES_CHANGED}, box_ids={box_id}
+        ) as conn:
             conn.execute("DELETE FROM phrase_boxes WHERE phrase_id = ? AND box_id = ?", (phrase_id, box_id))
 
     # ---------------------------------------------------------------- VQA
@@ -533,7 +567,7 @@ class Project:
         self, image_id: int, question: str, answer: str = "", *, position: int | None = None, vqa_id: int | None = None
     ) -> int:
         """Add a question/answer pair at ``position`` (default: last); later pairs move down."""
-        with self.transaction({"vqa"}, {image_id}) as conn:
+        with self.transaction({"vqa"}, {image_id}, kinds={kind.VQA_ADDED}) as conn:
             count = self._one("SELECT count(*) FROM vqa WHERE image_id = ?", (image_id,))
             position = count if position is None else max(0, min(position, count))
             conn.execute("UPDATE vqa SET position = position + 1 WHERE image_id = ? AND position >= ?",
@@ -546,7 +580,7 @@ class Project:
 
     def update_vqa(self, vqa_id: int, *, question: str | None = None, answer: str | None = None) -> None:
         image_id = self._one("SELECT image_id FROM vqa WHERE id = ?", (vqa_id,))
-        with self.transaction({"vqa"}, {image_id} if image_id else ()) as conn:
+        with self.transaction({"vqa"}, {image_id} if image_id else (), kinds={kind.VQA_EDITED}) as conn:
             if question is not None:
                 conn.execute("UPDATE vqa SET question = ? WHERE id = ?", (question, vqa_id))
             if answer is not None:
@@ -557,12 +591,12 @@ class Project:
         image_id = self._one("SELECT image_id FROM vqa WHERE id = ?", (vqa_id,))
         order = [pair.id for pair in self.vqa(image_id) if pair.id != vqa_id]
         order.insert(max(0, min(position, len(order))), vqa_id)
-        with self.transaction({"vqa"}, {image_id}) as conn:
+        with self.transaction({"vqa"}, {image_id}, kinds={kind.VQA_MOVED}) as conn:
             _renumber(conn, order)
 
     def delete_vqa(self, vqa_id: int) -> None:
         image_id = self._one("SELECT image_id FROM vqa WHERE id = ?", (vqa_id,))
-        with self.transaction({"vqa"}, {image_id} if image_id else ()) as conn:
+        with self.transaction({"vqa"}, {image_id} if image_id else (), kinds={kind.VQA_DELETED}) as conn:
             conn.execute("DELETE FROM vqa WHERE id = ?", (vqa_id,))
             _renumber(conn, [row[0] for row in conn.execute(
                 "SELECT id FROM vqa WHERE image_id = ? ORDER BY position, id", (image_id,))])

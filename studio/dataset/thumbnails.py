@@ -9,6 +9,8 @@ from pathlib import Path
 from PIL import Image as PILImage
 from PIL import ImageOps
 
+from studio.files import replaced_atomically
+
 THUMB_SIZE = 128
 
 
@@ -28,12 +30,9 @@ def ensure_thumbnail(cache_dir: Path, image_id: int, source: str, size: int = TH
     target = thumbnail_path(cache_dir, image_id, source, size)
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with PILImage.open(source) as image:
+    with PILImage.open(source) as image, replaced_atomically(target) as partial:
         image.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
         upright = ImageOps.exif_transpose(image)
         upright.thumbnail((size, size))
-        partial = target.with_suffix(".partial")
         upright.convert("RGB").save(partial, "JPEG", quality=85)
-    os.replace(partial, target)
     return target

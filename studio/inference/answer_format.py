@@ -4,27 +4,10 @@ answer, say which format the model was expected to write instead of quoting the 
 from __future__ import annotations
 
 from studio.adapters import Adapter
-from studio.adapters.base import RefBoxText, RelativeBoxes
-from studio.adapters.qwen import QwenJsonBoxes
 
 FAMILY_NAMES = {"qwen3_vl": "Qwen3-VL", "qwen2_5_vl": "Qwen2.5-VL", "internvl": "InternVL", "nvila": "NVILA",
                 "deepseek_ocr2": "DeepSeek-OCR", "llava_next": "LLaVA-NeXT"}
 REPAIRED = ("(fixed)", "(clamped)")  # the endings of the parser's messages about boxes it read and repaired
-
-
-def expected_boxes(adapter: Adapter) -> str:
-    """The family's box format as a template, with its coordinates: '[{"bbox_2d": [x1, y1, x2, y2], "label": …}]
-    with coordinates 0–1000'; '' for a family without boxes."""
-    if isinstance(adapter, QwenJsonBoxes):
-        template = '[{"bbox_2d": [x1, y1, x2, y2], "label": …}]'
-    elif isinstance(adapter, RefBoxText):
-        tags = adapter.box_tags
-        template = f"{tags.ref_open}label{tags.ref_close}{tags.box_open}[[x1, y1, x2, y2]]{tags.box_close}"
-    else:
-        return ""
-    if isinstance(adapter, RelativeBoxes):
-        return f"{template} with coordinates 0–{adapter.box_scale}"
-    return f"{template} in pixels of the resized image"
 
 
 def format_name(adapter: Adapter) -> str:
@@ -40,7 +23,7 @@ def reading_problem(adapter: Adapter | None, boxes: int, problems: list[str], te
     if not boxes and not text.strip():
         return "The model gave an empty answer."
     name = f"the {format_name(adapter)} format" if adapter is not None else "this model's format"
-    expected = expected_boxes(adapter) if adapter is not None else ""
+    expected = adapter.box_format() if adapter is not None else ""
     expected = f" (expected {expected})" if expected else ""
     if not boxes:
         return f"The answer has no boxes in {name}{expected}."

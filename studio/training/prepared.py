@@ -9,15 +9,14 @@ A finished run, which never resumes, drops them (`discard_prepared`)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.files import replaced_atomically
 from studio.training.config import WorkflowConfig
 from studio.training.data import SplitData, snapshot
 
@@ -130,13 +129,10 @@ def save_prepared(run_folder: Path, role: str, key: str, prepared: Prepared) -> 
         return f"{size / 2**30:.1f} GiB is more than the {PREPARED_BUDGET / 2**30:.0f} GiB kept (or half the free disk)"
     meta = {"key": key, "format": str(FORMAT), "output_type": prepared.output_type,
             "example_keys": json.dumps(names), "vision_parts": str(layers)}
-    partial = path.with_suffix(".partial")
     try:
-        save_file(tensors, str(partial), metadata=meta)
-        os.replace(partial, path)
+        with replaced_atomically(path) as partial:
+            save_file(tensors, str(partial), metadata=meta)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink()
         return f"could not write {path}: {exc.strerror or exc}"
     return ""
 

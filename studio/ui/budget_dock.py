@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from studio.adapters import get_adapter
 from studio.adapters.base import VisionSettings
 from studio.budget.budget import Budget, TextTable, compute_budget, merge_tables, project_text_table
+from studio.dataset.changes import TOKEN_KINDS
 from studio.dataset.store import Change, Project
 from studio.humanize import count
 from studio.ui import theme
@@ -37,8 +38,8 @@ from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 from studio.workers.job_slot import JobSlot
 
-# Edits that change the text of some sample (image sizes change only on import).
-TEXT_TABLES = frozenset({"images", "boxes", "captions", "phrases", "phrase_boxes", "vqa"})
+# Tables whose rows make up the samples' text (label names included) and the images' sizes.
+TEXT_TABLES = frozenset({"images", "labels", "boxes", "captions", "phrases", "phrase_boxes", "vqa"})
 OVER_LIST_LIMIT = 500
 BINS = 24  # histogram bars across the plot, the limit included
 PLOT_MIN_HEIGHT = 64  # with the headline, always in view: the dock's minimum fits a laptop screen (1366 x 768)
@@ -71,7 +72,7 @@ class BudgetDock(QDockWidget):
         self._job_generation = 0
         self._dirty: set[int] = set()  # images edited since their text was counted
         self.budget: Budget | None = None
-        self._names: dict[int, str] = {}
+        self._names: dict[int, str] = {}  # file names of the images listed over budget, read when first listed
 
         self._debounce = QTimer(self, singleShot=True, interval=400)
         self._debounce.timeout.connect(self._count_text)
@@ -145,7 +146,6 @@ class BudgetDock(QDockWidget):
             self.title.setText("")
             self._show_empty("Open a project to see the token cost of each image.")
             return
-        self._names = {image.id: image.name for image in project.images()}
         self._signals = StoreSignals(project, self)
         self._signals.changed.connect(self._on_change)
         self._count_text()
@@ -173,6 +173,7 @@ class BudgetDock(QDockWidget):
         """Drop the counts, and the result of any count under way: every image is counted again."""
         self._table = None
         self._dirty.clear()
+        self._names.clear()  # a re-link may have renamed files
         self._generation += 1
 
     def set_max_seq_len(self, max_seq_len: int) -> None:
@@ -190,15 +191,20 @@ class BudgetDock(QDockWidget):
         self._jobs.stop()
 
     def _on_change(self, change: Change) -> None:
+        """Count again only the images whose samples the change can have changed: those it names (edited or
+        added); every image after another process's commit or an edit without images (a label renamed or merged,
+        a re-link). An edit of no sample's text (a status, a split, a box moved) counts nothing."""
         tables = change.tables & TEXT_TABLES
-        if not tables or self._project is None:
+        if self._project is None or not tables:
             return
-        if not change.image_ids:
-            self._recount_all()  # images added or removed, or a bulk edit
-        elif tables == {"images"}:
-            return  # a status or a split: no sample's text changed
+        if not change.is_reload and (
+            (change.kinds and not change.kinds & TOKEN_KINDS) or (not change.kinds and tables == {"images"})
+        ):
+            return  # typed without tokens, or an untyped write of image rows only (statuses or splits in bulk)
+        if change.is_reload or not change.image_ids:
+            self._recount_all()
         else:
-            self._dirty |= change.image_ids
+            self._dirty |= change.image_ids  # a partial count merges them in, new images included
         self._debounce.start()
 
     def _count_text(self) -> None:
@@ -221,9 +227,7 @@ class BudgetDock(QDockWidget):
 
     def _on_table(self, table: TextTable) -> None:
         if self._job_model != self._model_id or self._job_generation != self._generation:
-            return  # the model changed, or images came or went, meanwhile: ``idle`` counts again
-        if not self._job_partial:
-            self._names = {image.id: image.name for image in self._project.images()}
+            return  # the model changed, or everything must be counted again: ``idle`` counts again
         self._table = merge_tables(self._table, table) if self._job_partial else table
         self.status.setText("")
         self._refresh()
@@ -277,7 +281,7 @@ class BudgetDock(QDockWidget):
         order = np.argsort(-budget.totals, kind="stable")
         for index in order[budget.totals[order] > budget.limit][:OVER_LIST_LIMIT]:
             image_id = int(budget.image_ids[index])
-            name = self._names.get(image_id, f"image {image_id}")
+            name = self._name(image_id)
             item = QListWidgetItem(f"{name} — {int(budget.totals[index]):,} tokens")
             item.setData(Qt.ItemDataRole.UserRole, image_id)
             self.over_list.addItem(item)
@@ -285,6 +289,14 @@ class BudgetDock(QDockWidget):
         self.filter_button.setVisible(bool(n_over))
         self.filter_button.setEnabled(bool(n_over))
         self.advice.setText("\n".join(budget.advice))
+
+    def _name(self, image_id: int) -> str:
+        if image_id not in self._names:
+            try:
+                self._names[image_id] = self._project.image(image_id).name
+            except KeyError:
+                return f"image {image_id}"
+        return self._names[image_id]
 
     def _plot(self, budget: Budget) -> None:
         self.plot.clear()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
+from studio.dataset.changes import IMAGES_ADDED, LABEL_SET_KINDS
 from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
@@ -370,6 +371,14 @@ class MainWindow(DataActions, QMainWindow):
             self.playground_page.show_image(image_id)
         self._update_position()
         self._remember_image(image_id)
+        self._prefetch_neighbours(image_id)
+
+    def _prefetch_neighbours(self, image_id: int) -> None:
+        """Decode the pictures of the next and previous images in the list ahead of D / A."""
+        row, workspace = self.images.model.row_of(image_id), self.annotate.workspace
+        if row is not None and workspace is not None:
+            neighbours = (self.images.model.image_at(r) for r in (row + 1, row - 1))
+            workspace.prefetch([image.id for image in neighbours if image is not None])
 
     def annotate_image(self, image_id: int, prediction: list | None = None, note: str = "") -> None:
         """Select ``image_id`` and switch to Annotate (from the evaluation gallery); the model's boxes
@@ -456,13 +465,15 @@ class MainWindow(DataActions, QMainWindow):
             self.annotate.show_empty("No images yet — drop a folder here or File > Import images")
 
     def _store_changed(self, change: Change) -> None:
-        if "labels" in change.tables:
+        """The filter's label list follows labels added, renamed or merged (not every box edit); the Playground's
+        and Evaluate's run lists follow the runs table (a training step writes only ``run_metrics``)."""
+        if "labels" in change.tables and (not change.kinds or change.is_reload or change.kinds & LABEL_SET_KINDS):
             self.images.refresh_labels()
         if "runs" in change.tables and self.playground_page is not None:
             self.playground_page.refresh_sources()
             self.evaluate_page.refresh()
         if "images" in change.tables and self.project is not None:
-            if change.image_ids:
+            if change.image_ids and IMAGES_ADDED not in change.kinds:
                 self.images.model.refresh_images(self.project, set(change.image_ids))
             else:
                 self.reload_images()
@@ -471,7 +482,6 @@ class MainWindow(DataActions, QMainWindow):
     def reload_images(self) -> None:
         current = self.images.current_image_id()
         self.images.set_project(self.project)
-        self.models.reload()  # writes from a worker's connection (imports) are not announced by the store
         if current is None or not self.images.select_image(current):
             if self.images.model.rowCount():
                 self.images.select_image(self.images.model.image_at(0).id)

@@ -73,7 +73,8 @@ class ModelPanels(QObject):
                 self.show_image(self.image_id)
 
     def reload(self) -> None:
-        """Another connection changed the project (an import in a worker): count the budget again."""
+        """Count the budget of every image again (the dock follows edits, imports and other processes' commits by
+        itself; bench/bench_scale.py times this recount)."""
         if self.budget_dock is not None:
             self.budget_dock.reload()
 

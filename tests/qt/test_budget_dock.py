@@ -69,7 +69,14 @@ def test_updates_live_on_edits_and_settings(qtbot, dock, sample):
     assert dock._job_partial  # only the edited image was counted again
     sample.set_split([image_id], "test", pinned=True)
     sample.set_status(image_id, "review")
+    box = sample.boxes(image_id)[0]
+    sample.update_box(box.id, x2=box.x2 - 1)
+    sample.ensure_label("not used yet")
     assert not dock._debounce.isActive() and not dock._dirty  # the text is the same: nothing to count
+    generation = dock._generation
+    with qtbot.waitSignal(dock.budget_changed, timeout=60000):
+        sample.rename_label(box.label_id, "renamed")  # any image may say the name: everything is counted
+    assert dock._generation == generation + 1 and not dock._job_partial
     adapter = get_adapter("tiny")
     with qtbot.waitSignal(dock.budget_changed):
         dock.set_model("tiny", adapter.settings(max_pixels=64 * 64, min_pixels=32 * 32))
@@ -95,15 +102,16 @@ def test_images_added_here_or_by_another_connection_are_counted(qtbot, dock, sam
     picture = tmp_path / "mine.png"
     Image.new("RGB", (300, 200), "white").save(picture)
     with qtbot.waitSignal(dock.budget_changed, timeout=60000):
-        sample.add_images([NewImage(str(picture), 300, 200)])  # a store change with images added
-    assert len(dock.budget.totals) == 11 and "mine.png" in dock._names.values()
+        (mine,) = sample.add_images([NewImage(str(picture), 300, 200)])  # a store change with images added
+    assert dock._job_partial  # only the new image was counted
+    assert len(dock.budget.totals) == 11 and int(dock.budget.image_ids[-1]) == mine and dock._name(mine) == "mine.png"
     other = tmp_path / "theirs.png"
     Image.new("RGB", (64, 64), "white").save(other)
     with Project.open(sample.folder) as worker_side:  # an import in a worker writes on its own connection
         worker_side.add_images([NewImage(str(other), 64, 64)])
     with qtbot.waitSignal(dock.budget_changed, timeout=60000):
         dock.reload()
-    assert len(dock.budget.totals) == 12 and "theirs.png" in dock._names.values()
+    assert len(dock.budget.totals) == 12 and "theirs.png" in map(dock._name, dock.budget.image_ids.tolist())
 
 
 def test_the_window_counts_imported_images_and_a_click_shows_an_image_over_budget(qtbot, window, tmp_path):
@@ -119,7 +127,7 @@ def test_the_window_counts_imported_images_and_a_click_shows_an_image_over_budge
     window.import_paths([str(folder)])
     qtbot.waitUntil(lambda: dock.budget is not None and len(dock.budget.totals) == 9, timeout=60000)
     assert dock.totals["images"].text().startswith("9 / ")
-    assert {"holiday_0.png", "holiday_1.png", "holiday_2.png"} <= set(dock._names.values())
+    assert {"holiday_0.png", "holiday_1.png", "holiday_2.png"} <= set(map(dock._name, dock.budget.image_ids.tolist()))
     with qtbot.waitSignal(dock.budget_changed, timeout=60000):
         dock.set_max_seq_len(int(dock.budget.totals.max()) - 1)
     item = dock.over_list.item(0)

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QRectF
 
 from studio.dataset.sample import create_sample_project
-from studio.dataset.store import DB_NAME
+from studio.dataset.store import DB_NAME, NewImage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +57,11 @@ def test_a_worker_connection_edit_shows_without_reloading_the_image_list(window,
         worker.update_box(box_id, x1=8, y1=9, x2=30, y2=40)
     qtbot.waitUntil(lambda: _shows(window, box_id, QRectF(8, 9, 22, 31)), timeout=2000)
     assert reloads == []  # a precise change, not "reload everything"
+
+
+def test_images_added_by_a_worker_connection_join_the_image_list(window, tmp_path, qtbot):
+    create_sample_project(tmp_path / "s", count=5).close()
+    assert window.open_project(tmp_path / "s")
+    with window.project.reopen() as worker:  # what the import job does in its thread
+        worker.add_images([NewImage(str(tmp_path / "elsewhere.png"), 10, 10)])
+    qtbot.waitUntil(lambda: window.images.model.total() == 6, timeout=2000)

@@ -8,7 +8,6 @@ run. ``apply_import`` writes a plan in one transaction; a failure or a cancel le
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tempfile
 import time
@@ -21,6 +20,7 @@ from studio.dataset.formats.registry import get_format
 from studio.dataset.formats.scope import OUTSIDE, ImageScope, dataset_folder, image_scope
 from studio.dataset.imaging import ImageError, read_image_info
 from studio.dataset.store import NewImage, Project
+from studio.files import replaced_atomically
 from studio.jobs import CancelToken, Progress, no_progress, throttled
 
 _TABLES = ("images", "labels", "boxes", "captions", "phrases", "phrase_boxes", "vqa")
@@ -389,17 +389,8 @@ def _write_embedded(item: PlannedImage, written: list[Path]) -> NewImage:
         where = item.sources[0].where
         raise FormatError(where, "", "the embedded image changed since the preview; preview the import again")
     if not (target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == item.embedded.sha256):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(partial, target)
-        except BaseException:
-            Path(partial).unlink(missing_ok=True)
-            raise
+        with replaced_atomically(target, durable=True) as partial:
+            partial.write_bytes(data)
         written.append(target)
     return read_image_info(target)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QSize
+from PySide6.QtGui import QColor, QImage, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QWidget
 
 from studio.dataset.box_names import box_names
@@ -13,6 +13,7 @@ from studio.dataset.model import Box, Label
 from studio.ui.annotate.box_item import UNLABELLED_COLOR, BoxItem, BoxLayer, BoxStyle
 
 Rect = tuple[float, float, float, float]
+PLACEHOLDER_COLOR = QColor("#3a3d41")  # where the picture is not decoded (yet), or cannot be
 
 
 class BoxScene(QGraphicsScene):
@@ -27,6 +28,7 @@ class BoxScene(QGraphicsScene):
         self.pixmap.setZValue(-10)
         self.addItem(self.pixmap)
         self.image_rect = QRectF()
+        self.picture_size = QSize()  # of the picture shown (a preview is smaller than the image); empty: none
         self.box_items: dict[int, BoxItem] = {}
         self._records: dict[int, tuple[Box, str, str]] = {}  # what each item shows: box, its name, colour
         self._layer = BoxLayer(self.box_items)
@@ -36,21 +38,29 @@ class BoxScene(QGraphicsScene):
         self._box_labels: dict[int, int | None] = {}
 
     def load_image(self, image: QImage | None, width: int, height: int) -> None:
-        """Show an image of stored (oriented) size ``width`` x ``height``; ``None``: a placeholder."""
+        """Show an image of stored (oriented) size ``width`` x ``height``; ``None``: a placeholder until
+        `set_picture` brings the picture."""
         self.clear_boxes()
         self.image_rect = QRectF(0, 0, width, height)
-        if image is None or image.isNull():
-            placeholder = QPixmap(max(1, width), max(1, height))
-            placeholder.fill(QColor("#3a3d41"))
-            self.pixmap.setPixmap(placeholder)
-            self.pixmap.setScale(1.0)
-        else:
-            self.pixmap.setPixmap(QPixmap.fromImage(image))
-            # The stored size is the truth; a file whose decoded size differs is stretched onto it.
-            self.pixmap.setScale(width / image.width() if image.width() else 1.0)
+        self.set_picture(image)
         self._layer.set_bounds(self.image_rect)
         margin = max(width, height) * 0.5
         self.setSceneRect(self.image_rect.adjusted(-margin, -margin, margin, margin))
+
+    def set_picture(self, image: QImage | None) -> None:
+        """Show ``image`` (a preview or the full picture) stretched over the image rectangle, so that scene units
+        stay original-image pixels whatever its resolution (the stored size is the truth); ``None``: a neutral
+        placeholder."""
+        if image is None or image.isNull():
+            pixmap = QPixmap(1, 1)
+            pixmap.fill(PLACEHOLDER_COLOR)
+            self.picture_size = QSize()
+        else:
+            pixmap = QPixmap.fromImage(image)
+            self.picture_size = image.size()
+        self.pixmap.setPixmap(pixmap)
+        rect = self.image_rect
+        self.pixmap.setTransform(QTransform.fromScale(rect.width() / pixmap.width(), rect.height() / pixmap.height()))
 
     def clear_boxes(self) -> None:
         for item in [*self.box_items.values(), *self._overlays]:
@@ -97,6 +107,18 @@ class BoxScene(QGraphicsScene):
                 self._box_labels.pop(box_id, None)
         finally:
             self.blockSignals(blocked)
+        self._layer.mark_dirty()
+
+    def move_boxes(self, boxes: Iterable[Box]) -> None:
+        """Put the items of ``boxes`` (shown, same label) at their corners; the other items stay as they are."""
+        for box in boxes:
+            item, record = self.box_items.get(box.id), self._records.get(box.id)
+            if item is None or record is None or record[0] == box:
+                continue
+            _, name, color = record
+            self._records[box.id] = (box, name, color)
+            item.set_rect(QRectF(QPointF(box.x1, box.y1), QPointF(box.x2, box.y2)))
+            item.setToolTip(_tooltip(box, name))
         self._layer.mark_dirty()
 
     def set_overlays(self, boxes: Iterable[tuple[str, str, Rect]], style: BoxStyle, scale: float) -> None:
@@ -160,7 +182,4 @@ class BoxScene(QGraphicsScene):
 
 def _tooltip(box: Box, name: str) -> str:
     w, h = box.x2 - box.x1, box.y2 - box.y1
-    return (
-        f"<b>{name}</b><br>"
-        f"{box.x1:.0f}, {box.y1:.0f} → {box.x2:.0f}, {box.y2:.0f} ({w:.0f} × {h:.0f} px)"
-    )
+    return f"<b>{name}</b><br>{box.x1:.0f}, {box.y1:.0f} → {box.x2:.0f}, {box.y2:.0f} ({w:.0f} × {h:.0f} px)"

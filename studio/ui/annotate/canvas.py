@@ -70,6 +70,7 @@ class AnnotationCanvas(QGraphicsView):
     phrase_dropped = Signal(int, int, int)  # phrase span start, end, box id
     zoom_changed = Signal(float)  # percent
     create_mode_changed = Signal(bool)
+    full_resolution_wanted = Signal()  # zoomed in past the shown preview's resolution (once per image)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,13 +110,34 @@ class AnnotationCanvas(QGraphicsView):
         self._resize: tuple[BoxItem, str, QRectF] | None = None
         self._hovered: int | None = None
         self._info = ""
+        self._full_wanted = False
 
     # ------------------------------------------------------------------ content (kept by the scene)
     def load_image(self, image: QImage | None, width: int, height: int) -> None:
         """Show an image of stored (oriented) size ``width`` x ``height``; ``None``: a placeholder."""
         self.boxes.load_image(image, width, height)
+        self._full_wanted = False
         self._auto_fit = True
         self.fit()
+
+    def set_picture(self, image: QImage) -> None:
+        """Swap in a sharper picture of the image shown (its decoded preview, later the full picture); boxes, zoom
+        and selection stay. A picture no sharper than the one shown is ignored (a late preview after the full
+        picture)."""
+        if image.isNull() or image.width() <= self.boxes.picture_size.width():
+            return
+        self.boxes.set_picture(image)
+        self._check_resolution()
+
+    def _check_resolution(self) -> None:
+        """Ask once for the full picture when the view shows more screen pixels per image pixel than the preview
+        has."""
+        picture, width = self.boxes.picture_size, self.boxes.image_rect.width()
+        if self._full_wanted or not picture.isValid() or picture.width() >= width:
+            return
+        if self.scale_factor() * self.devicePixelRatioF() > picture.width() / width:
+            self._full_wanted = True
+            self.full_resolution_wanted.emit()
 
     @property
     def image_rect(self) -> QRectF:
@@ -125,6 +147,11 @@ class AnnotationCanvas(QGraphicsView):
         """Show exactly ``boxes`` (items are matched by id)."""
         self.boxes.set_boxes(boxes, labels)
         self._emit_selection()
+
+    def move_boxes(self, boxes: Iterable[Box]) -> None:
+        """Move the items of boxes whose corners changed (an undo of a move); a box the user dragged is already
+        where it belongs."""
+        self.boxes.move_boxes(boxes)
 
     def set_overlays(self, boxes: Iterable[tuple[str, str, Rect]], style: BoxStyle = BoxStyle.PREDICTION) -> None:
         """Read-only boxes over the image, e.g. predictions (dashed): (label, colour, rect) each."""
@@ -225,6 +252,7 @@ class AnnotationCanvas(QGraphicsView):
             else Qt.TransformationMode.FastTransformation
         )
         self.boxes.pixmap.setTransformationMode(mode)
+        self._check_resolution()
         self.zoom_changed.emit(scale * 100)
 
     def wheelEvent(self, event: QWheelEvent) -> None:

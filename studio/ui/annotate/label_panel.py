@@ -3,7 +3,7 @@ and project-wide rename, merge and colour."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -73,6 +73,7 @@ class LabelPanel(QWidget):
         layout.addWidget(self.empty)
         layout.addLayout(buttons)
         self._labels: dict[int, Label] = {}
+        self._items: dict[int, QTreeWidgetItem] = {}
         self._filling = False
 
     def set_labels(
@@ -81,22 +82,33 @@ class LabelPanel(QWidget):
         """Show ``labels`` with box counts on this image (``here``) and in the project (``total``)."""
         current = self.active_label()
         self._labels = {label.id: label for label in labels}
+        self._items = {}
         self._filling = True
         self.tree.clear()
         for label in labels:
-            item = QTreeWidgetItem([label.name, f"{here.get(label.id, 0):,}", f"{total.get(label.id, 0):,}"])
+            item = self._items[label.id] = QTreeWidgetItem([label.name])
+            _show_counts(item, label, here.get(label.id, 0), total.get(label.id, 0))
             item.setIcon(0, color_icon(label.color))
             item.setData(0, _ID, label.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Unchecked if label.id in hidden else Qt.CheckState.Checked)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
-            item.setToolTip(0, f"{label.name} — {total.get(label.id, 0):,} boxes in the project")
             self.tree.addTopLevelItem(item)
             if label.name == current:
                 self.tree.setCurrentItem(item)
         self._filling = False
         self.empty.setVisible(not labels)
+
+    def set_counts(self, label_ids: Iterable[int], here: dict[int, int], total: dict[int, int]) -> None:
+        """Show new box counts of some labels (absent from ``here`` or ``total``: none); the others keep theirs."""
+        blocked = self.tree.blockSignals(True)  # the counts are no edit of the user's (itemChanged)
+        for label_id in label_ids:
+            if label_id in self._items:
+                _show_counts(
+                    self._items[label_id], self._labels[label_id], here.get(label_id, 0), total.get(label_id, 0)
+                )
+        self.tree.blockSignals(blocked)
 
     def active_label(self) -> str:
         item = self.tree.currentItem()
@@ -151,6 +163,12 @@ class LabelPanel(QWidget):
         color = QColorDialog.getColor(QColor(label.color), self, f"Colour of “{label.name}”")
         if color.isValid():
             self.color_requested.emit(label.id, color.name())
+
+
+def _show_counts(item: QTreeWidgetItem, label: Label, here: int, total: int) -> None:
+    item.setText(1, f"{here:,}")
+    item.setText(2, f"{total:,}")
+    item.setToolTip(0, f"{label.name} — {total:,} boxes in the project")
 
 
 def panel_height(rows: int = VISIBLE_LABELS) -> int:

@@ -3,14 +3,16 @@
 The main window creates ``AnnotationWorkspace(project, undo_stack)``, puts ``canvas`` in the centre and
 ``label_panel``, ``caption_panel`` and ``vqa_panel`` in docks, calls ``show_image(image_id)``, and connects
 ``request_next`` / ``request_previous`` and ``status_message``. Every edit is an undo command whose redo and
-undo are each one committed store transaction; the panels repaint from the store's change notifications.
+undo are each one committed store transaction; the panels repaint from the store's typed changes, each only what
+the change touched (see ``_on_change``), so that an edit costs the same on a project of any size.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QCursor, QIcon, QImageReader, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCursor, QIcon, QKeySequence, QUndoStack
 
+from studio.dataset import changes as kind
 from studio.dataset import queries
 from studio.dataset.box_names import box_names
 from studio.dataset.grounding import (
@@ -20,7 +22,7 @@ from studio.dataset.grounding import (
     suggest_links,
     unlinked_boxes,
 )
-from studio.dataset.model import Label
+from studio.dataset.model import Box, Image, Label, Phrase
 from studio.dataset.store import Change, Project
 from studio.ui import theme
 from studio.ui.annotate import commands as cmd
@@ -31,10 +33,17 @@ from studio.ui.annotate.label_panel import LabelPanel
 from studio.ui.annotate.label_picker import LabelPicker, remember
 from studio.ui.annotate.shortcuts import SHORTCUTS
 from studio.ui.annotate.vqa_panel import VqaPanel
+from studio.ui.picture_loader import FULL_RESOLUTION, PREVIEW_MIN_SIDE, Decoded, PictureKey, PictureLoader
 from studio.ui.store_signals import StoreSignals
 
 DUPLICATE_OFFSET_PX = 10.0
 _ANNOTATION_TABLES = {"boxes", "labels", "captions", "phrases", "phrase_boxes", "vqa", "images"}
+# What each widget of the shown image shows, by the kinds of edit that change it (see _show_parts): the canvas's box
+# items, the caption panel (its phrases are named and coloured after their boxes), the VQA table.
+_BOX_SET_KINDS = frozenset({kind.BOXES_ADDED, kind.BOXES_RELABELLED, kind.BOXES_DELETED})
+_CAPTION_KINDS = _BOX_SET_KINDS | {kind.CAPTION_CHANGED, kind.PHRASES_CHANGED}
+_VQA_KINDS = frozenset({kind.VQA_ADDED, kind.VQA_EDITED, kind.VQA_MOVED, kind.VQA_DELETED})
+_QUESTION_KINDS = frozenset({kind.VQA_ADDED, kind.VQA_EDITED, kind.VQA_DELETED})  # what the frequent questions count
 
 
 class AnnotationWorkspace(QObject):
@@ -62,6 +71,10 @@ class AnnotationWorkspace(QObject):
         self.caption_panel = CaptionPanel()
         self.vqa_panel = VqaPanel()
         self.picker = LabelPicker(self.canvas)
+        self.pictures = PictureLoader(parent=self)
+        self.pictures.loaded.connect(self._picture_loaded)
+        self.canvas.full_resolution_wanted.connect(self._load_full_resolution)
+        self._picture_path = ""  # the file of the image shown
         self.store_signals = StoreSignals(project, self)
         self.store_signals.changed.connect(self._on_change)
         self._undo_index = undo_stack.index()
@@ -171,59 +184,137 @@ class AnnotationWorkspace(QObject):
 
     # ------------------------------------------------------------------ images
     def show_image(self, image_id: int) -> None:
-        """Load an image and everything annotated on it."""
+        """Show an image and everything annotated on it at once; the picture comes from the cache or, decoded in a
+        worker, a moment later (until then a neutral placeholder of the image's size)."""
         image = self.project.image(image_id)
         self.picker.hide()
-        reader = QImageReader(image.path)
-        reader.setAutoTransform(True)  # EXIF orientation: scene pixels = stored (oriented) pixels
-        picture = reader.read()
-        if picture.isNull():
-            self.status_message.emit(f"{image.name} could not be read ({reader.errorString()}); boxes shown on a blank")
         self.image_id = image_id
         self._label_before = {}
-        self.canvas.load_image(None if picture.isNull() else picture, image.width, image.height)
+        self._picture_path = image.path
+        key = self._preview_key(image.path)
+        picture = self.pictures.cached(key)
+        self.canvas.load_image(picture, image.width, image.height)
+        if picture is None:
+            self.pictures.request(key)
         self.refresh()
         self.image_shown.emit(image_id)
 
-    def refresh(self) -> None:
-        """Re-read the current image's annotation from the store and show it everywhere."""
+    def prefetch(self, image_ids: list[int]) -> None:
+        """Decode the previews of images likely to be shown next (the neighbours in the image list)."""
+        keys = []
+        for image_id in image_ids:
+            try:
+                keys.append(self._preview_key(self.project.image(image_id).path))
+            except KeyError:
+                continue
+        self.pictures.prefetch(keys)
+
+    def _preview_key(self, path: str) -> PictureKey:
+        """A preview as large as the canvas's screen in device pixels (at least `PREVIEW_MIN_SIDE`)."""
+        screen = self.canvas.screen()
+        side = 0 if screen is None else max(screen.size().width(), screen.size().height()) * screen.devicePixelRatio()
+        return PictureKey(path, max(PREVIEW_MIN_SIDE, round(side)))
+
+    def _load_full_resolution(self) -> None:
         if self.image_id is None:
             return
-        ann = self.project.annotation(self.image_id)
-        self._labels = {label.id: label for label in self.project.labels()}
-        self.canvas.set_boxes(ann.boxes, self._labels)
-        self._refresh_label_panel()
-        colors = {}
-        for box in ann.boxes:
-            label = self._labels.get(box.label_id) if box.label_id is not None else None
-            colors[box.id] = label.color if label else UNLABELLED_COLOR
-        free = unlinked_boxes(ann.boxes, ann.phrases) if ann.caption.strip() else []
-        warnings = [c.message() for c in self.relabel_conflicts()]
-        self.caption_panel.set_content(
-            ann.caption, ann.phrases, colors, box_names(ann.boxes, self._labels), free, list(dict.fromkeys(warnings))
-        )
-        self.caption_panel.set_suggestions(suggest_links(ann.caption, ann.phrases, ann.boxes, self._labels))
-        self.canvas.set_unlinked(free)
-        self.vqa_panel.set_pairs(ann.vqa)
-        self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
-        image = ann.image
-        self.canvas.set_info(f"{image.name}  ·  {image.width:,} × {image.height:,} px  ·  {image.status}")
+        key = PictureKey(self._picture_path, FULL_RESOLUTION)
+        picture = self.pictures.cached(key)
+        if picture is not None:
+            self.canvas.set_picture(picture)
+        else:
+            self.pictures.request(key)
 
-    def _refresh_label_panel(self) -> None:
+    def _picture_loaded(self, result: Decoded) -> None:
+        """A decode finished: show it if its image is still the one shown (a fast flip leaves stale results)."""
+        if self.image_id is None or result.key.path != self._picture_path:
+            return
+        if not result.image.isNull():
+            self.canvas.set_picture(result.image)
+        elif result.key.max_side != FULL_RESOLUTION:
+            name = self.project.image(self.image_id).name
+            self.status_message.emit(f"{name} could not be read ({result.error}); boxes shown on a blank")
+
+    def refresh(self) -> None:
+        """Re-read the labels and the current image's annotation from the store and show them everywhere, with the
+        project's label totals and frequent questions."""
+        if self.image_id is None:
+            return
+        self._read_labels()
+        self._show_annotation()
+        self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
+
+    def _read_labels(self) -> None:
+        self._labels = {label.id: label for label in self.project.labels()}
+
+    def _show_annotation(self) -> None:
+        """Show the current image's annotation (every query reads this image's rows through an index)."""
+        ann = self.project.annotation(self.image_id)
+        self.canvas.set_boxes(ann.boxes, self._labels)
         here = queries.label_box_counts(self.project, self.image_id)
         total = queries.label_box_counts(self.project)
         self.label_panel.set_labels(list(self._labels.values()), here, total, self.canvas.hidden_labels())
+        self._show_caption(ann.boxes, ann.caption, ann.phrases)
+        self.vqa_panel.set_pairs(ann.vqa)
+        self._show_info(ann.image)
+
+    def _show_caption(self, boxes: list[Box], caption: str, phrases: list[Phrase]) -> None:
+        """The caption panel (phrases named and coloured after their boxes) and the canvas's unlinked marks."""
+        colors = {}
+        for box in boxes:
+            label = self._labels.get(box.label_id) if box.label_id is not None else None
+            colors[box.id] = label.color if label else UNLABELLED_COLOR
+        free = unlinked_boxes(boxes, phrases) if caption.strip() else []
+        warnings = [c.message() for c in self.relabel_conflicts()]
+        self.caption_panel.set_content(
+            caption, phrases, colors, box_names(boxes, self._labels), free, list(dict.fromkeys(warnings))
+        )
+        self.caption_panel.set_suggestions(suggest_links(caption, phrases, boxes, self._labels))
+        self.canvas.set_unlinked(free)
+
+    def _show_info(self, image: Image | None = None) -> None:
+        image = image or self.project.image(self.image_id)
+        self.canvas.set_info(f"{image.name}  ·  {image.width:,} × {image.height:,} px  ·  {image.status}")
 
     def _on_change(self, change: Change) -> None:
+        """Update what the change can touch: the shown image's widgets that show what changed, only when it is on
+        that image; label totals by the labels whose counts moved; the frequent questions only when a question
+        changed. An untyped change (a bulk write) or a reload re-reads it all; so does a label edit."""
         if self.image_id is None or not (change.tables & _ANNOTATION_TABLES):
             return
-        if not change.image_ids or self.image_id in change.image_ids or "labels" in change.tables:
+        if not change.kinds or change.is_reload:
             self.refresh()
             return
-        if "boxes" in change.tables:
-            self._refresh_label_panel()
-        if "vqa" in change.tables:
+        if change.kinds & kind.LABEL_SET_KINDS:
+            self._read_labels()
+            self._show_annotation()
+        elif self.image_id in change.image_ids:
+            self._show_parts(change)
+        elif kind.IMAGES_RELINKED in change.kinds:
+            self._show_info()
+        if change.label_deltas and not change.kinds & kind.LABEL_SET_KINDS:
+            ids = [label_id for label_id, _ in change.label_deltas]
+            self.label_panel.set_counts(
+                ids,
+                queries.label_box_counts(self.project, self.image_id, ids),
+                queries.label_box_counts(self.project, label_ids=ids),
+            )
+        if change.kinds & _QUESTION_KINDS:
             self.vqa_panel.set_frequent(queries.frequent_questions(self.project))
+
+    def _show_parts(self, change: Change) -> None:
+        """Update the widgets of the shown image that ``change`` (an edit of it) can touch, each from its own rows."""
+        boxes = self._current_boxes() if change.kinds & _CAPTION_KINDS or kind.BOXES_MOVED in change.kinds else []
+        if change.kinds & _BOX_SET_KINDS:
+            self.canvas.set_boxes(boxes, self._labels)
+        elif kind.BOXES_MOVED in change.kinds:  # a box the canvas moved itself is already in place
+            self.canvas.move_boxes([box for box in boxes if box.id in change.box_ids])
+        if change.kinds & _CAPTION_KINDS:
+            self._show_caption(boxes, self.project.caption(self.image_id), self.project.phrases(self.image_id))
+        if change.kinds & _VQA_KINDS:
+            self.vqa_panel.set_pairs(self.project.vqa(self.image_id))
+        if kind.STATUS_CHANGED in change.kinds:
+            self._show_info()
 
     # ------------------------------------------------------------------ boxes
     def _create_mode_changed(self, on: bool) -> None:

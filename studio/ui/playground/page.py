@@ -109,6 +109,7 @@ class PlaygroundPage(QWidget):
         self.project: Project | None = None
         self.image_id: int | None = None
         self.image_path: str | None = None
+        self._hidden_path: str | None = None  # the image to decode once the page is shown
         self.predictors: dict[str, Any] = {}
         self.prediction: Any = None
         self.job: Job | None = None
@@ -232,7 +233,7 @@ class PlaygroundPage(QWidget):
     # ---------------------------------------------------------------- project, model and image
     def set_project(self, project: Project | None) -> None:
         self.project = project
-        self.image_id = None
+        self.image_id, self._hidden_path = None, None
         self.predictors = {}
         self.suggestions.set_image(project, None)
         self.source.clear()  # a new project starts from its newest run
@@ -306,12 +307,22 @@ class PlaygroundPage(QWidget):
         if self.project is None:
             return
         self.image_id = image_id
-        self._set_path(self.project.image(image_id).path)
+        path = self.project.image(image_id).path
+        if self.isVisible():
+            self._set_path(path)
+        else:  # following the image list from another mode: decode only if the page is shown
+            self._hidden_path = path
         self.suggestions.set_image(self.project, image_id)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._hidden_path is not None:
+            path, self._hidden_path = self._hidden_path, None
+            self._set_path(path)
 
     def open_file(self, path: str) -> None:
         """Use an image file from anywhere (not part of the project)."""
-        self.image_id = None
+        self.image_id, self._hidden_path = None, None
         self._set_path(path)
         self.suggestions.set_image(self.project, None)
 

@@ -86,10 +86,16 @@ def workspace(qtbot, project, images):
     host.show()
     qtbot.waitExposed(host)
     host.activateWindow()
-    ws.show_image(images["scene"])
+    show(qtbot, ws, images["scene"])
     ws.canvas.setFocus()
     yield ws
     ws.store_signals.detach()
+
+
+def show(qtbot, workspace: AnnotationWorkspace, image_id: int) -> None:
+    """Show an image and wait until its picture (decoded in a worker) is on the canvas."""
+    workspace.show_image(image_id)
+    qtbot.waitUntil(lambda: workspace.canvas.boxes.picture_size.isValid())
 
 
 def view_point(canvas, x: float, y: float) -> QPoint:

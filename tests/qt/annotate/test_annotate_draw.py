@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageOps
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from tests.qt.annotate.conftest import drag, view_point
+from tests.qt.annotate.conftest import drag, show, view_point
 
 
 def _scene(canvas, point: QPoint) -> QPointF:
@@ -46,7 +46,7 @@ def test_draw_on_exif_rotated_image_stores_oriented_pixels(qtbot, workspace, pro
     image_id = images["rotated"]
     image = project.image(image_id)
     assert (image.width, image.height) == (40, 60)  # raw 60x40, orientation 6
-    workspace.show_image(image_id)
+    show(qtbot, workspace, image_id)
     canvas = workspace.canvas
     # The canvas shows the image as exif_transpose does: the raw top-left red mark is now top-right.
     shown = canvas.boxes.pixmap.pixmap().toImage()

@@ -133,3 +133,15 @@ def test_internvl_adapter_end_to_end(internvl_folder, sample):
 ])
 def test_each_family_learns_its_own_end_token(model_id, end):
     assert get_adapter(model_id).end_token == end
+
+
+@pytest.mark.parametrize(
+    ("model_id", "expected"),
+    [
+        ("qwen2.5-vl-7b", '[{"bbox_2d": [x1, y1, x2, y2], "label": …}] in pixels of the resized image'),
+        ("qwen3-vl-2b", '[{"bbox_2d": [x1, y1, x2, y2], "label": …}] with coordinates 0–1000'),
+        ("internvl3.5-8b", "<ref>label</ref><box>[[x1, y1, x2, y2]]</box> with coordinates 0–1000"),
+    ],
+)
+def test_each_family_says_its_box_format_in_words(model_id, expected):
+    assert get_adapter(model_id).box_format() == expected

@@ -11,6 +11,7 @@ from studio.adapters import get_adapter, samples_from_annotation
 from studio.budget.budget import compute_budget, project_annotations, text_table
 from studio.budget.text import estimate_counter, estimate_tokens, text_counter
 from studio.dataset.sample import create_sample_project
+from studio.dataset.store import NewImage
 
 
 @pytest.fixture(scope="module")
@@ -85,4 +86,10 @@ def test_partial_recount_merges_into_the_table(tmp_path):
     again = project_text_table(sample_project.folder, "tiny")
     assert merged.longest.tolist() == again.longest.tolist() and merged.samples.tolist() == again.samples.tolist()
     assert merged.samples[3] < full.samples[3]
+    (new_id,) = sample_project.add_images([NewImage(str(tmp_path / "new.png"), 64, 48)])
+    sample_project.add_vqa(new_id, "What is it?", "a new image")
+    added = merge_tables(merged, project_text_table(sample_project.folder, "tiny", image_ids=[new_id]))
+    again = project_text_table(sample_project.folder, "tiny")
+    assert added.image_ids.tolist() == again.image_ids.tolist() and added.longest.tolist() == again.longest.tolist()
+    assert added.widths[-1] == 64 and added.samples[-1] == again.samples[-1] > 0
     sample_project.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,8 @@ from studio.dataset import migrations, schema
 from studio.dataset.migrations import MigrationError
 from studio.dataset.store import DB_NAME, NewImage, Project, ProjectError
 
-# A plausible v2: images get a 'skipped' status and a note. SQLite cannot change a CHECK constraint in place, so
-# the table is rebuilt the documented way (create, copy, drop, rename), which with foreign keys on would
+# A plausible next version: images get a 'skipped' status and a note. SQLite cannot change a CHECK constraint in
+# place, so the table is rebuilt the documented way (create, copy, drop, rename), which with foreign keys on would
 # cascade-delete every box, caption, phrase, question and prediction.
 _REBUILD_IMAGES = """
 CREATE TABLE images_new (
@@ -49,14 +49,15 @@ def _note_sizes(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE images SET note = width || 'x' || height")
 
 
-V2 = [schema.MIGRATIONS[0], (_REBUILD_IMAGES, _note_sizes)]
-V2_SQL = [schema.MIGRATIONS[0], _REBUILD_IMAGES]  # the same rebuild as one SQL script, as the old runner took them
+N = schema.SCHEMA_VERSION  # the tests migrate a project of the current schema to a made-up next version
+NEXT = [*schema.MIGRATIONS, (_REBUILD_IMAGES, _note_sizes)]
+NEXT_SQL = [*schema.MIGRATIONS, _REBUILD_IMAGES]  # the same rebuild as one SQL script, as the old runner took them
 
 
-def _populated(folder: Path) -> Path:
-    """A closed schema-1 project with every kind of row: images, labels, boxes, phrases and links, captions, VQA,
-    runs."""
-    with _schema_1(), Project.create(folder) as project:
+def _populated(folder: Path, *, first_schema: bool = False) -> Path:
+    """A closed project with every kind of row: images, labels, boxes, phrases and links, captions, VQA, runs; of
+    the current schema, or of schema 1 with ``first_schema``."""
+    with _schema_1() if first_schema else nullcontext(), Project.create(folder) as project:
         ids = project.add_images([NewImage(f"/data/{n}.png", 100 + n, 80, file_size=n) for n in range(6)])
         cat, dog = project.ensure_label("cat"), project.ensure_label("dog")
         for n, image_id in enumerate(ids):
@@ -128,11 +129,11 @@ def test_a_table_rebuild_through_project_open_keeps_every_row(tmp_path, monkeypa
         columns = _columns(conn)
         before = _dump(conn, columns)
     assert all(before[t] for t in ("images", "boxes", "captions", "phrases", "phrase_boxes", "vqa", "predictions"))
-    monkeypatch.setattr(schema, "MIGRATIONS", V2_SQL)
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(V2_SQL))
+    monkeypatch.setattr(schema, "MIGRATIONS", NEXT_SQL)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(NEXT_SQL))
 
     with Project.open(tmp_path / "p") as project:
-        assert schema.version(project.conn) == 2
+        assert schema.version(project.conn) == N + 1
         assert _dump(project.conn, columns) == before  # with foreign keys on, DROP TABLE images emptied the rest
         assert project.conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert project.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -148,13 +149,13 @@ def test_apply_runs_pending_steps_with_an_injected_list(tmp_path):
     conn = _connect(database)
     columns = _columns(conn)
     before = _dump(conn, columns)
-    assert migrations.apply(conn, V2) == 2
-    assert migrations.version(conn) == 2 and len(schema.MIGRATIONS) == schema.SCHEMA_VERSION  # schema untouched
+    assert migrations.apply(conn, NEXT) == N + 1
+    assert migrations.version(conn) == N + 1 and schema.SCHEMA_VERSION == N
     assert _dump(conn, columns) == before
     assert conn.execute("SELECT note FROM images ORDER BY id LIMIT 1").fetchone()[0] == "100x80"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert _backups(database) == []
-    assert migrations.apply(conn, V2) == 2  # nothing pending: nothing done, no backup made
+    assert migrations.apply(conn, NEXT) == N + 1  # nothing pending: nothing done, no backup made
     assert _backups(database) == []
 
 
@@ -176,7 +177,7 @@ def _commits(conn: sqlite3.Connection) -> None:
     [
         (_raises, "the notes could not be computed"),
         (_orphans_boxes, r"row\(s\) of boxes point at missing images rows"),
-        (_commits, "step _commits of the migration to schema 2 ended the transaction"),
+        (_commits, f"step _commits of the migration to schema {N + 1} ended the transaction"),
     ],
 )
 def test_a_failed_migration_leaves_the_project_as_it_was_and_keeps_the_backup(tmp_path, step, reason):
@@ -184,47 +185,48 @@ def test_a_failed_migration_leaves_the_project_as_it_was_and_keeps_the_backup(tm
     conn = _connect(database)
     before = _dump(conn)
     with pytest.raises(MigrationError, match=reason) as failure:
-        migrations.apply(conn, [schema.MIGRATIONS[0], (_REBUILD_IMAGES, step)])
+        migrations.apply(conn, [*schema.MIGRATIONS, (_REBUILD_IMAGES, step)])
     message = str(failure.value)
     (backup,) = _backups(database)
-    assert backup.name == f"{DB_NAME}.v1.backup"
-    assert str(database) in message and "from version 1 to 2" in message and str(backup) in message
-    assert "left unchanged at version 1" in message
-    assert migrations.version(conn) == 1 and _dump(conn) == before
+    assert backup.name == f"{DB_NAME}.v{N}.backup"
+    assert str(database) in message and f"from version {N} to {N + 1}" in message and str(backup) in message
+    assert f"left unchanged at version {N}" in message
+    assert migrations.version(conn) == N and _dump(conn) == before
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert not conn.in_transaction
     conn.close()
     with sqlite3.connect(backup) as copy:
-        assert migrations.version(copy) == 1 and _dump(copy) == before
+        assert migrations.version(copy) == N and _dump(copy) == before
 
 
 def test_a_failed_migration_through_project_open_says_where_the_backup_is(tmp_path, monkeypatch):
     database = _populated(tmp_path / "p")
-    monkeypatch.setattr(schema, "MIGRATIONS", [schema.MIGRATIONS[0], (_REBUILD_IMAGES, _orphans_boxes)])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    for attempt in ("v1.backup", "v1-2.backup"):  # a second attempt never overwrites the first copy
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (_REBUILD_IMAGES, _orphans_boxes)])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", N + 1)
+    for attempt in (f"v{N}.backup", f"v{N}-2.backup"):  # a second attempt never overwrites the first copy
         with pytest.raises(ProjectError, match=f"{DB_NAME}.{attempt}") as failure:
             Project.open(tmp_path / "p")
-        assert str(failure.value).startswith(f"{database}: migrating the schema from version 1 to 2 failed")
+        assert str(failure.value).startswith(f"{database}: migrating the schema from version {N} to {N + 1} failed")
     assert len(_backups(database)) == 2
     monkeypatch.undo()
     with Project.open(tmp_path / "p") as project:  # the lock was released and the project is intact
-        assert schema.version(project.conn) == schema.SCHEMA_VERSION and project.image_count() == 6
+        assert schema.version(project.conn) == N and project.image_count() == 6
 
 
 def test_a_newer_schema_than_the_list_knows_is_refused(tmp_path):
     database = _populated(tmp_path / "p")
     conn = _connect(database)
-    conn.execute("PRAGMA user_version = 3")
+    conn.execute(f"PRAGMA user_version = {N + 2}")
     with pytest.raises(MigrationError, match="newer VLM Studio"):
-        migrations.apply(conn, V2)
-    assert migrations.version(conn) == 3 and _backups(database) == []
+        migrations.apply(conn, NEXT)
+    assert migrations.version(conn) == N + 2 and _backups(database) == []
 
 
 def test_the_real_migrations_bring_a_populated_schema_1_project_forward_keeping_every_row(tmp_path):
-    database = _populated(tmp_path / "p")
+    database = _populated(tmp_path / "p", first_schema=True)
     with sqlite3.connect(database) as conn:
+        assert migrations.version(conn) == 1
         columns = _columns(conn)
         before = _dump(conn, columns)
     with Project.open(tmp_path / "p") as project:

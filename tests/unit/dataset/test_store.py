@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from studio.dataset import changes as kind
 from studio.dataset import schema
 from studio.dataset.store import Change, NewImage, Project, ProjectError
 
@@ -185,6 +186,7 @@ def test_commits_of_another_connection_are_published_once_as_a_reload(project):
     assert project.publish_external_changes() is False
     (change,) = heard
     assert change.image_ids == frozenset() and {"images", "boxes", "labels", "runs"} <= change.tables
+    assert change.is_reload
 
 
 def test_commits_of_a_worker_connection_are_published_as_they_were_made(project):
@@ -194,13 +196,53 @@ def test_commits_of_a_worker_connection_are_published_as_they_were_made(project)
     project.publish_external_changes()  # starts watching
     heard.clear()
     with project.reopen() as worker:
-        worker.add_box(image_id, None, 0, 0, 5, 5)
+        box_id = worker.add_box(image_id, None, 0, 0, 5, 5)
         worker.set_status(image_id, "done")
-        worker.add_box(image_id, None, 1, 1, 5, 5)  # the same change again: heard once
+        worker.set_status(image_id, "done")  # the same change again: heard once
     assert project.publish_external_changes() is True
-    assert heard == [Change(frozenset({"boxes"}), frozenset({image_id})),
-                     Change(frozenset({"images"}), frozenset({image_id}))]
+    assert heard == [
+        Change(frozenset({"boxes"}), frozenset({image_id}), frozenset({kind.BOXES_ADDED}), frozenset({box_id})),
+        Change(frozenset({"images"}), frozenset({image_id}), frozenset({kind.STATUS_CHANGED})),
+    ]
     assert project.publish_external_changes() is False
+
+
+def test_changes_say_what_kind_of_edit_and_how_label_counts_moved(project):
+    image_id = _image(project)
+    red, blue = project.ensure_label("red"), project.ensure_label("blue")
+    heard = []
+    project.subscribe(heard.append)
+    box_id = project.add_box(image_id, red.id, 0, 0, 5, 5)
+    project.update_box(box_id, x2=9)
+    project.update_box(box_id, label_id=blue.id)
+    project.delete_boxes([box_id])
+    ids = project.add_images([NewImage("/x/new.png", 4, 4)])
+    assert [(c.kinds, c.box_ids, c.label_deltas) for c in heard[:4]] == [
+        ({kind.BOXES_ADDED}, {box_id}, ((red.id, 1),)),
+        ({kind.BOXES_MOVED}, {box_id}, ()),
+        ({kind.BOXES_RELABELLED}, {box_id}, ((red.id, -1), (blue.id, 1))),
+        ({kind.BOXES_DELETED}, {box_id}, ((blue.id, -1),)),
+    ]
+    assert heard[4].kinds == {kind.IMAGES_ADDED} and heard[4].image_ids == set(ids)
+    project.add_box(image_id, red.id, 0, 0, 5, 5)
+    project.add_box(ids[0], red.id, 0, 0, 2, 2)
+    project.merge_labels([red.id], blue.id)
+    assert (heard[-1].kinds, heard[-1].image_ids, heard[-1].label_deltas) == (
+        {kind.LABELS_MERGED}, frozenset(), ((red.id, -2), (blue.id, 2)))
+
+
+def test_a_grouping_transaction_keeps_the_kinds_of_its_blocks_and_an_untyped_block_drops_them(project):
+    image_id = _image(project)
+    label = project.ensure_label("red")
+    heard = []
+    project.subscribe(heard.append)
+    with project.transaction():
+        project.add_box(image_id, label.id, 0, 0, 5, 5)
+        project.add_box(image_id, label.id, 1, 1, 5, 5)
+    with project.transaction({"boxes"}):
+        project.add_box(image_id, label.id, 2, 2, 5, 5)
+    assert heard[0].kinds == {kind.BOXES_ADDED} and heard[0].label_deltas == ((label.id, 2),)
+    assert heard[1].kinds == frozenset() and heard[1].label_deltas == ()
 
 
 def test_relink_moves_paths_under_a_folder(project):
