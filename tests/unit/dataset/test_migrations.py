@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -52,9 +54,10 @@ NEXT = [*schema.MIGRATIONS, (_REBUILD_IMAGES, _note_sizes)]
 NEXT_SQL = [*schema.MIGRATIONS, _REBUILD_IMAGES]  # the same rebuild as one SQL script, as the old runner took them
 
 
-def _populated(folder: Path) -> Path:
-    """A closed project with every kind of row: images, labels, boxes, phrases and links, captions, VQA, runs."""
-    with Project.create(folder) as project:
+def _populated(folder: Path, *, first_schema: bool = False) -> Path:
+    """A closed project with every kind of row: images, labels, boxes, phrases and links, captions, VQA, runs; of
+    the current schema, or of schema 1 with ``first_schema``."""
+    with _schema_1() if first_schema else nullcontext(), Project.create(folder) as project:
         ids = project.add_images([NewImage(f"/data/{n}.png", 100 + n, 80, file_size=n) for n in range(6)])
         cat, dog = project.ensure_label("cat"), project.ensure_label("dog")
         for n, image_id in enumerate(ids):
@@ -74,9 +77,21 @@ def _populated(folder: Path) -> Path:
             conn.execute("INSERT INTO run_metrics (run_id, step, name, value) VALUES (1, 10, 'loss', 0.5)")
             conn.execute(
                 "INSERT INTO predictions (image_id, run_id, kind, label, x1, y1, x2, y2) "
-                "VALUES (?, 1, 'box', 'cat', 1, 2, 3, 4)", (ids[1],)
+                "VALUES (?, 1, 'box', 'cat', 1, 2, 3, 4)",
+                (ids[1],),
             )
     return folder / DB_NAME
+
+
+@contextmanager
+def _schema_1() -> Iterator[None]:
+    """Projects created inside the block stop at schema 1 (the later migrations are what the tests apply)."""
+    saved = schema.MIGRATIONS
+    schema.MIGRATIONS = saved[:1]
+    try:
+        yield
+    finally:
+        schema.MIGRATIONS = saved
 
 
 def _dump(conn: sqlite3.Connection, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
@@ -206,3 +221,17 @@ def test_a_newer_schema_than_the_list_knows_is_refused(tmp_path):
     with pytest.raises(MigrationError, match="newer VLM Studio"):
         migrations.apply(conn, NEXT)
     assert migrations.version(conn) == N + 2 and _backups(database) == []
+
+
+def test_the_real_migrations_bring_a_populated_schema_1_project_forward_keeping_every_row(tmp_path):
+    database = _populated(tmp_path / "p", first_schema=True)
+    with sqlite3.connect(database) as conn:
+        assert migrations.version(conn) == 1
+        columns = _columns(conn)
+        before = _dump(conn, columns)
+    with Project.open(tmp_path / "p") as project:
+        assert schema.version(project.conn) == schema.SCHEMA_VERSION
+        assert _dump(project.conn, columns) == before
+        assert {"review_items", "review_done"} <= set(project.db.table_names())
+        assert project.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert _backups(database) == []
