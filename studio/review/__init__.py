@@ -1,0 +1,1 @@
+"""TEMPORARY STUB (branch review-ui): replaced by the real package from branch `review`."""
