@@ -11,6 +11,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QRectF,
+    QRegularExpression,
     QSize,
     QSortFilterProxyModel,
     Qt,
@@ -108,15 +109,11 @@ class KindFilter(QSortFilterProxyModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.kind: str | None = None
+        self.setFilterRole(KIND_ROLE)
 
     def set_kind(self, kind: str | None) -> None:
         self.kind = kind
-        self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if self.kind is None:
-            return True
-        return self.sourceModel().index(source_row, 0, source_parent).data(KIND_ROLE) == self.kind
+        self.setFilterRegularExpression(QRegularExpression.anchoredPattern(kind) if kind else "")
 
 
 class ReviewItemDelegate(QStyledItemDelegate):
