@@ -113,7 +113,36 @@ CREATE TABLE predictions (
 CREATE INDEX predictions_image ON predictions(image_id, status);
 """
 
-MIGRATIONS: list[Migration] = [_V1]
+# The review queue (studio.review): suspected label mistakes found by a trained run, one row per suspect annotation
+# (box, question or phrase; none for a missing box), and the images a run has reviewed (for resuming). The
+# annotation ids are plain integers, not references: an item outlives its annotation (the reader marks it stale).
+_REVIEW = """
+CREATE TABLE review_items (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    image_id   INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    score      REAL NOT NULL,                  -- 0..1, higher: more likely a mistake
+    box_id     INTEGER,
+    vqa_id     INTEGER,
+    phrase_id  INTEGER,
+    evidence   TEXT NOT NULL DEFAULT '{}',     -- JSON: the model's suggestion and what explains the score
+    message    TEXT NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'accepted', 'dismissed')),
+    created_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)
+);
+CREATE INDEX review_items_run ON review_items(run_id, state, score);
+CREATE INDEX review_items_image ON review_items(image_id);
+CREATE TABLE review_done (
+    run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    done_at  REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0),
+    PRIMARY KEY (run_id, image_id)
+);
+CREATE INDEX review_done_image ON review_done(image_id);
+"""
+
+MIGRATIONS: list[Migration] = [_V1, _REVIEW]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "version"]

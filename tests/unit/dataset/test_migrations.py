@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,8 +54,9 @@ V2_SQL = [schema.MIGRATIONS[0], _REBUILD_IMAGES]  # the same rebuild as one SQL 
 
 
 def _populated(folder: Path) -> Path:
-    """A closed project with every kind of row: images, labels, boxes, phrases and links, captions, VQA, runs."""
-    with Project.create(folder) as project:
+    """A closed schema-1 project with every kind of row: images, labels, boxes, phrases and links, captions, VQA,
+    runs."""
+    with _schema_1(), Project.create(folder) as project:
         ids = project.add_images([NewImage(f"/data/{n}.png", 100 + n, 80, file_size=n) for n in range(6)])
         cat, dog = project.ensure_label("cat"), project.ensure_label("dog")
         for n, image_id in enumerate(ids):
@@ -73,9 +76,21 @@ def _populated(folder: Path) -> Path:
             conn.execute("INSERT INTO run_metrics (run_id, step, name, value) VALUES (1, 10, 'loss', 0.5)")
             conn.execute(
                 "INSERT INTO predictions (image_id, run_id, kind, label, x1, y1, x2, y2) "
-                "VALUES (?, 1, 'box', 'cat', 1, 2, 3, 4)", (ids[1],)
+                "VALUES (?, 1, 'box', 'cat', 1, 2, 3, 4)",
+                (ids[1],),
             )
     return folder / DB_NAME
+
+
+@contextmanager
+def _schema_1() -> Iterator[None]:
+    """Projects created inside the block stop at schema 1 (the later migrations are what the tests apply)."""
+    saved = schema.MIGRATIONS
+    schema.MIGRATIONS = saved[:1]
+    try:
+        yield
+    finally:
+        schema.MIGRATIONS = saved
 
 
 def _dump(conn: sqlite3.Connection, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
@@ -134,7 +149,7 @@ def test_apply_runs_pending_steps_with_an_injected_list(tmp_path):
     columns = _columns(conn)
     before = _dump(conn, columns)
     assert migrations.apply(conn, V2) == 2
-    assert migrations.version(conn) == 2 and schema.SCHEMA_VERSION == 1
+    assert migrations.version(conn) == 2 and len(schema.MIGRATIONS) == schema.SCHEMA_VERSION  # schema untouched
     assert _dump(conn, columns) == before
     assert conn.execute("SELECT note FROM images ORDER BY id LIMIT 1").fetchone()[0] == "100x80"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -195,7 +210,7 @@ def test_a_failed_migration_through_project_open_says_where_the_backup_is(tmp_pa
     assert len(_backups(database)) == 2
     monkeypatch.undo()
     with Project.open(tmp_path / "p") as project:  # the lock was released and the project is intact
-        assert schema.version(project.conn) == 1 and project.image_count() == 6
+        assert schema.version(project.conn) == schema.SCHEMA_VERSION and project.image_count() == 6
 
 
 def test_a_newer_schema_than_the_list_knows_is_refused(tmp_path):
@@ -205,3 +220,16 @@ def test_a_newer_schema_than_the_list_knows_is_refused(tmp_path):
     with pytest.raises(MigrationError, match="newer VLM Studio"):
         migrations.apply(conn, V2)
     assert migrations.version(conn) == 3 and _backups(database) == []
+
+
+def test_the_real_migrations_bring_a_populated_schema_1_project_forward_keeping_every_row(tmp_path):
+    database = _populated(tmp_path / "p")
+    with sqlite3.connect(database) as conn:
+        columns = _columns(conn)
+        before = _dump(conn, columns)
+    with Project.open(tmp_path / "p") as project:
+        assert schema.version(project.conn) == schema.SCHEMA_VERSION
+        assert _dump(project.conn, columns) == before
+        assert {"review_items", "review_done"} <= set(project.db.table_names())
+        assert project.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert _backups(database) == []
