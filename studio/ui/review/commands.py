@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from studio.dataset.label_match import LabelIndex
 from studio.dataset.store import Project
-from studio.evaluation.grounding import iou_matrix
 from studio.review.items import ReviewItem, set_state
 from studio.ui.annotate import commands as cmd
-
-Rect = tuple[float, float, float, float]
-RELINK_MIN_IOU = 0.5  # a wrong link is moved to the box that overlaps the model's box at least this much
 
 
 class SetReviewState(cmd.StoreCommand):
@@ -60,8 +56,7 @@ def accept_command(project: Project, item: ReviewItem, describe: str) -> AcceptR
     suggested = tuple(evidence["box"]) if evidence.get("box") else None
     label = LabelIndex(project.labels()).name_for(evidence.get("label") or "") or None
     if item.kind == "misplaced":
-        edits = [cmd.MoveBoxes(project, {box.id: box.xyxy}, {box.id: _need(suggested, "box")},
-                               image_id=item.image_id)]
+        edits = [cmd.MoveBoxes(project, {box.id: box.xyxy}, {box.id: _need(suggested, "box")}, image_id=item.image_id)]
     elif item.kind == "missing":
         edits = [cmd.AddBoxes(project, item.image_id, [cmd.BoxSpec(label, _need(suggested, "box"))])]
     elif item.kind == "spurious":
@@ -75,30 +70,49 @@ def accept_command(project: Project, item: ReviewItem, describe: str) -> AcceptR
             raise ValueError("the question was deleted since the review")
         edits = [cmd.EditVqa(project, _need(pair, "question"), pair.question, _need(answer, "answer"))]
     elif item.kind == "wrong_link":
-        edits = _relink(project, item, box, suggested)
+        edits = _relink(project, item, label)
     else:
         raise ValueError(f"a “{item.kind}” suspect has no suggestion to accept")
     return AcceptReviewItem(project, item, edits, f"Accept the model's fix: {describe}")
 
 
-def _relink(project: Project, item: ReviewItem, box, suggested: Rect | None) -> list[cmd.StoreCommand]:
-    """Unlink the phrase from the suspect box; link it to the box the model found instead, when one overlaps."""
+def _relink(project: Project, item: ReviewItem, label: str | None) -> list[cmd.StoreCommand]:
+    """Link the phrase to the boxes where the model grounds it (``evidence["link_box_ids"]``; none: a new box
+    ``evidence["box"]``) instead of the suspect box (``box_id``), or of all its boxes when no one box is named."""
+    evidence = item.evidence or {}
     phrase = next((p for p in project.phrases(item.image_id) if p.id == item.phrase_id), None)
     if phrase is None:
         raise ValueError("the phrase was removed since the review")
+    present = {box.id for box in project.boxes(item.image_id)}
+    targets = [i for i in evidence.get("link_box_ids") or [] if i in present]
+    suspects = [item.box_id] if item.box_id is not None else list(phrase.box_ids)
     edits: list[cmd.StoreCommand] = []
-    if box is not None and box.id in phrase.box_ids:
-        edits.append(cmd.LinkBoxes(project, phrase, [box.id], link=False))
-    if suggested is not None:
-        candidates = [b for b in project.boxes(item.image_id) if b.id not in phrase.box_ids]
-        if candidates:
-            overlaps = iou_matrix([b.xyxy for b in candidates], [suggested])[:, 0]
-            best = int(overlaps.argmax())
-            if overlaps[best] >= RELINK_MIN_IOU:
-                edits.append(cmd.LinkBoxes(project, phrase, [candidates[best].id]))
+    drop = [i for i in suspects if i in phrase.box_ids and i not in targets]
+    if drop:
+        edits.append(cmd.LinkBoxes(project, phrase, drop, link=False))
+    if targets:
+        if any(i not in phrase.box_ids for i in targets):
+            edits.append(cmd.LinkBoxes(project, phrase, targets))
+    elif evidence.get("box") and not evidence.get("link_box_ids"):
+        added = cmd.AddBoxes(project, item.image_id, [cmd.BoxSpec(label, tuple(evidence["box"]))])
+        edits += [added, LinkAddedBox(project, phrase.id, added)]
     if not edits:
         raise ValueError("the link was already changed since the review")
     return edits
+
+
+class LinkAddedBox(cmd.StoreCommand):
+    """Link a phrase to the box an `AddBoxes` just created (its id is known only once it is applied)."""
+
+    def __init__(self, project: Project, phrase_id: int, added: cmd.AddBoxes) -> None:
+        super().__init__("Link the new box")
+        self.project, self.phrase_id, self.added = project, phrase_id, added
+
+    def apply(self) -> None:
+        self.project.link(self.phrase_id, self.added.box_ids[0])
+
+    def revert(self) -> None:
+        self.project.unlink(self.phrase_id, self.added.box_ids[0])
 
 
 def _box(project: Project, item: ReviewItem):
@@ -109,4 +123,3 @@ def _need(value, what: str):
     if value is None or value == "":
         raise ValueError(f"the {what} is gone or the model gave none")
     return value
-

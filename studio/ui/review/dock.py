@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.dataset.store import Change, Project
 from studio.humanize import count
-from studio.review.items import KINDS, ReviewItem, review_items, review_runs
+from studio.review.items import KINDS, ReviewItem, ReviewRun, review_items, review_runs
 from studio.training.runs import list_runs
 from studio.ui import theme
 from studio.ui.annotate.shortcuts import shortcut
@@ -34,9 +34,11 @@ from studio.ui.store_signals import StoreSignals
 
 NO_PROJECT = "Open a project to review its annotations."
 NO_RUNS = "Train a run, then Find mistakes: the model checks every annotation and lists the likely mistakes here."
-NOT_REVIEWED = "Press Find mistakes: the run's model checks every annotation and lists the likely mistakes here, " \
-               "worst first."
+NOT_REVIEWED = (
+    "Press Find mistakes: the run's model checks every annotation and lists the likely mistakes here, worst first."
+)
 REVIEWABLE = ("finished", "stopped")  # runs with a checkpoint to predict with
+ANNOTATION_TABLES = frozenset({"boxes", "vqa", "phrases"})  # a deleted annotation takes its suspects with it
 
 
 class ReviewDock(QDockWidget):
@@ -54,8 +56,7 @@ class ReviewDock(QDockWidget):
         self.setObjectName("reviewDock")
         self.project: Project | None = None
         self._signals: StoreSignals | None = None
-        self._reviewed: set[int] = set()
-        self._handled = 0  # items of the run already accepted or dismissed
+        self._reviewed: set[int] = set()  # runs that have reviewed the project
         self.busy = False
         self.model = ReviewQueueModel(self)
         self.filtered = KindFilter(self)
@@ -92,9 +93,11 @@ class ReviewDock(QDockWidget):
         self.actions: dict[str, QAction] = {}
         buttons = QHBoxLayout()
         buttons.setSpacing(2)
-        for name, text, slot in (("review_accept", "Accept", self.accept_current),
-                                 ("review_dismiss", "Dismiss", self.dismiss_current),
-                                 ("review_next", "Skip", self.next_item)):
+        for name, text, slot in (
+            ("review_accept", "Accept", self.accept_current),
+            ("review_dismiss", "Dismiss", self.dismiss_current),
+            ("review_next", "Skip", self.next_item),
+        ):
             entry = shortcut(name)
             action = QAction(theme.icon(entry.icon), text, self)
             action.setShortcuts([QKeySequence(k) for k in entry.keys])
@@ -109,8 +112,10 @@ class ReviewDock(QDockWidget):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             buttons.addWidget(button)
         self.keys = QLabel("<b>Enter</b> show · <b>Y</b> accept · <b>N</b> dismiss · <b>S</b> skip")
-        self.keys.setToolTip("Enter or double-click shows the suspect on its image with the model's box dashed; "
-                             "Y applies the model's fix (Ctrl+Z undoes it), N dismisses it for good, S skips it")
+        self.keys.setToolTip(
+            "Enter or double-click shows the suspect on its image with the model's box dashed; "
+            "Y applies the model's fix (Ctrl+Z undoes it), N dismisses it for good, S skips it"
+        )
         self.keys.setEnabled(False)  # muted
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -153,8 +158,12 @@ class ReviewDock(QDockWidget):
                 self.model.names = {image.id: image.name for image in self.project.images()}
         if "runs" in change.tables:
             self._fill_runs()
-        elif "review_items" in change.tables:
-            self.reload()
+            return
+        listed = {item.image_id for item in self.model.items}
+        if "review_items" in change.tables:
+            self.reload(change.image_ids or None)
+        elif change.tables & ANNOTATION_TABLES and (not change.image_ids or change.image_ids & listed):
+            self.reload(change.image_ids & listed or None)
 
     def _rename(self, image_ids) -> None:
         """New names for the listed images among ``image_ids`` (the others are not read)."""
@@ -173,7 +182,7 @@ class ReviewDock(QDockWidget):
         self.run_box.blockSignals(True)
         self.run_box.clear()
         if self.project is not None:
-            self._reviewed = set(review_runs(self.project))
+            self._reviewed = {review.run_id for review in review_runs(self.project)}
             for run in list_runs(self.project):
                 if run.status in REVIEWABLE or run.id in self._reviewed:
                     reviewed = " · reviewed" if run.id in self._reviewed else ""
@@ -191,18 +200,20 @@ class ReviewDock(QDockWidget):
     def _run_chosen(self) -> None:
         self.reload()
 
-    def reload(self) -> None:
-        """Read the chosen run's open suspects (after a review wrote some, or an accept, dismiss or undo)."""
+    def reload(self, image_ids: set[int] | None = None) -> None:
+        """Read the chosen run's open suspects, only those of ``image_ids`` when given (a review wrote some, an
+        accept, a dismiss, an undo, a deleted annotation)."""
         run_id = self.run_id()
         if self.project is None or run_id is None:
             items: list[ReviewItem] = []
-            self._handled = 0
-        else:
+        elif image_ids is None:
             items = review_items(self.project, run_id)
-            if run_id not in self._reviewed and items:
-                self._reviewed.add(run_id)
-            every = review_items(self.project, run_id, states=("accepted", "dismissed"))
-            self._handled = len(every)
+        else:
+            kept = [item for item in self.model.items if item.image_id not in image_ids]
+            fresh = review_items(self.project, run_id, image_ids=image_ids)
+            items = sorted([*kept, *fresh], key=lambda item: (-item.score, item.id))
+        if items and run_id is not None:
+            self._reviewed.add(run_id)
         current = self.current_item()
         row = self.view.currentIndex().row()
         self.model.set_items(items)
@@ -240,11 +251,8 @@ class ReviewDock(QDockWidget):
             text = NO_RUNS
         elif self.busy and not self.model.items:
             text = "Looking for mistakes… suspects appear here as they are found."
-        elif not self.model.items and run_id not in self._reviewed and not self._handled:
-            text = NOT_REVIEWED
         elif not self.model.items:
-            text = (f"No open suspects — all {count(self._handled, 'suspect')} accepted or dismissed. Find mistakes "
-                    "again after more edits or another training run.")
+            text = self._nothing_open(self._review(run_id))
         elif not shown:
             text = f"No {kind_title(self.filtered.kind).lower()} suspects open; choose All kinds."
         else:
@@ -255,13 +263,35 @@ class ReviewDock(QDockWidget):
         self.run_box.setEnabled(not self.busy and self.run_box.count() > 0)
         self._enable()
 
+    def _review(self, run_id: int) -> ReviewRun | None:
+        """The run's review counts (read only when the queue is empty, to say why)."""
+        return next((review for review in review_runs(self.project) if review.run_id == run_id), None)
+
+    @staticmethod
+    def _nothing_open(review: ReviewRun | None) -> str:
+        if review is None:
+            return NOT_REVIEWED
+        handled = review.by_state.get("accepted", 0) + review.by_state.get("dismissed", 0)
+        if handled:
+            return (
+                f"No open suspects — all {count(handled, 'suspect')} accepted or dismissed. Find mistakes again "
+                "after more edits or another training run."
+            )
+        return (
+            f"No suspects: the model agrees with every annotation of the {count(review.images_done, 'image')} "
+            "it checked."
+        )
+
     def set_busy(self, busy: bool) -> None:
         """A review is running: the button stops it."""
         self.busy = busy
         self.find_button.setText("Stop" if busy else "Find mistakes")
         self.find_button.setIcon(theme.icon("mdi6.stop" if busy else "mdi6.magnify-scan", color="white"))
-        self.find_button.setToolTip("Stop the review (what it found so far stays)" if busy else
-                                    "Predict every annotated image with the run's model and list what looks wrong")
+        self.find_button.setToolTip(
+            "Stop the review (what it found so far stays)"
+            if busy
+            else "Predict every annotated image with the run's model and list what looks wrong"
+        )
         self._show_state()
 
     def _find_clicked(self) -> None:

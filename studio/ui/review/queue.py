@@ -63,8 +63,9 @@ class ReviewQueue(QObject):
         job = Job(f"Finding mistakes with {name}", in_project, str(self.project.folder), review_project, run_id)
         job.home = "annotate"
         job.cancel_hint = "Stop looking for mistakes (what was found stays)"
-        job.finished.connect(lambda _result: self._say(f"Review with {name} done: the queue lists the suspects, "
-                                                       "worst first"))
+        job.finished.connect(
+            lambda _result: self._say(f"Review with {name} done: the queue lists the suspects, worst first")
+        )
         job.done.connect(self._job_done)
         self.job = job
         self.dock.set_busy(True)

@@ -24,8 +24,14 @@ from studio.ui import theme
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
 KIND_ROLE = Qt.ItemDataRole.UserRole + 2
-KIND_COLOURS = {"misplaced": "#ef6c00", "missing": "#1565c0", "spurious": "#6a1b9a", "wrong_label": "#c62828",
-                "wrong_answer": "#00838f", "wrong_link": "#558b2f"}
+KIND_COLOURS = {
+    "misplaced": "#ef6c00",
+    "missing": "#1565c0",
+    "spurious": "#6a1b9a",
+    "wrong_label": "#c62828",
+    "wrong_answer": "#00838f",
+    "wrong_link": "#558b2f",
+}
 BAR_WIDTH, PAD = 44, 6
 
 
@@ -58,8 +64,10 @@ class ReviewQueueModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             confidence = (item.evidence or {}).get("confidence")
             sure = f"; the model's confidence {confidence:.0%}" if isinstance(confidence, float | int) else ""
-            return (f"<b>{kind_title(item.kind)}</b> on {self.image_name(item.image_id)}<br>{item.message}<br>"
-                    f"Likely wrong: {item.score:.0%}{sure}")
+            return (
+                f"<b>{kind_title(item.kind)}</b> on {self.image_name(item.image_id)}<br>{item.message}<br>"
+                f"Likely wrong: {item.score:.0%}{sure}"
+            )
         return None
 
     def image_name(self, image_id: int) -> str:
@@ -124,8 +132,9 @@ class ReviewItemDelegate(QStyledItemDelegate):
         height = QFontMetrics(option.font).height()
         return QSize(200, 2 * height + 3 * PAD // 2 + 2)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         item: ReviewItem | None = index.data(ITEM_ROLE)
         if item is None:
             return
@@ -164,13 +173,17 @@ class ReviewItemDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         painter.setPen(text_colour)
         name = QFontMetrics(option.font).elidedText(
-            model_name(index, item.image_id), Qt.TextElideMode.ElideMiddle, int(rect.right() - x))
+            model_name(index, item.image_id), Qt.TextElideMode.ElideMiddle, int(rect.right() - x)
+        )
         painter.drawText(QRectF(x, rect.top(), rect.right() - x, line), Qt.AlignmentFlag.AlignVCenter, name)
         # second line: the message
         painter.setPen(muted)
         message = QFontMetrics(option.font).elidedText(item.message, Qt.TextElideMode.ElideRight, int(rect.width()))
-        painter.drawText(QRectF(rect.left(), rect.top() + line + PAD // 2, rect.width(), line),
-                         Qt.AlignmentFlag.AlignVCenter, message)
+        painter.drawText(
+            QRectF(rect.left(), rect.top() + line + PAD // 2, rect.width(), line),
+            Qt.AlignmentFlag.AlignVCenter,
+            message,
+        )
         painter.restore()
 
 

@@ -8,18 +8,13 @@ from dataclasses import dataclass
 import pytest
 
 from studio.dataset.store import Project
-from studio.review import items as review
+from studio.review.items import NewReviewItem, review_items, store_review
 from studio.training.runs import create_run, set_status
 from tests.qt.annotate.conftest import add_image, scene_image
 
 
-def insert_items(project: Project, rows: list[dict]) -> list[int]:
-    """Store suspects as a review would (the one place that knows the API's writer)."""
-    return review.add_items(project, [review.ReviewItem(id=0, **row) for row in rows])
-
-
 @dataclass
-class Fixture:
+class Reviewed:
     folder: str
     run_id: int
     images: dict[str, int]
@@ -30,7 +25,7 @@ class Fixture:
 
 
 @pytest.fixture
-def reviewed(tmp_path) -> Fixture:
+def reviewed(tmp_path) -> Reviewed:
     folder = tmp_path / "reviewed"
     with Project.create(folder) as project:
         scene = add_image(project, tmp_path / "scene.png", scene_image())
@@ -45,25 +40,22 @@ def reviewed(tmp_path) -> Fixture:
         vqa = project.add_vqa(scene, "What colour is the ball?", "blue")
         run = create_run(project, "lora-1", None, {})
         set_status(project, run, "finished")
-        rows = [
-            dict(run_id=run.id, image_id=scene, kind="misplaced", score=0.95, box_id=ball_box,
-                 evidence={"box": [198, 110, 237, 146], "label": "ball", "confidence": 0.91},
-                 message="the model puts the ball 98 px to the right"),
-            dict(run_id=run.id, image_id=second, kind="spurious", score=0.40, box_id=extra,
-                 evidence={"box": None, "label": "ball", "confidence": 0.1}, message="no ball found here"),
-            dict(run_id=run.id, image_id=scene, kind="wrong_answer", score=0.70, vqa_id=vqa,
-                 evidence={"box": None, "answer": "red", "confidence": 0.88}, message="the model answers “red”"),
-            dict(run_id=run.id, image_id=second, kind="missing", score=0.60,
-                 evidence={"box": [150, 80, 180, 110], "label": "ball", "confidence": 0.8},
-                 message="a ball without a box"),
-            dict(run_id=run.id, image_id=scene, kind="wrong_label", score=0.55, box_id=dog_box,
-                 evidence={"box": [38, 84, 144, 160], "label": "cat", "confidence": 0.7},
-                 message="the model calls it a cat"),
-            dict(run_id=run.id, image_id=scene, kind="wrong_link", score=0.50, box_id=ball_box, phrase_id=phrase,
-                 evidence={"box": [38, 84, 144, 160], "label": "dog", "confidence": 0.9},
-                 message="“dog” is linked to the ball"),
-        ]
-        ids = insert_items(project, rows)
-        return Fixture(str(folder), run.id, {"scene": scene, "second": second},
-                       {"dog": dog_box, "ball": ball_box, "extra": extra}, vqa, phrase,
-                       {row["kind"]: item_id for row, item_id in zip(rows, ids, strict=True)})
+        found = [
+            NewReviewItem(scene, "misplaced", 0.95, "the model puts the ball 98 px to the right",
+                          {"box": [198, 110, 237, 146], "label": "ball", "confidence": 0.91}, box_id=ball_box),
+            NewReviewItem(second, "spurious", 0.40, "no ball found here", {"label": "ball", "confidence": 0.1},
+                          box_id=extra),
+            NewReviewItem(scene, "wrong_answer", 0.70, "the model answers “red”",
+                          {"answer": "red", "confidence": 0.88}, vqa_id=vqa),
+            NewReviewItem(second, "missing", 0.60, "a ball without a box",
+                          {"box": [150, 80, 180, 110], "label": "ball", "confidence": 0.8}),
+            NewReviewItem(scene, "wrong_label", 0.55, "the model calls it a cat",
+                          {"box": [38, 84, 144, 160], "label": "cat", "confidence": 0.7}, box_id=dog_box),
+            NewReviewItem(scene, "wrong_link", 0.50, "“dog” is linked to the ball",
+                          {"box": [38, 84, 144, 160], "link_box_ids": [dog_box], "label": "dog", "confidence": 0.9},
+                          box_id=ball_box, phrase_id=phrase),
+        ]  # fmt: skip
+        store_review(project, run.id, [scene, second], found)
+        ids = {item.kind: item.id for item in review_items(project, run.id)}
+        return Reviewed(str(folder), run.id, {"scene": scene, "second": second},
+                        {"dog": dog_box, "ball": ball_box, "extra": extra}, vqa, phrase, ids)  # fmt: skip

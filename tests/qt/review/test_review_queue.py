@@ -30,8 +30,14 @@ def rows(dock) -> list:
 def test_the_queue_lists_the_open_suspects_worst_first_and_filters_by_kind(window, qtbot, reviewed):
     dock = open_review(window, qtbot, reviewed.folder)
     assert dock.run_box.currentText() == "lora-1 · reviewed"
-    assert [item.kind for item in rows(dock)] == ["misplaced", "wrong_answer", "missing", "wrong_label", "wrong_link",
-                                                  "spurious"]
+    assert [item.kind for item in rows(dock)] == [
+        "misplaced",
+        "wrong_answer",
+        "missing",
+        "wrong_label",
+        "wrong_link",
+        "spurious",
+    ]
     assert dock.stack.currentWidget() is dock.view
     assert dock.kind_box.itemText(0) == "All kinds (6)"
     dock.kind_box.setCurrentIndex(dock.kind_box.findData("wrong_answer"))
@@ -102,6 +108,7 @@ def test_an_empty_queue_says_what_to_do(window, qtbot, reviewed, tmp_path):
     assert not dock.find_button.isEnabled()
     with Project.open(reviewed.folder) as project:
         project.conn.execute("DELETE FROM review_items")
+        project.conn.execute("DELETE FROM review_done")
         project.conn.commit()
     dock = open_review(window, qtbot, reviewed.folder)
     assert dock.empty.text() == NOT_REVIEWED
@@ -114,3 +121,19 @@ def test_the_shortcuts_dialog_lists_the_review_keys(qtbot):
     listed = dict(dialog.rows())
     assert listed["Skip to the next suspect"] == "S"
     assert any(keys == "Y" for keys in listed.values())
+
+
+def test_suspects_of_a_deleted_box_leave_the_queue_and_a_finished_queue_says_so(window, qtbot, reviewed):
+    dock = open_review(window, qtbot, reviewed.folder)
+    workspace = window.annotate.workspace
+    window.images.select_image(reviewed.images["scene"])
+    workspace.canvas.select_boxes([reviewed.boxes["ball"]])
+    workspace.delete_selected()
+    assert [item.kind for item in rows(dock)] == ["wrong_answer", "missing", "wrong_label", "spurious"]
+    window.annotate.undo_stack.undo()
+    assert len(rows(dock)) == 6
+    for _ in range(6):
+        dock.select_row(0)
+        dock.dismiss_current()
+    assert dock.stack.currentWidget() is dock.empty
+    assert dock.empty.text().startswith("No open suspects — all 6 suspects accepted or dismissed")
