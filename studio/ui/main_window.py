@@ -244,8 +244,8 @@ class MainWindow(DataActions, QMainWindow):
         self.tabifyDockWidget(docks["vqa"], self.models.preview_dock)
         for dock in self.findChildren(QDockWidget):
             dock.show()
-        docks["labels"].raise_()
-        docks["vqa"].raise_()
+        for key in ("labels", "caption", "vqa"):
+            docks[key].raise_()
         self.resizeDocks([self.image_dock, docks["caption"]], [DEFAULT_IMAGES_WIDTH, DEFAULT_RIGHT_WIDTH],
                          Qt.Orientation.Horizontal)
         column = [docks["labels"], docks["caption"], docks["vqa"]]

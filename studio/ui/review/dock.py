@@ -99,7 +99,7 @@ class ReviewDock(QDockWidget):
             ("review_next", "Skip", self.next_item),
         ):
             entry = shortcut(name)
-            action = QAction(theme.icon(entry.icon), text, self)
+            action = QAction(theme.icon(entry.icon), f"{text}  {entry.keys[0]}", self)
             action.setShortcuts([QKeySequence(k) for k in entry.keys])
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)  # active while the dock is shown
             action.setToolTip(f"{entry.text} ({entry.keys[0]})")
@@ -111,28 +111,25 @@ class ReviewDock(QDockWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             buttons.addWidget(button)
-        self.keys = QLabel("<b>Enter</b> show · <b>Y</b> accept · <b>N</b> dismiss · <b>S</b> skip")
+        self.keys = QLabel("<b>Enter</b> shows")
         self.keys.setToolTip(
             "Enter or double-click shows the suspect on its image with the model's box dashed; "
             "Y applies the model's fix (Ctrl+Z undoes it), N dismisses it for good, S skips it"
         )
         self.keys.setEnabled(False)  # muted
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        top = QHBoxLayout()
+        top, kinds = QHBoxLayout(), QHBoxLayout()
         top.addWidget(self.run_box, 1)
         top.addWidget(self.find_button)
+        kinds.addWidget(self.kind_box, 1)
+        kinds.addWidget(self.keys)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
-        layout.addWidget(self.kind_box)
+        layout.addLayout(kinds)
         layout.addWidget(self.stack, 1)
         layout.addLayout(buttons)
-        layout.addWidget(self.keys)
-        layout.addWidget(self.status)
         self.setWidget(body)
 
     # ------------------------------------------------------------ project and store
