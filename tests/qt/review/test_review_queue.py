@@ -3,10 +3,13 @@ model's fix as one undo step, N dismisses for good, S skips; an empty queue says
 
 from __future__ import annotations
 
+import sys
+from types import SimpleNamespace
+
 from PySide6.QtCore import Qt
 
 from studio.dataset.store import Project
-from studio.review.items import review_items
+from studio.review.items import NewReviewItem, review_items, store_review
 from studio.ui.annotate.box_item import BoxStyle
 from studio.ui.annotate.shortcuts_dialog import ShortcutsDialog
 from studio.ui.review.dock import NO_PROJECT, NO_RUNS, NOT_REVIEWED
@@ -137,3 +140,27 @@ def test_suspects_of_a_deleted_box_leave_the_queue_and_a_finished_queue_says_so(
         dock.dismiss_current()
     assert dock.stack.currentWidget() is dock.empty
     assert dock.empty.text().startswith("No open suspects — all 6 suspects accepted or dismissed")
+
+
+def test_find_mistakes_runs_the_review_in_a_worker_and_lists_what_it_wrote(window, qtbot, reviewed, monkeypatch):
+    """The core's review_project is replaced by a fake that writes one suspect (no model)."""
+    calls = []
+
+    def review_project(project, run_id, *, split=None, progress, cancel, restart=False):
+        calls.append(run_id)
+        progress(0, 1, "predicting")
+        store_review(project, run_id, [reviewed.images["second"]],
+                     [NewReviewItem(reviewed.images["second"], "missing", 0.99, "a second ball",
+                                    {"box": [1, 1, 20, 20], "label": "ball", "confidence": 0.99})])  # fmt: skip
+        progress(1, 1, "done")
+
+    monkeypatch.setitem(sys.modules, "studio.review.run_review", SimpleNamespace(review_project=review_project))
+    dock = open_review(window, qtbot, reviewed.folder)
+    qtbot.mouseClick(dock.find_button, Qt.MouseButton.LeftButton)
+    assert dock.busy and dock.find_button.text() == "Stop"
+    assert window.jobs_bar.label.text().startswith("Finding mistakes with lora-1")
+    qtbot.waitUntil(lambda: not dock.busy, timeout=10000)
+    assert calls == [reviewed.run_id]
+    assert dock.find_button.text() == "Find mistakes"
+    assert rows(dock)[0].message == "a second ball"
+    assert len(rows(dock)) == 5  # the old spurious/missing of that image were replaced by the new finding

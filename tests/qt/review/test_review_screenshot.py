@@ -1,6 +1,6 @@
 """The main window with the Review queue raised and the worst suspect shown (its box selected, the model's box
-dashed): ``artifacts/review-queue.png``. Under Xvfb for the real look:
-``QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/qt/review/test_review_screenshot.py``."""
+dashed): ``artifacts/review-queue.png``. Under Xvfb for the real look: ``QT_QPA_PLATFORM=xcb xvfb-run -a -s
+"-screen 0 1600x1000x24" python -m pytest tests/qt/review/test_review_screenshot.py``."""
 
 from __future__ import annotations
 
