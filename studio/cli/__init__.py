@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "studio.cli.models",
     "studio.cli.predict",
     "studio.cli.evaluate",
+    "studio.cli.review",
     "studio.cli.labelling",
     "studio.cli.export_model",
     "studio.cli.workflows",

@@ -193,10 +193,36 @@ class Predictor:
         answers = []
         for row, scores in zip(new.tolist(), logprobs, strict=True):
             length = _answer_length(row, self._end_ids())
-            confidence = float(torch.exp(scores[:length].float().mean())) if length else 0.0
+            kept = scores[:length].float()
+            confidence = float(torch.exp(kept.mean())) if length else 0.0
             text = self.processor.tokenizer.decode(row[:length], skip_special_tokens=True).strip()
-            answers.append(BatchAnswer(text, confidence))
+            answers.append(BatchAnswer(text, confidence, tuple(row[:length]), tuple(kept.tolist())))
         return answers
+
+    def answer_probabilities(
+        self, samples: Sequence[Sample], images: Sequence[Any], *, system_prompts: dict[str, str] | None = None
+    ) -> list[float]:
+        """The probability the model gives each sample's own answer (teacher-forced: every token of the answer as
+        training writes it, and its end token), for samples of one batch."""
+        import torch
+
+        from studio.training.batching import IGNORE_INDEX, collate, rope_index_for, to_device
+
+        systems = system_prompts or {}
+        with self._lock, torch.inference_mode():
+            examples = [
+                self.adapter.supervised_example(s, self.processor, image, self.settings,
+                                                systems.get(s.task) or self.system_prompt(s.task))
+                for s, image in zip(samples, images, strict=True)
+            ]
+            batch = collate(examples, self.processor.tokenizer.pad_token_id,
+                            positions=rope_index_for(vision_cache.core_model(self.model)))
+            batch = to_device(batch, self.device)
+            labels = batch.pop("labels")[:, 1:]
+            logits = self.model(**batch).logits[:, :-1].float()
+            picked = torch.log_softmax(logits, dim=-1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+            totals = (picked * (labels != IGNORE_INDEX)).sum(dim=1)
+        return [float(v) for v in torch.exp(totals)]
 
     def _end_ids(self) -> set[int]:
         eos = vision_cache.core_model(self.model).generation_config.eos_token_id
@@ -205,8 +231,13 @@ class Predictor:
 
 @dataclass(frozen=True)
 class BatchAnswer:
+    """A greedy answer, its confidence, and its tokens (up to and including the end token) with their log
+    probabilities."""
+
     text: str
     confidence: float
+    tokens: tuple[int, ...] = ()
+    logprobs: tuple[float, ...] = ()
 
 
 def _answer_length(tokens: list[int], end_ids: set[int]) -> int:

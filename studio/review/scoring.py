@@ -90,6 +90,7 @@ class _Pred:
     box: PredictedBox
     phrase_ids: frozenset[int]
     label: Label | None
+    off_caption: bool = False  # a caption answer's box whose label names none of the caption's phrases
     used: bool = False
 
 
@@ -142,10 +143,11 @@ def _score_boxes(scorer: _Scorer, grounding: Sequence[GroundingAnswer]) -> None:
     _check_links(scorer, matched, preds, matched_box_of)
     unmatched = [b for b in boxes if all(b is not m for m, _, _ in matched)]
     for box in unmatched:
-        if not _check_place(scorer, box, preds, phrases_of.get(box.id, set())):
-            _check_support(scorer, box, preds, covered[box.id])
+        phrase_ids = phrases_of.get(box.id, set())
+        if not _check_place(scorer, box, preds, phrase_ids):
+            _check_support(scorer, box, preds, covered[box.id], phrase_ids)
     for pred in preds:
-        if not pred.used:
+        if not pred.used and not pred.off_caption:
             _check_missing(scorer, pred)
 
 
@@ -168,11 +170,14 @@ def _predictions(
         for box_id in asked:
             covered.setdefault(box_id, answer)
         for box in answer.boxes:
-            names = answer.subject if answer.kind == "label" else box.label
-            phrase_ids = (
-                frozenset(phrase_ids_by_key.get(label_key(box.label), ())) if answer.kind == "caption" else frozenset()
-            )
-            preds.append(_Pred(box, phrase_ids, _label_of(scorer.labels, names)))
+            if answer.kind == "label":
+                preds.append(_Pred(box, frozenset(), _label_of(scorer.labels, answer.subject)))
+                continue
+            phrase_ids = frozenset(phrase_ids_by_key.get(label_key(box.label), ()))
+            # a label that names no phrase of the caption is the model's slip: the box may explain an annotation
+            # but says nothing about its label
+            label = _label_of(scorer.labels, box.label) if phrase_ids else None
+            preds.append(_Pred(box, phrase_ids, label, off_caption=not phrase_ids))
     return _without_duplicates(preds), covered
 
 
@@ -246,14 +251,17 @@ def _check_links(
 
 
 def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: set[int]) -> bool:
-    """A free prediction of the box's label or phrase near it: the box is probably misplaced."""
-    near = [
-        (box_iou(box.xyxy, p.box.box), p.box.confidence, n)
-        for n, p in enumerate(preds)
-        if not p.used and _same_object(box, p, phrase_ids) and _near(box.xyxy, p.box.box)
-    ]
+    """A free prediction of the box's label or phrase near it: the box is probably misplaced. One far from it is
+    of the same phrase is taken as the model's attempt at this box and judged neither way (it, or the box, may be
+    wrong)."""
+    same = [n for n, p in enumerate(preds) if not p.used and _same_object(box, p, phrase_ids)]
+    near = [(box_iou(box.xyxy, preds[n].box.box), preds[n].box.confidence, n) for n in same
+            if _near(box.xyxy, preds[n].box.box)]  # fmt: skip
     if not near:
-        return False
+        attempts = [n for n in same if preds[n].phrase_ids & phrase_ids]
+        if attempts:
+            preds[max(attempts, key=lambda n: preds[n].box.confidence)].used = True
+        return bool(attempts)
     iou, confidence, n = max(near)
     preds[n].used = True
     shortfall = max(0.0, 1.0 - iou / scorer.localisation)
@@ -267,7 +275,13 @@ def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: 
     return True
 
 
-def _check_support(scorer: _Scorer, box: Box, preds: Sequence[_Pred], answer: GroundingAnswer) -> None:
+def _check_support(
+    scorer: _Scorer, box: Box, preds: Sequence[_Pred], answer: GroundingAnswer, phrase_ids: set[int]
+) -> None:
+    """Nothing predicted where the box is. A caption answer that grounded none of the box's phrases said nothing
+    about it (models skip phrases more often than people draw boxes around nothing)."""
+    if answer.kind == "caption" and not any(p.phrase_ids & phrase_ids for p in preds):
+        return
     best = max((box_iou(box.xyxy, p.box.box) for p in preds), default=0.0)
     name = _label_name(scorer, box) or "this box"
     asked = "the caption" if answer.kind == "caption" else f"'{answer.subject}'"

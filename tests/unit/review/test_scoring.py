@@ -20,8 +20,10 @@ CAPTION = "a red ball left of a blue block"
 BALL, BLOCK = (10.0, 10.0, 50.0, 50.0), (100.0, 20.0, 160.0, 80.0)
 
 
-def _annotation(boxes=((1, RED, BALL), (2, BLUE, BLOCK)), links=((1,), (2,)), vqa=(), caption=CAPTION):
-    phrases = [Phrase(11, 7, 0, 10, "a red ball", links[0]), Phrase(12, 7, 19, 31, "a blue block", links[1])]
+def _annotation(
+    boxes=((1, RED, BALL), (2, BLUE, BLOCK)), links=((1,), (2,)), vqa=(), caption=CAPTION, red="a red ball"
+):
+    phrases = [Phrase(11, 7, 0, 10, red, links[0]), Phrase(12, 7, 19, 31, "a blue block", links[1])]
     return Annotation(
         Image(7, "/d/a.png", 200, 100),
         boxes=[Box(i, 7, label.id if label else None, *xyxy) for i, label, xyxy in boxes],
@@ -82,6 +84,18 @@ def test_a_deleted_box_is_missing_and_an_added_one_spurious():
     assert items[1].score == pytest.approx(0.8)
 
 
+def test_a_label_the_caption_does_not_name_is_the_models_slip_not_evidence():
+    items = _score(_annotation(), _caption_answer(("a green wedge", BALL, 0.9), ("a blue block", BLOCK, 0.9)))
+    assert items == []
+
+
+def test_a_phrase_the_model_grounds_far_away_or_not_at_all_is_judged_neither_way():
+    far = _caption_answer(("a red ball", (150.0, 80.0, 170.0, 99.0), 0.9), ("a blue block", BLOCK, 0.9))
+    assert _score(_annotation(), far) == []
+    skipped = _caption_answer(("a blue block", BLOCK, 0.9))
+    assert _score(_annotation(), skipped) == []
+
+
 def test_a_box_nobody_asked_about_is_not_spurious():
     annotation = _annotation(boxes=((1, RED, BALL), (2, BLUE, BLOCK), (3, None, (150.0, 85.0, 190.0, 99.0))))
     items = _score(annotation, _caption_answer(("a red ball", BALL, 0.9), ("a blue block", BLOCK, 0.9)))
@@ -89,7 +103,7 @@ def test_a_box_nobody_asked_about_is_not_spurious():
 
 
 def test_a_plural_phrase_names_its_label():
-    annotation = _annotation(boxes=((1, BLUE, BALL), (2, BLUE, BLOCK)))
+    annotation = _annotation(boxes=((1, BLUE, BALL), (2, BLUE, BLOCK)), red="two red balls")
     items = _score(annotation, _caption_answer(("two red balls", BALL, 0.9), ("a blue block", BLOCK, 0.9)))
     assert [(i.kind, i.evidence["label"]) for i in items] == [("wrong_label", "red ball")]
 
