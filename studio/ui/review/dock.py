@@ -49,6 +49,7 @@ class ReviewDock(QDockWidget):
     accept_requested = Signal(object)
     dismiss_requested = Signal(object)
     find_requested = Signal(int)
+    again_requested = Signal(int)  # review every image again
     stop_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -74,6 +75,11 @@ class ReviewDock(QDockWidget):
         self.find_button = QPushButton(theme.icon("mdi6.magnify-scan", color="white"), "Find mistakes")
         self.find_button.setProperty("primary", True)
         self.find_button.clicked.connect(self._find_clicked)
+        self.again_button = QToolButton()
+        self.again_button.setIcon(theme.icon("mdi6.refresh"))
+        self.again_button.setToolTip("Review again: check every image anew (after more edits); what you accepted or "
+                                     "dismissed stays decided")  # fmt: skip
+        self.again_button.clicked.connect(lambda: self.again_requested.emit(self.run_id()))
         self.kind_box = QComboBox()
         self.kind_box.setToolTip("Show one kind of suspect")
         self.kind_box.currentIndexChanged.connect(self._kind_chosen)
@@ -120,6 +126,7 @@ class ReviewDock(QDockWidget):
         top, kinds = QHBoxLayout(), QHBoxLayout()
         top.addWidget(self.run_box, 1)
         top.addWidget(self.find_button)
+        top.addWidget(self.again_button)
         kinds.addWidget(self.kind_box, 1)
         kinds.addWidget(self.keys)
         body = QWidget()
@@ -143,7 +150,7 @@ class ReviewDock(QDockWidget):
             self._signals = StoreSignals(project, self)
             self._signals.changed.connect(self._on_change)
             self.model.names = {image.id: image.name for image in project.images()}
-        self._fill_runs()
+        self.refresh_runs()
 
     def _on_change(self, change: Change) -> None:
         if self.project is None:
@@ -154,7 +161,7 @@ class ReviewDock(QDockWidget):
             else:  # a write from elsewhere (an import, the CLI): names may have come and gone
                 self.model.names = {image.id: image.name for image in self.project.images()}
         if "runs" in change.tables:
-            self._fill_runs()
+            self.refresh_runs()
             return
         listed = {item.image_id for item in self.model.items}
         if "review_items" in change.tables:
@@ -173,7 +180,7 @@ class ReviewDock(QDockWidget):
                 names[image_id] = "a deleted image"
         self.model.set_names(names)
 
-    def _fill_runs(self) -> None:
+    def refresh_runs(self) -> None:
         """The runs with a checkpoint (or a review), newest first; the one chosen stays, else the newest reviewed."""
         chosen = self.run_id()
         self.run_box.blockSignals(True)
@@ -257,6 +264,7 @@ class ReviewDock(QDockWidget):
         self.empty.setText(text)
         self.stack.setCurrentWidget(self.empty if text else self.view)
         self.find_button.setEnabled(self.busy or run_id is not None)
+        self.again_button.setVisible(not self.busy and run_id in self._reviewed)
         self.run_box.setEnabled(not self.busy and self.run_box.count() > 0)
         self._enable()
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 
 from studio.dataset.store import Project
+from studio.humanize import count
 from studio.review.items import ReviewItem
 from studio.ui.annotate.box_item import BoxStyle
 from studio.ui.overlay import LabelColours
@@ -44,6 +45,7 @@ class ReviewQueue(QObject):
         self.dock.accept_requested.connect(self.accept)
         self.dock.dismiss_requested.connect(self.dismiss)
         self.dock.find_requested.connect(self.find_mistakes)
+        self.dock.again_requested.connect(lambda run_id: self.find_mistakes(run_id, restart=True))
         self.dock.stop_requested.connect(self.stop)
 
     def set_project(self, project: Project | None) -> None:
@@ -52,24 +54,41 @@ class ReviewQueue(QObject):
         self.dock.set_project(project)
 
     # ------------------------------------------------------------ the review job
-    def find_mistakes(self, run_id: int) -> None:
-        """Review the project with run ``run_id`` in a worker; suspects appear in the dock as they are written (a
-        review stopped before the end resumes where it stopped)."""
+    def find_mistakes(self, run_id: int, *, restart: bool = False) -> None:
+        """Review the project with run ``run_id`` in a worker, leaving a core to the window; suspects appear in the
+        dock as they are written. A review stopped before the end resumes where it stopped; ``restart`` reviews
+        every image again (decisions on the same suspects are kept)."""
         if self.project is None or self.job is not None:
             return
         from studio.review.run_review import review_project
 
         name = self.dock.run_box.currentText().removesuffix(" · reviewed")
-        job = Job(f"Finding mistakes with {name}", in_project, str(self.project.folder), review_project, run_id)
+        job = Job(f"Finding mistakes with {name}", in_project, str(self.project.folder), review_project, run_id,
+                  restart=restart, threads=0)  # fmt: skip
         job.home = "annotate"
         job.cancel_hint = "Stop looking for mistakes (what was found stays)"
-        job.finished.connect(
-            lambda _result: self._say(f"Review with {name} done: the queue lists the suspects, worst first")
-        )
+        job.finished.connect(self._reviewed)
         job.done.connect(self._job_done)
         self.job = job
         self.dock.set_busy(True)
         self.window.start_job(job)
+
+    def _reviewed(self, summary) -> None:
+        found = sum(summary.items_by_kind.values())
+        if summary.cancelled:
+            checked = count(summary.images, "image")
+            text = f"Review with {summary.run_name} stopped after {checked}; Find mistakes goes on from there"
+        elif not summary.images:
+            text = (
+                f"{summary.run_name} has reviewed every image already; “Review again” (⟳) reviews them anew, "
+                "keeping what you decided"
+            )
+        else:
+            text = (
+                f"Review with {summary.run_name} done: {count(summary.images, 'image')} checked, "
+                f"{count(found, 'suspect')} found"
+            )
+        self._say(text)
 
     def stop(self) -> None:
         if self.job is not None:
@@ -78,7 +97,7 @@ class ReviewQueue(QObject):
     def _job_done(self) -> None:
         self.job = None
         self.dock.set_busy(False)
-        self.dock.reload()  # the worker's last batch may not have been announced yet
+        self.dock.refresh_runs()  # the worker's last batch may not have been announced yet
 
     # ------------------------------------------------------------ the keys
     def show_item(self, item: ReviewItem) -> None:

@@ -3,13 +3,11 @@ model's fix as one undo step, N dismisses for good, S skips; an empty queue says
 
 from __future__ import annotations
 
-import sys
-from types import SimpleNamespace
-
 from PySide6.QtCore import Qt
 
 from studio.dataset.store import Project
 from studio.review.items import NewReviewItem, review_items, store_review
+from studio.review.run_review import ReviewSummary
 from studio.ui.annotate.box_item import BoxStyle
 from studio.ui.annotate.shortcuts_dialog import ShortcutsDialog
 from studio.ui.review.dock import NO_PROJECT, NO_RUNS, NOT_REVIEWED
@@ -146,21 +144,27 @@ def test_find_mistakes_runs_the_review_in_a_worker_and_lists_what_it_wrote(windo
     """The core's review_project is replaced by a fake that writes one suspect (no model)."""
     calls = []
 
-    def review_project(project, run_id, *, split=None, progress, cancel, restart=False):
-        calls.append(run_id)
+    def review_project(project, run_id, *, restart=False, threads=None, progress, cancel):
+        calls.append((run_id, restart, threads))
         progress(0, 1, "predicting")
         store_review(project, run_id, [reviewed.images["second"]],
                      [NewReviewItem(reviewed.images["second"], "missing", 0.99, "a second ball",
                                     {"box": [1, 1, 20, 20], "label": "ball", "confidence": 0.99})])  # fmt: skip
         progress(1, 1, "done")
+        return ReviewSummary(run_id, "lora-1", images=1, items_by_kind={"missing": 1})
 
-    monkeypatch.setitem(sys.modules, "studio.review.run_review", SimpleNamespace(review_project=review_project))
+    monkeypatch.setattr("studio.review.run_review.review_project", review_project)
     dock = open_review(window, qtbot, reviewed.folder)
     qtbot.mouseClick(dock.find_button, Qt.MouseButton.LeftButton)
     assert dock.busy and dock.find_button.text() == "Stop"
     assert window.jobs_bar.label.text().startswith("Finding mistakes with lora-1")
     qtbot.waitUntil(lambda: not dock.busy, timeout=10000)
-    assert calls == [reviewed.run_id]
+    assert calls == [(reviewed.run_id, False, 0)]  # resumes; leaves a core to the window
+    assert window.statusBar().currentMessage() == "Review with lora-1 done: 1 image checked, 1 suspect found"
     assert dock.find_button.text() == "Find mistakes"
     assert rows(dock)[0].message == "a second ball"
     assert len(rows(dock)) == 5  # the old spurious/missing of that image were replaced by the new finding
+    assert dock.again_button.isVisible()
+    qtbot.mouseClick(dock.again_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dock.busy, timeout=10000)
+    assert calls[-1] == (reviewed.run_id, True, 0)
