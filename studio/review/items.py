@@ -210,10 +210,15 @@ def store_review(project: Project, run_id: int, image_ids: Sequence[int], items:
             conn.execute("INSERT OR REPLACE INTO review_done (run_id, image_id) VALUES (?, ?)", (run_id, image_id))
 
 
-def forget_reviewed(project: Project, run_id: int) -> None:
-    """Forget which images the run has reviewed (a restart re-reviews them; items and their states stay until then)."""
+def forget_reviewed(project: Project, run_id: int, image_ids: Iterable[int] | None = None) -> None:
+    """Forget that the run has reviewed these images (None: all): a restart reviews them again; their items and
+    states stay until then."""
     with project.transaction(TABLES) as conn:
-        conn.execute("DELETE FROM review_done WHERE run_id = ?", (run_id,))
+        if image_ids is None:
+            conn.execute("DELETE FROM review_done WHERE run_id = ?", (run_id,))
+        else:
+            conn.executemany("DELETE FROM review_done WHERE run_id = ? AND image_id = ?",
+                             [(run_id, i) for i in image_ids])  # fmt: skip
 
 
 def _decided(conn: Any, run_id: int, image_id: int) -> list[tuple[str, tuple, dict[str, Any], str]]:

@@ -76,9 +76,9 @@ def review_project(
     record = find_run(project, run)
     started = time.perf_counter()
     summary = ReviewSummary(record.id, record.name)
-    if restart:
-        store.forget_reviewed(project, record.id)
     wanted = _image_ids(project, image_ids, split)
+    if restart:
+        store.forget_reviewed(project, record.id, wanted)
     done = store.reviewed_image_ids(project, record.id)
     todo = [i for i in wanted if i not in done]
     summary.skipped = len(wanted) - len(todo)
