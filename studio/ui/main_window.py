@@ -32,6 +32,7 @@ from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
 from studio.ui.model_panels import ModelPanels
 from studio.ui.pages import CurrentPageStack, EmptyPage
+from studio.ui.review.queue import ReviewQueue
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
@@ -76,6 +77,7 @@ class MainWindow(DataActions, QMainWindow):
 
         self.pages = CurrentPageStack()
         self.annotate = AnnotateMode(self)
+        self.review = ReviewQueue(self)  # the Review queue dock, beside Annotate's
         self.mode_pages: dict[str, QWidget] = {"annotate": self.annotate.page}
         for key, title, _icon in MODES[1:]:
             self.mode_pages[key] = EmptyPage(title, NO_PROJECT_TRAIN if key == "train" else "Loading…")
@@ -171,6 +173,7 @@ class MainWindow(DataActions, QMainWindow):
         self.view_menu.addAction(self.image_dock.toggleViewAction())
         for dock in self.annotate.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addAction(self.review.dock.toggleViewAction())
 
         model_menu = self.menuBar().addMenu("&Model")
 
@@ -239,11 +242,12 @@ class MainWindow(DataActions, QMainWindow):
         for key in ("labels", "caption", "vqa"):
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks[key], Qt.Orientation.Vertical)
         self.tabifyDockWidget(docks["labels"], self.models.budget_dock)
+        self.tabifyDockWidget(docks["caption"], self.review.dock)
         self.tabifyDockWidget(docks["vqa"], self.models.preview_dock)
         for dock in self.findChildren(QDockWidget):
             dock.show()
-        docks["labels"].raise_()
-        docks["vqa"].raise_()
+        for key in ("labels", "caption", "vqa"):
+            docks[key].raise_()
         self.resizeDocks([self.image_dock, docks["caption"]], [DEFAULT_IMAGES_WIDTH, DEFAULT_RIGHT_WIDTH],
                          Qt.Orientation.Horizontal)
         column = [docks["labels"], docks["caption"], docks["vqa"]]
@@ -431,6 +435,7 @@ class MainWindow(DataActions, QMainWindow):
         self.project = project
         self.images.set_project(project)
         self.annotate.set_project(project)
+        self.review.set_project(project)
         self.models.set_project(project)
         if self.playground_page is not None:
             self.playground_page.set_project(project)

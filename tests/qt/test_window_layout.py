@@ -43,7 +43,8 @@ def right_column(window: MainWindow) -> list[QDockWidget]:
 def assert_tabs_read_in_full(window: MainWindow) -> None:
     bars = [bar for bar in window.findChildren(QTabBar) if bar.parent() is window and bar.isVisible()]
     titles = sorted(tuple(bar.tabText(i) for i in range(bar.count())) for bar in bars)
-    assert titles == [("Labels", "Token budget"), ("Questions and answers", "Training text")]  # no stale bars
+    assert titles == [("Caption and phrases", "Review queue"), ("Labels", "Token budget"),
+                      ("Questions and answers", "Training text")]  # no stale bars
     for bar in bars:
         for index in range(bar.count()):
             text = bar.tabText(index)

@@ -309,6 +309,15 @@ class CaptionPanel(QWidget):
         if span is not None:
             self.link_requested.emit(*span)
 
+    def select_phrase(self, phrase_id: int) -> bool:
+        """Make ``phrase_id`` the current phrase (its span selected in the caption); False when it is not here."""
+        for row in range(self.phrases.topLevelItemCount()):
+            item = self.phrases.topLevelItem(row)
+            if item.data(0, _ID) == phrase_id:
+                self.phrases.setCurrentItem(item)
+                return True
+        return False
+
     def current_phrase(self) -> Phrase | None:
         item = self.phrases.currentItem()
         if item is None:

@@ -2,7 +2,8 @@
 
 ``scope`` says where a shortcut works: "window" (anywhere in the window; text fields keep their own typing
 keys), "canvas" (when the canvas has focus), "app" (in every mode, with or without a project: the main window owns
-the action) or "gesture" (mouse and keys handled by a widget, listed only).
+the action), "review" (while the Review queue dock is shown: the dock owns the action) or "gesture" (mouse and keys
+handled by a widget, listed only).
 """
 
 from __future__ import annotations
@@ -145,6 +146,14 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     ),
     Shortcut("vqa_move", ("Alt+Up", "Alt+Down"), "Move the selected pair up / down", "VQA", "gesture"),
     Shortcut("vqa_delete", ("Del in the list",), "Delete the selected pair", "VQA", "gesture"),
+    # Review queue
+    Shortcut("review_show", ("Enter in the queue", "Double-click"), "Show the suspect on its image", "Review",
+             "gesture"),
+    Shortcut("review_accept", ("Y",), "Accept the model's fix (one undo step) and show the next suspect", "Review",
+             "review", icon="mdi6.check"),
+    Shortcut("review_dismiss", ("N",), "Dismiss the suspect (remembered) and show the next", "Review", "review",
+             icon="mdi6.close"),
+    Shortcut("review_next", ("S",), "Skip to the next suspect", "Review", "review", icon="mdi6.skip-next"),
     # Edit and help
     Shortcut("undo", ("Ctrl+Z",), "Undo (boxes, phrases, links, captions, VQA, labels, status)", "Edit", "gesture"),
     Shortcut("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo", "Edit", "gesture"),

@@ -142,6 +142,15 @@ class VqaPanel(QWidget):
         row = self.table.currentRow()
         return self._pairs[row] if 0 <= row < len(self._pairs) else None
 
+    def select_pair(self, vqa_id: int) -> bool:
+        """Make the pair ``vqa_id`` the current row (the review queue points at it); False when it is not here."""
+        row = next((row for row, pair in enumerate(self._pairs) if pair.id == vqa_id), None)
+        if row is None:
+            return False
+        self.table.setCurrentCell(row, 1)
+        self.table.scrollToItem(self.table.item(row, 1))
+        return True
+
     def _add_typed(self) -> None:
         question = self.question.text().strip()
         if question:

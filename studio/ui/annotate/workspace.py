@@ -117,7 +117,7 @@ class AnnotationWorkspace(QObject):
             "focus_question": self.vqa_panel.question.setFocus,
         }
         for entry in SHORTCUTS:
-            if entry.scope in ("gesture", "app"):
+            if entry.scope not in ("window", "canvas"):
                 continue
             action = QAction(theme.icon(entry.icon) if entry.icon else QIcon(), entry.text, self.canvas)
             action.setShortcuts([QKeySequence(k) for k in entry.keys])
