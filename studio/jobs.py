@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 # progress(done, total, message): called at least every second by long jobs.
 Progress = Callable[[int, int, str], None]
@@ -49,3 +51,26 @@ def throttled(progress: Progress, interval_s: float = 0.2) -> Progress:
             progress(done, total, message)
 
     return report
+
+
+_gc_pauses = 0
+_gc_guard = threading.Lock()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a worker builds many objects: a full collection of a big heap
+    holds the GIL for hundreds of milliseconds, freezing the GUI thread meanwhile (seconds at 100,000 images).
+    Reference counting still frees all acyclic objects; collection resumes when the last pause ends."""
+    global _gc_pauses
+    with _gc_guard:
+        _gc_pauses += 1
+        if _gc_pauses == 1:
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_guard:
+            _gc_pauses -= 1
+            if _gc_pauses == 0:
+                gc.enable()

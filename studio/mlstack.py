@@ -3,10 +3,15 @@
 transformers resolves its names lazily on first use, and two worker threads doing that at once can see a half
 imported module ("cannot import name 'AutoTokenizer'"). Every path that loads a tokenizer, processor or model
 calls `import_ml_stack()` first; after the first call it costs nothing.
+
+The import creates about a million long-lived Python objects (modules, classes, functions). They are moved out of
+the cyclic garbage collector's reach (``gc.freeze``): otherwise every later full collection walks them all, holding
+the GIL long enough to freeze the window.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 
 _lock = threading.Lock()
@@ -28,4 +33,5 @@ def import_ml_stack() -> None:
 
         for name in NAMES:
             getattr(transformers, name)
+        gc.freeze()
         _imported = True

@@ -18,7 +18,7 @@ from studio.adapters.base import Adapter, VisionSettings
 from studio.adapters.samples import Sample, TaskMix, samples_from_annotation
 from studio.budget.text import TextCounter
 from studio.dataset.model import Annotation
-from studio.jobs import CancelToken, Progress, no_progress
+from studio.jobs import CancelToken, Progress, gc_paused, no_progress
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,8 @@ def recount_budget(
     merged into ``base``, and the budget of the result at ``settings`` (the model's defaults when None)."""
     from studio.adapters import get_adapter
 
-    update = project_text_table(folder, model_id, image_ids=image_ids, progress=progress, cancel=cancel)
+    with gc_paused():  # a collection of the annotations read would hold the GIL, freezing the window meanwhile
+        update = project_text_table(folder, model_id, image_ids=image_ids, progress=progress, cancel=cancel)
     table = merge_tables(base, update) if base is not None and image_ids is not None else update
     adapter = get_adapter(model_id)
     return table, compute_budget(adapter, table, settings or adapter.settings(), max_seq_len)
