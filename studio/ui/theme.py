@@ -3,6 +3,8 @@ one accent colour, one icon set (qtawesome, Material Design Icons)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
@@ -71,7 +73,15 @@ def phrase_highlight(color: str, *, hot: bool = False) -> tuple[QColor, QColor]:
     text field whatever the colour: the hue is kept, a pale or dull colour is deepened (saturation at least 0.6,
     lightness 0.3-0.6, then moved away from the field until it contrasts 3:1 with it), laid over the field at 50 %
     (90 % when ``hot``: the phrase or its box is hovered), and the text is black or white by luminance."""
-    base = QColor(colours()["base"])
+    background, text = _phrase_highlight(color, hot, colours()["base"])
+    return QColor(background), QColor(text)
+
+
+@lru_cache(maxsize=512)
+def _phrase_highlight(color: str, hot: bool, base_colour: str) -> tuple[QColor, QColor]:
+    """``phrase_highlight`` for a theme's text field colour, worked out once per colour (a caption shows several
+    phrases on every image)."""
+    base = QColor(base_colour)
     hue, saturation, lightness, _alpha = QColor(color).getHslF()
     if saturation >= 0.08:  # a grey stays grey
         saturation = max(saturation, 0.6)

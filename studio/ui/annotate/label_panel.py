@@ -74,14 +74,19 @@ class LabelPanel(QWidget):
         layout.addLayout(buttons)
         self._labels: dict[int, Label] = {}
         self._items: dict[int, QTreeWidgetItem] = {}
+        self._hidden: set[int | None] = set()
         self._filling = False
 
     def set_labels(
         self, labels: Sequence[Label], here: dict[int, int], total: dict[int, int], hidden: set[int | None]
     ) -> None:
-        """Show ``labels`` with box counts on this image (``here``) and in the project (``total``)."""
+        """Show ``labels`` with box counts on this image (``here``) and in the project (``total``); when the labels
+        and the hidden ones are those shown already (another image of the same project), only the counts change."""
+        if list(labels) == list(self._labels.values()) and hidden == self._hidden:
+            self.set_counts(self._labels, here, total)
+            return
         current = self.active_label()
-        self._labels = {label.id: label for label in labels}
+        self._labels, self._hidden = {label.id: label for label in labels}, set(hidden)
         self._items = {}
         self._filling = True
         self.tree.clear()
@@ -127,7 +132,9 @@ class LabelPanel(QWidget):
 
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if not self._filling and column == 0:
-            self.visibility_changed.emit(item.data(0, _ID), item.checkState(0) == Qt.CheckState.Checked)
+            visible = item.checkState(0) == Qt.CheckState.Checked
+            (self._hidden.discard if visible else self._hidden.add)(item.data(0, _ID))
+            self.visibility_changed.emit(item.data(0, _ID), visible)
 
     def _current_changed(self, current: QTreeWidgetItem | None, _previous: object) -> None:
         if not self._filling:

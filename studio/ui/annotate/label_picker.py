@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap
@@ -13,8 +14,9 @@ from studio.dataset.model import Label
 RECENT_MAX = 5
 
 
+@lru_cache(maxsize=256)
 def color_icon(color: str, size: int = 12) -> QIcon:
-    """A filled round swatch of ``color``."""
+    """A filled round swatch of ``color`` (made once per colour: the label panel shows one per label per image)."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)

@@ -8,7 +8,7 @@ import sqlite3
 from collections import Counter
 
 import pytest
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 from studio.dataset import queries
 from studio.dataset.store import DB_NAME
@@ -195,3 +195,19 @@ def test_every_undo_command_tells_one_typed_change_each_way(qtbot, project, imag
             step()
             assert command.error is None, f"{command.text()}: {command.error}"
             assert len(heard) == 1 and heard[0].kinds, f"{command.text()}: {heard}"
+
+
+def test_switching_images_updates_the_label_counts_in_place(workspace, project, images):
+    """Another image of the same project has the same labels: their rows stay, only the counts change."""
+    label = project.ensure_label("cup")
+    project.add_box(images["second"], label.id, 1, 1, 9, 9)
+    workspace.show_image(images["scene"])
+    tree = workspace.label_panel.tree
+    rows = [tree.topLevelItem(r) for r in range(tree.topLevelItemCount())]
+    assert _counts(workspace, "cup") == ("0", "1")
+    workspace.show_image(images["second"])
+    assert [tree.topLevelItem(r) for r in range(tree.topLevelItemCount())] == rows
+    assert _counts(workspace, "cup") == ("1", "1")
+    workspace.label_panel.tree.topLevelItem(0).setCheckState(0, Qt.CheckState.Unchecked)  # hide a label
+    workspace.show_image(images["scene"])
+    assert workspace.label_panel.tree.topLevelItem(0).checkState(0) == Qt.CheckState.Unchecked
