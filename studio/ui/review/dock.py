@@ -149,7 +149,6 @@ class ReviewDock(QDockWidget):
         if project is not None:
             self._signals = StoreSignals(project, self)
             self._signals.changed.connect(self._on_change)
-            self.model.names = {image.id: image.name for image in project.images()}
         self.refresh_runs()
 
     def _on_change(self, change: Change) -> None:
@@ -159,7 +158,8 @@ class ReviewDock(QDockWidget):
             if change.image_ids:
                 self._rename(change.image_ids)
             else:  # a write from elsewhere (an import, the CLI): names may have come and gone
-                self.model.names = {image.id: image.name for image in self.project.images()}
+                self.model.names = {}
+                self._read_names({item.image_id for item in self.model.items})
         if "runs" in change.tables:
             self.refresh_runs()
             return
@@ -179,6 +179,14 @@ class ReviewDock(QDockWidget):
             except KeyError:
                 names[image_id] = "a deleted image"
         self.model.set_names(names)
+
+    def _read_names(self, image_ids: set[int]) -> None:
+        """The file names of the listed images not named yet, a few hundred per query (never the whole project)."""
+        missing = sorted(image_ids - self.model.names.keys())
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            found = self.project.images_by_id(chunk)
+            self.model.set_names({i: found[i].name if i in found else "a deleted image" for i in chunk})
 
     def refresh_runs(self) -> None:
         """The runs with a checkpoint (or a review), newest first; the one chosen stays, else the newest reviewed."""
@@ -220,6 +228,7 @@ class ReviewDock(QDockWidget):
             self._reviewed.add(run_id)
         current = self.current_item()
         row = self.view.currentIndex().row()
+        self._read_names({item.image_id for item in items})
         self.model.set_items(items)
         self._fill_kinds()
         if current is not None and self.current_item() is None and self.filtered.rowCount():

@@ -168,3 +168,12 @@ def test_find_mistakes_runs_the_review_in_a_worker_and_lists_what_it_wrote(windo
     qtbot.mouseClick(dock.again_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dock.busy, timeout=10000)
     assert calls[-1] == (reviewed.run_id, True, 0)
+
+
+def test_the_queue_names_only_the_images_it_lists(window, qtbot, reviewed, monkeypatch):
+    """Opening a project never reads every image row (100,000 of them in a big project) for the names."""
+    monkeypatch.setattr(Project, "images", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read all images")))
+    dock = open_review(window, qtbot, reviewed.folder)
+    listed = {item.image_id for item in rows(dock)}
+    assert listed and set(dock.model.names) == listed
+    assert all(dock.model.image_name(i).endswith(".png") for i in listed)
