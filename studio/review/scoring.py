@@ -276,16 +276,28 @@ def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: 
     if not near:
         return False
     iou, confidence, n = max(near)
-    preds[n].used = True
-    shortfall = max(0.0, 1.0 - iou / scorer.localisation)
-    doubt, annotated, own = 1.0, scorer.corners.get(box.id), preds[n].box.corners
-    if annotated is not None and own:
-        doubt = 1.0 - min(1.0, annotated / own)  # the model would as readily have written the annotated corners
+    pred = preds[n]
+    pred.used = True
+    annotated, own = scorer.corners.get(box.id), pred.box.corners
+    # how readily the model would have written the annotated corners for this phrase, against its own (1: as readily)
+    plausible = min(1.0, annotated / own) if annotated is not None and own else 0.0
     name = _label_name(scorer, box) or "this box"
+    if pred.phrase_ids & phrase_ids and pred.label is not None and box.label_id not in (None, pred.label.id):
+        # the box's phrase names another label, and the model grounds that phrase on the box: the label is wrong
+        scorer.add(
+            "wrong_label", confidence * plausible,
+            f"Labelled '{name}', but it is the '{pred.label.name}' of the caption to the model "
+            f"({_pct(confidence)} sure)",
+            {"box": _rounded(pred.box.box), "label": pred.label.name, "confidence": confidence,
+             "iou": round(iou, 3), "annotated_corners": annotated, "predicted_corners": own},
+            box_id=box.id,
+        )  # fmt: skip
+    shortfall = max(0.0, 1.0 - iou / scorer.localisation)
+    doubt = 1.0 - plausible if annotated is not None and own else 1.0
     scorer.add(
         "misplaced", confidence * shortfall * doubt,
         f"'{name}' is probably misplaced: the model puts it elsewhere (IoU {iou:.2f}, {_pct(confidence)} sure)",
-        {"box": _rounded(preds[n].box.box), "label": name, "confidence": confidence, "iou": round(iou, 3),
+        {"box": _rounded(pred.box.box), "label": name, "confidence": confidence, "iou": round(iou, 3),
          "annotated_corners": annotated, "predicted_corners": own},
         box_id=box.id,
     )  # fmt: skip
