@@ -7,14 +7,15 @@ where a prediction overlaps the box well. Ranked by raw score, the kind the mode
 queue. Here each item's *rarity* is the share of the annotations its kind judges (boxes for the box kinds, answered
 questions for ``wrong_answer``) that are flagged at least as strongly by that kind: an empirical p-value against the
 kind's own distribution, which, most annotations being right, is the distribution of the model's own disagreements.
-The queue is ordered by rarity, then by score; the score itself (the evidence's strength) is unchanged.
+``items.review_items`` orders the queue by rarity, then by score; the score itself (the evidence's strength, shown
+to the user) is unchanged.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 
 class Scored(Protocol):
@@ -25,6 +26,13 @@ class Scored(Protocol):
 
 
 T = TypeVar("T", bound=Scored)
+
+
+class Kinded(NamedTuple):
+    """A kind and a score, all ``rarities`` needs of an item."""
+
+    kind: str
+    score: float
 
 
 def judged(kind: str) -> str:
@@ -46,10 +54,3 @@ def rarities(items: Sequence[T], reviewed: Mapping[str, int]) -> list[float]:
         at_least = bisect_left(scores, -item.score + 1e-12)  # scores >= item.score (sorted ascending as negatives)
         found.append(at_least / max(reviewed.get(judged(item.kind), 0), len(scores)))
     return found
-
-
-def queue_order(items: Sequence[T], reviewed: Mapping[str, int]) -> list[T]:
-    """The items worst first: rarest for their kind, then highest score (then as given)."""
-    rarity = rarities(items, reviewed)
-    order = sorted(range(len(items)), key=lambda n: (rarity[n], -items[n].score, n))
-    return [items[n] for n in order]

@@ -27,6 +27,7 @@ are labelled phrases, not classes with probabilities, so a box's confidence is i
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from studio.review.items import NewReviewItem, box_iou
 
 XYXY = tuple[float, float, float, float]
 MATCH_IOU = 0.5  # a prediction and a box are the same object from here on (COCO's threshold)
+UNLIKELY = 1000.0  # annotated corners this many times less likely than the model's own: surely misplaced
 MIN_SCORE = 0.05  # findings below this are not stored: the queue is for people
 _NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "some", "many"}
 
@@ -293,7 +295,7 @@ def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: 
             box_id=box.id,
         )  # fmt: skip
     shortfall = max(0.0, 1.0 - iou / scorer.localisation)
-    doubt = 1.0 - plausible if annotated is not None and own else 1.0
+    doubt = _unlikelihood(annotated, own)
     scorer.add(
         "misplaced", confidence * shortfall * doubt,
         f"'{name}' is probably misplaced: the model puts it elsewhere (IoU {iou:.2f}, {_pct(confidence)} sure)",
@@ -302,6 +304,17 @@ def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: 
         box_id=box.id,
     )  # fmt: skip
     return True
+
+
+def _unlikelihood(annotated: float | None, own: float | None) -> float:
+    """How much less likely the model finds the annotated corners than its own, on a log scale: 0 when as likely,
+    1 from ``UNLIKELY`` times less likely on (1 when unknown). A likelihood ratio is evidence in decades: 10 x and
+    1,000 x less likely are different findings, which 1 - ratio (0.9 against 0.999) hardly tells apart."""
+    if annotated is None or not own:
+        return 1.0
+    if annotated <= 0:
+        return 1.0
+    return min(1.0, max(0.0, math.log(own / annotated) / math.log(UNLIKELY)))
 
 
 def _check_support(
