@@ -133,8 +133,10 @@ def review_items(
         params.append(run_id)
     if not include_stale:
         where.append(f"NOT {_STALE}")
-    rows = project.conn.execute(f"SELECT {_COLUMNS}, {_STALE} FROM review_items r WHERE {' AND '.join(where)}", params)
-    return queue_order([_item(row) for row in rows], _rarities(project, {row[1] for row in rows}))
+    found = [_item(row) for row in project.conn.execute(
+        f"SELECT {_COLUMNS}, {_STALE} FROM review_items r WHERE {' AND '.join(where)}", params
+    )]  # fmt: skip
+    return queue_order(found, _rarities(project, {item.run_id for item in found}))
 
 
 def queue_key(item: ReviewItem) -> tuple[float, float, int]:
