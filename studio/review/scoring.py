@@ -10,10 +10,13 @@ The scores (FiftyOne's mistakenness and cleanlab's overlooked / swap / bad-locat
 are labelled phrases, not classes with probabilities, so a box's confidence is its own tokens' probability):
 
 - ``wrong_label``: a prediction overlaps the box (IoU >= 0.5) and names another of the project's labels:
-  the prediction's confidence.
+  the prediction's confidence. Also along the phrase link: the box's phrase names another label and the model
+  grounds that phrase near the box: its confidence x how readily it would have written the annotated corners
+  (their probability against its own box's, at most 1).
 - ``misplaced``: no prediction overlaps the box well, but one of its phrase (anywhere) or of its label (near it)
   lies on no other annotated box: confidence x how far the IoU falls short of what the model usually reaches on the
-  project (``localisation``: its mean IoU on boxes it found; 1 - IoU when unknown).
+  project (``localisation``: its mean IoU on boxes it found; 1 - IoU when unknown) x how many decades less likely
+  the model finds the annotated corners than its own (``UNLIKELY``: 3 decades, sure).
 - ``spurious``: nothing predicted overlaps the box although its phrase or label was asked for: the
   confidence of that answer (the model was sure it had said everything) x (1 - best IoU).
 - ``missing``: a prediction overlaps no box: its confidence x (1 - best IoU with any box).
@@ -310,9 +313,7 @@ def _unlikelihood(annotated: float | None, own: float | None) -> float:
     """How much less likely the model finds the annotated corners than its own, on a log scale: 0 when as likely,
     1 from ``UNLIKELY`` times less likely on (1 when unknown). A likelihood ratio is evidence in decades: 10 x and
     1,000 x less likely are different findings, which 1 - ratio (0.9 against 0.999) hardly tells apart."""
-    if annotated is None or not own:
-        return 1.0
-    if annotated <= 0:
+    if annotated is None or not own or annotated <= 0:
         return 1.0
     return min(1.0, max(0.0, math.log(own / annotated) / math.log(UNLIKELY)))
 
