@@ -178,7 +178,9 @@ def _predictions(
             asked = {b.id for b in annotation.boxes if _label_name(scorer, b) == answer.subject}
         for box_id in asked:
             covered.setdefault(box_id, answer)
-        for box in answer.boxes:
+        slots = [phrase_id for phrase_id, _ in written_boxes(annotation)] if answer.kind == "caption" else []
+        aligned = len(slots) == len(answer.boxes)
+        for n, box in enumerate(answer.boxes):
             if answer.kind == "label":
                 preds.append(_Pred(box, frozenset(), _label_of(scorer.labels, answer.subject)))
                 continue
@@ -186,8 +188,21 @@ def _predictions(
             # a label that names no phrase of the caption is the model's slip: the box may explain an annotation
             # but says nothing about its label
             label = _label_of(scorer.labels, box.label) if phrase_ids else None
+            if not phrase_ids and aligned:
+                phrase_ids = frozenset({slots[n]})  # a slip of the word, in the slot of the phrase it answers
+                preds.append(_Pred(box, phrase_ids, None, off_caption=True))
+                continue
             preds.append(_Pred(box, phrase_ids, label, off_caption=not phrase_ids))
     return _without_duplicates(preds), covered
+
+
+def written_boxes(annotation: Annotation) -> list[tuple[int, int]]:
+    """The (phrase id, box id) of each box a caption answer writes, in the order training writes them (as
+    ``samples_from_annotation`` orders the phrases)."""
+    present = {box.id for box in annotation.boxes}
+    ordered = sorted(annotation.phrases, key=lambda p: (p.start, p.end))
+    return [(phrase.id, box_id) for phrase in ordered if phrase.text.strip() for box_id in phrase.box_ids
+            if box_id in present]  # fmt: skip
 
 
 def _without_duplicates(preds: list[_Pred]) -> list[_Pred]:

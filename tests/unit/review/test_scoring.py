@@ -175,3 +175,13 @@ def test_misplacement_grows_with_the_decades_by_which_the_annotated_corners_are_
     ball = GroundingAnswer("caption", CAPTION, boxes, 0.9)
     ten, thousand, more = (_score(shifted, ball, corners={1: 0.2 / n, 2: 0.2})[0].score for n in (10, 1e3, 1e5))
     assert ten == pytest.approx(0.9 * 0.857 / 3, 1e-2) and thousand == more == pytest.approx(0.9 * 0.857, 1e-2)
+
+
+def test_a_slipped_word_answers_the_phrase_in_its_slot_but_names_no_label():
+    shifted = _annotation(boxes=((1, RED, (30.0, 30.0, 70.0, 70.0)), (2, BLUE, BLOCK)))
+    slipped = _caption_answer(("a red wedge", BALL, 0.9), ("a blue block", BLOCK, 0.9))  # "wedge" for "ball"
+    assert [(i.kind, i.box_id, i.evidence["box"]) for i in _score(shifted, slipped)] == [("misplaced", 1, list(BALL))]
+    relabelled = _annotation(boxes=((1, BLUE, BALL), (2, BLUE, BLOCK)))
+    assert _score(relabelled, slipped) == []  # the slip says where the phrase is, not what the box is
+    unaligned = _caption_answer(("a red wedge", BALL, 0.9))  # fewer boxes than the caption links: no slots
+    assert _score(shifted, unaligned) == []
