@@ -11,7 +11,7 @@ are labelled phrases, not classes with probabilities, so a box's confidence is i
 
 - ``wrong_label``: a prediction overlaps the box (IoU >= 0.5) and names another of the project's labels:
   the prediction's confidence. Also along the phrase link: the box's phrase names another label and the model
-  grounds that phrase near the box: its confidence x how readily it would have written the annotated corners
+  grounds that phrase: its confidence x how readily it would have written the annotated corners
   (their probability against its own box's, at most 1).
 - ``misplaced``: no prediction overlaps the box well, but one of its phrase (anywhere) or of its label (near it)
   lies on no other annotated box: confidence x how far the IoU falls short of what the model usually reaches on the
