@@ -22,7 +22,7 @@ so a dismissed suspicion stays dismissed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -136,17 +136,17 @@ def review_items(
     found = [_item(row) for row in project.conn.execute(
         f"SELECT {_COLUMNS}, {_STALE} FROM review_items r WHERE {' AND '.join(where)}", params
     )]  # fmt: skip
-    return queue_order(found, _rarities(project, {item.run_id for item in found}))
+    return in_queue_order(project, found)
 
 
-def queue_key(item: ReviewItem) -> tuple[float, float, int]:
-    """The queue's order, worst first: rarest for its kind, then highest score."""
-    return item.rarity, -item.score, item.id
-
-
-def queue_order(items: Iterable[ReviewItem], rarity: Mapping[int, float]) -> list[ReviewItem]:
-    """``items`` with their rarity (by item id) set, worst first."""
-    return sorted((replace(item, rarity=rarity.get(item.id, 1.0)) for item in items), key=queue_key)
+def in_queue_order(project: Project, items: Iterable[ReviewItem]) -> list[ReviewItem]:
+    """``items`` worst first, each with its rarity as of now (``ranking``: rarest for its kind, then highest score).
+    A reader that merges freshly read items with ones it holds orders them all again: an edit changes the number of
+    annotations a kind judges, and so every item's rarity."""
+    items = list(items)
+    rarity = _rarities(project, {item.run_id for item in items})
+    ranked = (replace(item, rarity=rarity.get(item.id, 1.0)) for item in items)
+    return sorted(ranked, key=lambda item: (item.rarity, -item.score, item.id))
 
 
 def _rarities(project: Project, run_ids: Iterable[int]) -> dict[int, float]:
@@ -173,7 +173,7 @@ def review_item(project: Project, item_id: int) -> ReviewItem:
     if row is None:
         raise KeyError(f"no review item {item_id}")
     item = _item(row)
-    return queue_order([item], _rarities(project, [item.run_id]))[0]
+    return in_queue_order(project, [item])[0]
 
 
 def set_state(project: Project, item_ids: Iterable[int], state: str) -> None:
