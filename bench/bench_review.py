@@ -198,8 +198,8 @@ def main() -> int:
     times = {}
     started = time.monotonic()
     if args.run_folder:
-        source = args.run_folder.resolve().parents[1]
-        run_name = args.run_folder.resolve().name
+        source = args.run_folder.absolute().parents[1]  # not resolved: the project may link to its runs
+        run_name = args.run_folder.absolute().name
     else:
         source = work / "sample"
         create_sample_project(source).close()

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from studio.dataset.store import Project
+from studio.review import ranking
 
 KINDS = ("misplaced", "missing", "spurious", "wrong_label", "wrong_answer", "wrong_link")
 KIND_TITLES = {
@@ -68,6 +69,7 @@ class ReviewItem:
     message: str
     state: str
     stale: bool = False  # the suspect annotation was deleted since the review
+    rarity: float = 0.0  # how unusual its score is for its kind (``ranking``): the queue's order, lowest first
 
     @property
     def title(self) -> str:
@@ -118,7 +120,8 @@ def review_items(
     image_ids: Iterable[int] | None = None,
     include_stale: bool = False,
 ) -> list[ReviewItem]:
-    """The items of a run (None: every run) worst first; ``kinds``/``states``/``image_ids`` None: any."""
+    """The items of a run (None: every run) worst first (``ranking``: rarest for their kind, then highest score);
+    ``kinds``/``states``/``image_ids`` None: any."""
     where, params = ["1"], []
     for column, values in (("r.kind", kinds), ("r.state", states), ("r.image_id", image_ids)):
         if values is not None:
@@ -130,11 +133,38 @@ def review_items(
         params.append(run_id)
     if not include_stale:
         where.append(f"NOT {_STALE}")
-    rows = project.conn.execute(
-        f"SELECT {_COLUMNS}, {_STALE} FROM review_items r WHERE {' AND '.join(where)} ORDER BY r.score DESC, r.id",
-        params,
-    )
-    return [_item(row) for row in rows]
+    found = [_item(row) for row in project.conn.execute(
+        f"SELECT {_COLUMNS}, {_STALE} FROM review_items r WHERE {' AND '.join(where)}", params
+    )]  # fmt: skip
+    return in_queue_order(project, found)
+
+
+def in_queue_order(project: Project, items: Iterable[ReviewItem]) -> list[ReviewItem]:
+    """``items`` worst first, each with its rarity as of now (``ranking``: rarest for its kind, then highest score).
+    A reader that merges freshly read items with ones it holds orders them all again: an edit changes the number of
+    annotations a kind judges, and so every item's rarity."""
+    items = list(items)
+    rarity = _rarities(project, {item.run_id for item in items})
+    ranked = (replace(item, rarity=rarity.get(item.id, 1.0)) for item in items)
+    return sorted(ranked, key=lambda item: (item.rarity, -item.score, item.id))
+
+
+def _rarities(project: Project, run_ids: Iterable[int]) -> dict[int, float]:
+    """Each item's rarity within its run and kind, against all the run's items (any state) and the boxes and
+    answered questions of the images it reviewed."""
+    found: dict[int, float] = {}
+    for run_id in run_ids:
+        rows = project.conn.execute("SELECT id, kind, score FROM review_items WHERE run_id = ?", (run_id,)).fetchall()
+        boxes, answers = project.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM boxes b JOIN review_done d ON d.image_id = b.image_id WHERE d.run_id = ?),"
+            " (SELECT COUNT(*) FROM vqa v JOIN review_done d ON d.image_id = v.image_id"
+            " WHERE d.run_id = ? AND v.answer != '')",
+            (run_id, run_id),
+        ).fetchone()
+        scored = [ranking.Kinded(kind, score) for _, kind, score in rows]
+        values = ranking.rarities(scored, {"boxes": boxes, "answers": answers})
+        found.update((item_id, value) for (item_id, _, _), value in zip(rows, values, strict=True))
+    return found
 
 
 def review_item(project: Project, item_id: int) -> ReviewItem:
@@ -142,7 +172,8 @@ def review_item(project: Project, item_id: int) -> ReviewItem:
     row = project.conn.execute(f"SELECT {_COLUMNS}, {_STALE} FROM review_items r WHERE r.id = ?", (item_id,)).fetchone()
     if row is None:
         raise KeyError(f"no review item {item_id}")
-    return _item(row)
+    item = _item(row)
+    return in_queue_order(project, [item])[0]
 
 
 def set_state(project: Project, item_ids: Iterable[int], state: str) -> None:

@@ -30,7 +30,14 @@ from studio.evaluation.vqa import normalise
 from studio.inference.predictor import BatchAnswer, Predictor
 from studio.jobs import CancelToken, Progress, no_progress
 from studio.review import items as store
-from studio.review.scoring import AnswerCheck, GroundingAnswer, ImagePredictions, PredictedBox, score_image
+from studio.review.scoring import (
+    AnswerCheck,
+    GroundingAnswer,
+    ImagePredictions,
+    PredictedBox,
+    score_image,
+    written_boxes,
+)
 from studio.training.runs import Run, find_run
 
 BATCH_IMAGES = 32
@@ -232,7 +239,7 @@ class _Reviewer:
         for annotation in annotations:
             samples = samples_from_annotation(annotation, TaskMix(caption=True, phrases=False, vqa=False))
             if samples:
-                written.append((samples[0], _written_box_ids(annotation)))
+                written.append((samples[0], [box_id for _, box_id in written_boxes(annotation)]))
         found: dict[int, float] = {}
         for start in range(0, len(written), GENERATION_BATCH):
             chunk = written[start : start + GENERATION_BATCH]
@@ -247,18 +254,6 @@ class _Reviewer:
                     if value is not None:
                         found[box_id] = min(value, found.get(box_id, value))
         return found
-
-
-def _written_box_ids(annotation: Annotation) -> list[int]:
-    """The ids of the boxes a caption sample's answer writes, in the order it writes them (as
-    ``samples_from_annotation`` orders its phrases)."""
-    present = {box.id for box in annotation.boxes}
-    ids = []
-    for phrase in sorted(annotation.phrases, key=lambda p: (p.start, p.end)):
-        mine = [i for i in phrase.box_ids if i in present]
-        if mine and phrase.text.strip():
-            ids += mine
-    return ids
 
 
 def queries_for(annotation: Annotation, label_names: dict[int, str]) -> list[Query]:

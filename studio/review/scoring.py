@@ -10,10 +10,13 @@ The scores (FiftyOne's mistakenness and cleanlab's overlooked / swap / bad-locat
 are labelled phrases, not classes with probabilities, so a box's confidence is its own tokens' probability):
 
 - ``wrong_label``: a prediction overlaps the box (IoU >= 0.5) and names another of the project's labels:
-  the prediction's confidence.
+  the prediction's confidence. Also along the phrase link: the box's phrase names another label and the model
+  grounds that phrase: its confidence x how readily it would have written the annotated corners
+  (their probability against its own box's, at most 1).
 - ``misplaced``: no prediction overlaps the box well, but one of its phrase (anywhere) or of its label (near it)
   lies on no other annotated box: confidence x how far the IoU falls short of what the model usually reaches on the
-  project (``localisation``: its mean IoU on boxes it found; 1 - IoU when unknown).
+  project (``localisation``: its mean IoU on boxes it found; 1 - IoU when unknown) x how many decades less likely
+  the model finds the annotated corners than its own (``UNLIKELY``: 3 decades, sure).
 - ``spurious``: nothing predicted overlaps the box although its phrase or label was asked for: the
   confidence of that answer (the model was sure it had said everything) x (1 - best IoU).
 - ``missing``: a prediction overlaps no box: its confidence x (1 - best IoU with any box).
@@ -27,6 +30,7 @@ are labelled phrases, not classes with probabilities, so a box's confidence is i
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +43,7 @@ from studio.review.items import NewReviewItem, box_iou
 
 XYXY = tuple[float, float, float, float]
 MATCH_IOU = 0.5  # a prediction and a box are the same object from here on (COCO's threshold)
+UNLIKELY = 1000.0  # annotated corners this many times less likely than the model's own: surely misplaced
 MIN_SCORE = 0.05  # findings below this are not stored: the queue is for people
 _NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "some", "many"}
 
@@ -173,7 +178,9 @@ def _predictions(
             asked = {b.id for b in annotation.boxes if _label_name(scorer, b) == answer.subject}
         for box_id in asked:
             covered.setdefault(box_id, answer)
-        for box in answer.boxes:
+        slots = [phrase_id for phrase_id, _ in written_boxes(annotation)] if answer.kind == "caption" else []
+        aligned = len(slots) == len(answer.boxes)
+        for n, box in enumerate(answer.boxes):
             if answer.kind == "label":
                 preds.append(_Pred(box, frozenset(), _label_of(scorer.labels, answer.subject)))
                 continue
@@ -181,8 +188,21 @@ def _predictions(
             # a label that names no phrase of the caption is the model's slip: the box may explain an annotation
             # but says nothing about its label
             label = _label_of(scorer.labels, box.label) if phrase_ids else None
+            if not phrase_ids and aligned:
+                phrase_ids = frozenset({slots[n]})  # a slip of the word, in the slot of the phrase it answers
+                preds.append(_Pred(box, phrase_ids, None, off_caption=True))
+                continue
             preds.append(_Pred(box, phrase_ids, label, off_caption=not phrase_ids))
     return _without_duplicates(preds), covered
+
+
+def written_boxes(annotation: Annotation) -> list[tuple[int, int]]:
+    """The (phrase id, box id) of each box a caption answer writes, in the order training writes them (as
+    ``samples_from_annotation`` orders the phrases)."""
+    present = {box.id for box in annotation.boxes}
+    ordered = sorted(annotation.phrases, key=lambda p: (p.start, p.end))
+    return [(phrase.id, box_id) for phrase in ordered if phrase.text.strip() for box_id in phrase.box_ids
+            if box_id in present]  # fmt: skip
 
 
 def _without_duplicates(preds: list[_Pred]) -> list[_Pred]:
@@ -276,20 +296,41 @@ def _check_place(scorer: _Scorer, box: Box, preds: Sequence[_Pred], phrase_ids: 
     if not near:
         return False
     iou, confidence, n = max(near)
-    preds[n].used = True
-    shortfall = max(0.0, 1.0 - iou / scorer.localisation)
-    doubt, annotated, own = 1.0, scorer.corners.get(box.id), preds[n].box.corners
-    if annotated is not None and own:
-        doubt = 1.0 - min(1.0, annotated / own)  # the model would as readily have written the annotated corners
+    pred = preds[n]
+    pred.used = True
+    annotated, own = scorer.corners.get(box.id), pred.box.corners
+    # how readily the model would have written the annotated corners for this phrase, against its own (1: as readily)
+    plausible = min(1.0, annotated / own) if annotated is not None and own else 0.0
     name = _label_name(scorer, box) or "this box"
+    if pred.phrase_ids & phrase_ids and pred.label is not None and box.label_id not in (None, pred.label.id):
+        # the box's phrase names another label, and the model grounds that phrase on the box: the label is wrong
+        scorer.add(
+            "wrong_label", confidence * plausible,
+            f"Labelled '{name}', but it is the '{pred.label.name}' of the caption to the model "
+            f"({_pct(confidence)} sure)",
+            {"box": _rounded(pred.box.box), "label": pred.label.name, "confidence": confidence,
+             "iou": round(iou, 3), "annotated_corners": annotated, "predicted_corners": own},
+            box_id=box.id,
+        )  # fmt: skip
+    shortfall = max(0.0, 1.0 - iou / scorer.localisation)
+    doubt = _unlikelihood(annotated, own)
     scorer.add(
         "misplaced", confidence * shortfall * doubt,
         f"'{name}' is probably misplaced: the model puts it elsewhere (IoU {iou:.2f}, {_pct(confidence)} sure)",
-        {"box": _rounded(preds[n].box.box), "label": name, "confidence": confidence, "iou": round(iou, 3),
+        {"box": _rounded(pred.box.box), "label": name, "confidence": confidence, "iou": round(iou, 3),
          "annotated_corners": annotated, "predicted_corners": own},
         box_id=box.id,
     )  # fmt: skip
     return True
+
+
+def _unlikelihood(annotated: float | None, own: float | None) -> float:
+    """How much less likely the model finds the annotated corners than its own, on a log scale: 0 when as likely,
+    1 from ``UNLIKELY`` times less likely on (1 when unknown). A likelihood ratio is evidence in decades: 10 x and
+    1,000 x less likely are different findings, which 1 - ratio (0.9 against 0.999) hardly tells apart."""
+    if annotated is None or not own or annotated <= 0:
+        return 1.0
+    return min(1.0, max(0.0, math.log(own / annotated) / math.log(UNLIKELY)))
 
 
 def _check_support(

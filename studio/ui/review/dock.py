@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.dataset.store import Change, Project
 from studio.humanize import count
-from studio.review.items import KINDS, ReviewItem, ReviewRun, review_items, review_runs
+from studio.review.items import KINDS, ReviewItem, ReviewRun, in_queue_order, review_items, review_runs
 from studio.training.runs import list_runs
 from studio.ui import theme
 from studio.ui.annotate.shortcuts import shortcut
@@ -223,7 +223,7 @@ class ReviewDock(QDockWidget):
         else:
             kept = [item for item in self.model.items if item.image_id not in image_ids]
             fresh = review_items(self.project, run_id, image_ids=image_ids)
-            items = sorted([*kept, *fresh], key=lambda item: (-item.score, item.id))
+            items = in_queue_order(self.project, [*kept, *fresh])
         if items and run_id is not None:
             self._reviewed.add(run_id)
         current = self.current_item()

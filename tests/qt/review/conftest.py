@@ -38,6 +38,8 @@ def reviewed(tmp_path) -> Reviewed:
         project.set_caption(scene, "a dog and a ball")
         phrase = project.add_phrase(scene, 2, 5, [ball_box])  # "dog" linked to the ball: a wrong link
         vqa = project.add_vqa(scene, "What colour is the ball?", "blue")
+        for question in ("How many dogs?", "Is it sunny?"):  # 3 answers as 3 boxes: the queue keeps score order
+            project.add_vqa(second, question, "yes")
         run = create_run(project, "lora-1", None, {})
         set_status(project, run, "finished")
         found = [

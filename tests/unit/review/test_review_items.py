@@ -148,3 +148,19 @@ def test_bad_findings_are_refused(filled):
         NewReviewItem(first, "missing", 1.5, "x")
     with pytest.raises(ValueError, match="not among the images"):
         store_review(project, run, [first], [NewReviewItem(second, "missing", 0.5, "x")])
+
+
+def test_the_queue_interleaves_kinds_by_how_unusual_each_score_is_for_its_kind(filled):
+    project, run, first, second, box, vqa = filled
+    cat = project.ensure_label("cat")
+    for n in range(3):
+        project.add_box(first, cat.id, 60 + n, 50, 70 + n, 60)  # 4 boxes in all
+    slips = [project.add_vqa(second, f"Question {n}?", "red") for n in range(4)]  # 5 answers in all
+    findings = _findings(first, second, box, vqa)
+    findings += [NewReviewItem(second, "wrong_answer", 0.99 - n / 100, "?", {}, vqa_id=v) for n, v in enumerate(slips)]
+    store_review(project, run, [first, second], findings)
+    items = review_items(project, run)
+    # 5 answers flagged among 5: rarities 1/5 .. 5/5 by score; one missing and one misplaced box among 4: 1/4 each
+    assert [i.kind for i in items] == ["wrong_answer", "missing", "misplaced", *["wrong_answer"] * 4]
+    assert [round(i.rarity, 2) for i in items] == [0.2, 0.25, 0.25, 0.4, 0.6, 0.8, 1.0]
+    assert review_item(project, items[1].id) == items[1]

@@ -68,7 +68,8 @@ def test_corners_the_model_would_as_readily_have_written_are_not_misplaced():
     ball = GroundingAnswer("caption", CAPTION, boxes, 0.9)
     unlikely = _score(shifted, ball, corners={1: 0.002, 2: 0.2})
     plausible = _score(shifted, ball, corners={1: 0.25, 2: 0.2})
-    assert [i.kind for i in unlikely] == ["misplaced"] and unlikely[0].score == pytest.approx(0.9 * 0.857 * 0.99, 1e-2)
+    # 100 x less likely than its own corners: two of the three decades that make a misplaced box sure
+    assert [i.kind for i in unlikely] == ["misplaced"] and unlikely[0].score == pytest.approx(0.9 * 0.857 * 2 / 3, 1e-2)
     assert unlikely[0].evidence["annotated_corners"] == 0.002 and plausible == []
 
 
@@ -155,3 +156,32 @@ def test_every_score_is_in_range_and_every_suggestion_is_in_pixels():
     items = _score(annotation, _caption_answer(("a red ball", BALL, 1.0), ("a blue block", BLOCK, 1.0)))
     assert items and all(0 <= i.score <= 1 for i in items)
     assert all(i.evidence["box"] is None or len(i.evidence["box"]) == 4 for i in items)
+
+
+def test_a_swapped_label_the_model_grounds_loosely_is_a_wrong_label_along_the_phrase_link():
+    # labelled blue where "a red ball" is: the model's red ball overlaps it loosely (IoU 0.43, no match), but it would
+    # almost as readily have written the annotated corners for "a red ball" (0.08 against 0.1)
+    loose = (26.0, 10.0, 66.0, 50.0)
+    annotation = _annotation(boxes=((1, BLUE, BALL), (2, BLUE, BLOCK)))
+    boxes = (PredictedBox("a red ball", loose, 0.9, corners=0.1), PredictedBox("a blue block", BLOCK, 0.9, 0.1))
+    items = _score(annotation, GroundingAnswer("caption", CAPTION, boxes, 0.9), corners={1: 0.08, 2: 0.1})
+    assert [(i.kind, i.box_id, i.evidence["label"]) for i in items] == [("wrong_label", 1, "red ball")]
+    assert items[0].score == pytest.approx(0.9 * 0.8) and "caption" in items[0].message
+
+
+def test_misplacement_grows_with_the_decades_by_which_the_annotated_corners_are_less_likely():
+    shifted = _annotation(boxes=((1, RED, (30.0, 30.0, 70.0, 70.0)), (2, BLUE, BLOCK)))
+    boxes = (PredictedBox("a red ball", BALL, 0.9, corners=0.2), PredictedBox("a blue block", BLOCK, 0.9, corners=0.2))
+    ball = GroundingAnswer("caption", CAPTION, boxes, 0.9)
+    ten, thousand, more = (_score(shifted, ball, corners={1: 0.2 / n, 2: 0.2})[0].score for n in (10, 1e3, 1e5))
+    assert ten == pytest.approx(0.9 * 0.857 / 3, 1e-2) and thousand == more == pytest.approx(0.9 * 0.857, 1e-2)
+
+
+def test_a_slipped_word_answers_the_phrase_in_its_slot_but_names_no_label():
+    shifted = _annotation(boxes=((1, RED, (30.0, 30.0, 70.0, 70.0)), (2, BLUE, BLOCK)))
+    slipped = _caption_answer(("a red wedge", BALL, 0.9), ("a blue block", BLOCK, 0.9))  # "wedge" for "ball"
+    assert [(i.kind, i.box_id, i.evidence["box"]) for i in _score(shifted, slipped)] == [("misplaced", 1, list(BALL))]
+    relabelled = _annotation(boxes=((1, BLUE, BALL), (2, BLUE, BLOCK)))
+    assert _score(relabelled, slipped) == []  # the slip says where the phrase is, not what the box is
+    unaligned = _caption_answer(("a red wedge", BALL, 0.9))  # fewer boxes than the caption links: no slots
+    assert _score(shifted, unaligned) == []
