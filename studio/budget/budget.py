@@ -236,6 +236,9 @@ def project_annotations(project) -> list[Annotation]:
     return [project.annotation(image.id) for image in project.images()]
 
 
+TABLE_CHUNK = 2000  # images read and counted at a time by project_text_table
+
+
 def project_text_table(
     folder, model_id: str, *, image_ids: Iterable[int] | None = None, task_mix: TaskMix | None = None,
     progress: Progress = no_progress, cancel: CancelToken | None = None,
@@ -247,20 +250,25 @@ def project_text_table(
     from studio.dataset.store import Project
 
     adapter = get_adapter(model_id)
+    counter = cached_text_counter(model_id)
     progress(0, 1, "reading annotations")
     with Project.open(folder, read_only=True) as project:
         labels = {label.id: label.name for label in project.labels()}
         if image_ids is None:
-            annotations = project_annotations(project)
-        else:
-            annotations = []
-            for image_id in image_ids:
+            image_ids = [row[0] for row in project.conn.execute("SELECT id FROM images ORDER BY id")]
+        ids = list(image_ids)
+        parts = []
+        for start in range(0, len(ids), TABLE_CHUNK):  # small parts: freeing a whole project's objects at once
+            annotations = []  # would hold the GIL for a noticeable time
+            for image_id in ids[start : start + TABLE_CHUNK]:
                 try:
                     annotations.append(project.annotation(image_id))
                 except KeyError:
                     continue  # deleted meanwhile
-    return text_table(adapter, cached_text_counter(model_id), annotations, task_mix=task_mix, labels=labels,
-                      progress=progress, cancel=cancel)
+            parts.append(text_table(adapter, counter, annotations, task_mix=task_mix, labels=labels, cancel=cancel))
+            progress(min(start + TABLE_CHUNK, len(ids)), len(ids), "counting text tokens")
+    return TextTable(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+                       for name in _TABLE_FIELDS), exact=counter.exact)
 
 
 def recount_budget(

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from studio.adapters import get_adapter, samples_from_annotation
-from studio.budget.budget import TextTable, compute_budget, project_annotations, text_table
+from studio.budget import budget as budget_module
+from studio.budget.budget import TextTable, compute_budget, project_annotations, project_text_table, text_table
 from studio.budget.text import estimate_counter, estimate_tokens, text_counter
 from studio.dataset.sample import create_sample_project
 from studio.dataset.store import NewImage
@@ -100,3 +101,12 @@ def test_the_worst_images_over_the_limit_come_longest_first():
         np.array([1, 2, 3, 4]), np.array([64] * 4), np.array([64] * 4), np.array([5000, 10, 9000, 5000]),
         np.array([5000, 10, 9000, 5000]), np.array([1] * 4), True), get_adapter("tiny").settings(), 4096)
     assert [image_id for image_id, _ in budget.worst(10)] == [3, 1, 4] and len(budget.worst(2)) == 2
+
+
+def test_a_project_is_counted_in_small_parts_with_the_same_result(sample_project, monkeypatch):
+    whole = project_text_table(sample_project.folder, "tiny")
+    monkeypatch.setattr(budget_module, "TABLE_CHUNK", 5)  # 12 images: parts of 5, 5 and 2
+    parts = project_text_table(sample_project.folder, "tiny")
+    assert len(whole.image_ids) == 12
+    for name in ("image_ids", "widths", "heights", "longest", "total", "samples"):
+        assert (getattr(parts, name) == getattr(whole, name)).all(), name
