@@ -94,13 +94,14 @@ def test_images_outside_the_dataset_folder_need_the_dialogs_permission(qtbot, pr
     _choose(dialog.format_combo, "coco")
     dialog.path_edit.setText(str(tmp_path / "coco" / "coco.json"))
     dialog.preview_button.click()
-    qtbot.waitUntil(lambda: "outside the dataset folder" in dialog.report.toPlainText(), timeout=10000)
+    # generous waits: a worker left by an earlier test may hold the import lock while it imports the ML stack
+    qtbot.waitUntil(lambda: "outside the dataset folder" in dialog.report.toPlainText(), timeout=60000)
     assert "nothing was imported" in dialog.report.toPlainText()  # its only image lies outside: none found
     assert not dialog.import_button.isEnabled()
     dialog.outside_check.setChecked(True)
     assert dialog.plan is None  # a new preview is needed
     dialog.preview_button.click()
-    qtbot.waitUntil(lambda: dialog.plan is not None and not dialog.busy, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.plan is not None and not dialog.busy, timeout=60000)
     assert "Would import 1 new images" in dialog.report.toPlainText() and dialog.import_button.isEnabled()
 
 
