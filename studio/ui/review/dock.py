@@ -171,14 +171,10 @@ class ReviewDock(QDockWidget):
 
     def _rename(self, image_ids) -> None:
         """New names for the listed images among ``image_ids`` (the others are not read)."""
-        shown = {item.image_id for item in self.model.items}
-        names = {}
-        for image_id in shown & set(image_ids):
-            try:
-                names[image_id] = self.project.image(image_id).name
-            except KeyError:
-                names[image_id] = "a deleted image"
-        self.model.set_names(names)
+        shown = {item.image_id for item in self.model.items} & set(image_ids)
+        for image_id in shown:
+            self.model.names.pop(image_id, None)
+        self._read_names(shown)
 
     def _read_names(self, image_ids: set[int]) -> None:
         """The file names of the listed images not named yet, a few hundred per query (never the whole project)."""
