@@ -84,10 +84,9 @@ class BudgetDock(QDockWidget):
             line.setTextFormat(Qt.TextFormat.RichText)
             line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             layout.addWidget(line)
-        self.plot = pg.PlotWidget(background=None)
+        self.plot = pg.PlotWidget(background=None, enableMenu=False)  # never built (dropping one costs 0.3 s)
         self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.plot.setMaximumHeight(200)
-        self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.setToolTip("Images (up) per number of tokens (across: each image's longest sample); the red "

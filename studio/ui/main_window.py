@@ -28,6 +28,7 @@ from studio.ui import theme, wheel_guard
 from studio.ui.annotate.shortcuts import shortcut
 from studio.ui.annotate_mode import AnnotateMode
 from studio.ui.data_actions import DataActions
+from studio.ui.first_paint import AfterFirstPaint
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
 from studio.ui.model_panels import ModelPanels
@@ -86,9 +87,7 @@ class MainWindow(DataActions, QMainWindow):
         for page in self.mode_pages.values():
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
-        self._heavy_timer = QTimer(self, singleShot=True, interval=150)  # after the first paint
-        self._heavy_timer.timeout.connect(self._build_mode_pages)
-        self._heavy_timer.start()
+        AfterFirstPaint(self, self._build_mode_pages, delay_ms=150)
 
         self._build_status_bar()
         self._build_mode_rail()

@@ -3,11 +3,12 @@ training-text dock. The docks import pyqtgraph and the adapters, so they are add
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolButton
 
 from studio.dataset.store import Project
+from studio.ui.first_paint import AfterFirstPaint
 from studio.ui.pages import scrollable
 
 DEFAULT_MODEL = "tiny"
@@ -29,6 +30,7 @@ class ModelPanels(QObject):
         self.budget_dock = None
         self.preview_dock: QDockWidget | None = None
         self.training_preview = None
+        self._preview_shown = False  # its tab is the one raised (a tab behind another still says isVisible())
         menu.aboutToShow.connect(self._fill_menu)
         self.button = QToolButton()
         self.button.setAutoRaise(True)
@@ -37,9 +39,7 @@ class ModelPanels(QObject):
         self.button.setToolTip("The model whose token budget is shown; workflows choose their own")
         window.menuBar().setCornerWidget(self.button, Qt.Corner.TopRightCorner)
         self.set_model(str(settings.value("model", DEFAULT_MODEL)))
-        self._late = QTimer(self, singleShot=True, interval=100)  # after the first paint
-        self._late.timeout.connect(self._add_docks)
-        self._late.start()
+        AfterFirstPaint(window, self._add_docks)
 
     # ------------------------------------------------------------ docks
     def _add_docks(self) -> None:
@@ -81,10 +81,11 @@ class ModelPanels(QObject):
     def show_image(self, image_id: int) -> None:
         """Follow the current image (the preview is only rebuilt while it can be seen)."""
         self.image_id = image_id
-        if self.preview_dock is not None and self.preview_dock.isVisible():
+        if self._preview_shown:
             self.training_preview.show_image(image_id)
 
     def _preview_visible(self, visible: bool) -> None:
+        self._preview_shown = visible
         if visible and self.image_id is not None:
             self.training_preview.show_image(self.image_id)
 

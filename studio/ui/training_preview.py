@@ -9,14 +9,17 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QSizePolicy, QSplitter, QTextEdit, QVBoxLayout, QWidget
 
-from studio.adapters.base import VisionSettings, load_image
+from studio.adapters.base import VisionSettings
 from studio.budget.preview import PreviewSample, load_preview
 from studio.dataset.model import Annotation
 from studio.dataset.store import Change, Project
+from studio.jobs import CancelToken, Progress, no_progress
+from studio.ui.picture_loader import Decoded, PictureKey, decode_picture
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 from studio.workers.job_slot import JobSlot
 
+PICTURE_SIDE = 1024  # the longest side of the picture decoded for the panel (a dock's width or two)
 BOX_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
 
 
@@ -46,6 +49,7 @@ class TrainingPreview(QWidget):
         self._again = False
         self.annotation: Annotation | None = None
         self.samples: list[PreviewSample] = []
+        self._picture = Decoded(PictureKey(""), QImage())
 
         self.choice = QComboBox()
         self.choice.currentIndexChanged.connect(self._show_sample)
@@ -110,8 +114,8 @@ class TrainingPreview(QWidget):
             self._again = True
             return
         self._say("Building the training text…")
-        self._jobs.start(Job("Training text", load_preview, self._project.folder, self._image_id, self._model_id,
-                             self._settings))
+        self._jobs.start(Job("Training text", preview_with_picture, self._project.folder, self._image_id,
+                             self._model_id, self._settings))
 
     def _on_idle(self) -> None:
         if self._again:
@@ -126,8 +130,8 @@ class TrainingPreview(QWidget):
         self._again = False
         self._jobs.stop()
 
-    def _on_ready(self, result: tuple[Annotation, list[PreviewSample]]) -> None:
-        self.annotation, self.samples = result
+    def _on_ready(self, result: tuple[Annotation, list[PreviewSample], Decoded]) -> None:
+        self.annotation, self.samples, self._picture = result
         self._say("" if self.samples else "This image yields no training sample yet: link phrases to "
                                                      "boxes or add question/answer pairs.")
         self.choice.blockSignals(True)
@@ -155,23 +159,30 @@ class TrainingPreview(QWidget):
         self.picture.setPixmap(self._draw(sample))
 
     def _draw(self, sample: PreviewSample) -> QPixmap:
-        try:  # with its EXIF orientation applied: the store's sizes and boxes are in that frame
-            picture = load_image(self.annotation.image.path)
-        except OSError as exc:
-            self._say(str(exc))
+        """The picture decoded by the job, fitted to the panel, with the sample's boxes (original-image pixels)."""
+        if self._picture.image.isNull():
+            self._say(f"{self.annotation.image.path}: {self._picture.error}")
             return QPixmap()
-        data = picture.tobytes()
-        image = QImage(data, picture.width, picture.height, 3 * picture.width, QImage.Format.Format_RGB888).copy()
-        pixmap = QPixmap.fromImage(image)
+        pixmap = QPixmap.fromImage(self._picture.image).scaled(
+            self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        scale = pixmap.width() / max(1, self.annotation.image.width)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         labels = list(dict.fromkeys(b.label for b in sample.boxes))
         for box in sample.boxes:
-            pen = QPen(QColor(BOX_COLOURS[labels.index(box.label) % len(BOX_COLOURS)]),
-                       max(2.0, pixmap.width() / 200), Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            x1, y1, x2, y2 = box.box
+            painter.setPen(QPen(QColor(BOX_COLOURS[labels.index(box.label) % len(BOX_COLOURS)]), 2.0,
+                                Qt.PenStyle.DashLine))
+            x1, y1, x2, y2 = (v * scale for v in box.box)
             painter.drawRect(QRectF(x1, y1, x2 - x1, y2 - y1))
         painter.end()
-        return pixmap.scaled(self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)
+        return pixmap
+
+
+def preview_with_picture(
+    folder, image_id: int, model_id: str, settings: VisionSettings | None = None, *,
+    progress: Progress = no_progress, cancel: CancelToken | None = None,
+) -> tuple[Annotation, list[PreviewSample], Decoded]:
+    """`load_preview` and the image's picture at `PICTURE_SIDE`, decoded in the same worker (a photo's decode on
+    the GUI thread costs each image switch milliseconds)."""
+    annotation, samples = load_preview(folder, image_id, model_id, settings, progress=progress, cancel=cancel)
+    return annotation, samples, decode_picture(annotation.image.path, PICTURE_SIDE)

@@ -223,6 +223,21 @@ def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
         assert target in preview.text.toPlainText()
 
 
+def test_training_text_behind_another_tab_builds_nothing_until_raised(window, tmp_path, qtbot, monkeypatch):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    preview = window.models.training_preview
+    asked = []
+    monkeypatch.setattr(preview, "show_image", lambda image_id: asked.append(image_id))
+    assert window.models.preview_dock.visibleRegion().isEmpty()  # the default layout: behind the questions
+    window.images.select_image(2)
+    window.images.select_image(3)
+    assert asked == []  # no processor loaded, no picture decoded for a panel nobody sees
+    window.models.preview_dock.raise_()
+    assert asked == [3]
+
+
 def test_train_mode_takes_the_width_and_annotate_brings_the_docks_back(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
