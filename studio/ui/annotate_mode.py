@@ -11,7 +11,7 @@ from studio.dataset.store import Project
 from studio.ui import theme
 from studio.ui.annotate import label_panel
 from studio.ui.annotate.workspace import AnnotationWorkspace
-from studio.ui.pages import AnnotatePage, empty_label
+from studio.ui.pages import AnnotatePage, empty_label, scrollable
 
 DOCKS = (("labels", "Labels"), ("caption", "Caption and phrases"), ("vqa", "Questions and answers"))
 EDIT_ACTIONS = ("create_mode", "relabel", "delete_boxes", "duplicate_boxes", "copy_boxes", "paste_boxes",
@@ -67,9 +67,11 @@ class AnnotateMode(QObject):
         workspace = AnnotationWorkspace(project, self.undo_stack, self)
         self.workspace = workspace
         self.page.set_canvas(workspace.canvas)
-        self.docks["labels"].setWidget(workspace.label_panel)
-        self.docks["caption"].setWidget(workspace.caption_panel)
-        self.docks["vqa"].setWidget(workspace.vqa_panel)
+        # In scroll areas: a dock can shrink below its panel's natural height, and a panel whose content changes size
+        # (a caption's notes, a longer button text) lays out within its dock instead of the whole window again.
+        self.docks["labels"].setWidget(scrollable(workspace.label_panel))
+        self.docks["caption"].setWidget(scrollable(workspace.caption_panel))
+        self.docks["vqa"].setWidget(scrollable(workspace.vqa_panel))
         self.edit_menu.addSeparator()
         for name in EDIT_ACTIONS:
             if name is None:

@@ -38,6 +38,7 @@ from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
 
 MAX_RECENT = 10
+REMEMBER_IMAGE_MS = 3000  # the image shown is written to the settings this long after the last switch
 MODE_DOCKS: dict[str, set[str] | None] = {"annotate": None, "train": set(), "playground": {"imagesDock"},
                                           "evaluate": {"imagesDock"}}  # None: all docks
 NO_PROJECT_TRAIN = "Open a project to train a model on it."
@@ -53,6 +54,16 @@ MODES = (
 )
 
 
+def fixed_size_label(widest: str) -> QLabel:
+    """A status bar label as large as ``widest`` will need: a label whose text changes size makes the whole window
+    lay out (and its docks animate) again, at every image switch for the image's position and zoom."""
+    label = QLabel(widest)
+    label.setFixedSize(label.sizeHint())
+    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    label.clear()
+    return label
+
+
 class MainWindow(DataActions, QMainWindow):
     """One window, four modes; the project, the image list and the current image are shared by all modes."""
 
@@ -66,6 +77,9 @@ class MainWindow(DataActions, QMainWindow):
         self._annotate_state = None  # the annotate layout, kept while another mode hides its docks
         self._default_state = None  # the default layout, built once every dock exists
         self._jobs: list[Job] = []
+        self._image_to_remember: tuple[str, int] | None = None  # (project folder, image id) not yet written
+        self._remember_timer = QTimer(self, singleShot=True, interval=REMEMBER_IMAGE_MS)
+        self._remember_timer.timeout.connect(self._write_remembered_image)
         self.setWindowTitle("VLM Studio")
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
@@ -106,9 +120,9 @@ class MainWindow(DataActions, QMainWindow):
         bar.setSizeGripEnabled(True)
         self.jobs_bar = JobsBar()
         self.jobs_bar.open_page.connect(self.set_mode)
-        self.position_label = QLabel()
-        self.zoom_label = QLabel()
-        self.saved_label = QLabel()
+        self.position_label = fixed_size_label("image 8,888,888 / 8,888,888")
+        self.zoom_label = fixed_size_label("zoom 88,888 %")
+        self.saved_label = fixed_size_label("saved")
         self._saved_timer = QTimer(self, singleShot=True, interval=2500)
         self._saved_timer.timeout.connect(self.saved_label.clear)
         bar.addWidget(self.jobs_bar)
@@ -424,6 +438,7 @@ class MainWindow(DataActions, QMainWindow):
         return True
 
     def set_project(self, project: Project | None) -> None:
+        self._write_remembered_image()
         if self._store_signals is not None:
             self._store_signals.detach()
             self._store_signals = None
@@ -537,9 +552,19 @@ class MainWindow(DataActions, QMainWindow):
         return {str(folder): int(image_id) for folder, image_id in value.items()} if isinstance(value, dict) else {}
 
     def _remember_image(self, image_id: int) -> None:
+        """Remember the image shown, written a few seconds after the last switch (the settings file is rewritten on
+        each write: milliseconds at every image otherwise), or when the project closes."""
+        self._image_to_remember = (str(self.project.folder), image_id)
+        self._remember_timer.start()
+
+    def _write_remembered_image(self) -> None:
+        self._remember_timer.stop()
+        if self._image_to_remember is None:
+            return
+        (folder, image_id), self._image_to_remember = self._image_to_remember, None
         recent = set(self.recent_projects())
-        last = {folder: shown for folder, shown in self._last_images().items() if folder in recent}
-        last[str(self.project.folder)] = image_id
+        last = {shown_in: shown for shown_in, shown in self._last_images().items() if shown_in in recent}
+        last[folder] = image_id
         self.settings.setValue("lastImages", last)
 
     def recent_projects(self) -> list[str]:

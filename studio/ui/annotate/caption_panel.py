@@ -356,6 +356,7 @@ class CaptionPanel(QWidget):
             if phrase.id == current_id:
                 self.phrases.setCurrentItem(item)
         self.phrases.blockSignals(False)
+        self.phrases.doItemsLayout()  # now, not on a timer after the frame that shows the new image (a second frame)
 
     # ------------------------------------------------------------------ highlights
     def highlight_boxes(self, box_ids: Sequence[int]) -> None:

@@ -130,6 +130,9 @@ class VqaPanel(QWidget):
             self.table.editItem(self.table.item(row, 1))
 
     def set_frequent(self, questions: Sequence[str]) -> None:
+        """The project's frequent questions, one click to add; the list is only rebuilt when they changed."""
+        if list(questions) == [self.frequent.item(row).text() for row in range(self.frequent.count())]:
+            return
         self.frequent.clear()
         for question in questions:
             item = QListWidgetItem(theme.icon("mdi6.plus"), question)
