@@ -72,11 +72,11 @@ def load_file_tokenizer(folder: Path) -> FileTokenizer | None:
     try:
         config = _read_json(folder / "tokenizer_config.json")
         model_config = _read_json(folder / "config.json")
-    except (OSError, ValueError):
+        if not (folder / "tokenizer.json").is_file() or not _declared_as_is(folder, config, model_config):
+            return None
+        template = _chat_template(folder, config)
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable: AutoTokenizer's path reports it
         return None
-    if not (folder / "tokenizer.json").is_file() or not _declared_as_is(folder, config, model_config):
-        return None
-    template = _chat_template(folder, config)
     if isinstance(template, dict):
         if "default" not in template:
             return None  # apply_chat_template refuses to choose; AutoTokenizer's path says so
