@@ -228,6 +228,7 @@ class CaptionPanel(QWidget):
         self._suggestions: list[LinkSuggestion] = []
         self._hot_boxes: set[int] = set()
         self._hovered_phrase: int | None = None
+        self._shown: tuple = ()  # what the phrase list and the highlights show: caption, phrases, their boxes
         self._loading = False
         self.set_suggestions([])
 
@@ -263,8 +264,12 @@ class CaptionPanel(QWidget):
             cursor.setPosition(min(position, len(self.edit.toPlainText())))
             self.edit.setTextCursor(cursor)
             self._loading = False
-        self._fill_phrase_list()
-        self._highlight()
+        shown = (caption, [(p.id, p.start, p.end, tuple(p.box_ids)) for p in self._phrases],
+                 {b: (box_colors.get(b), box_names.get(b)) for p in self._phrases for b in p.box_ids})
+        if shown != self._shown:  # a box added or moved elsewhere on the image leaves the phrases as they are
+            self._shown = shown
+            self._fill_phrase_list()
+            self._highlight()
         unlinked_phrases = [p for p in phrases if not p.box_ids]
         notes = []
         if unlinked_phrases:
@@ -419,6 +424,7 @@ class CaptionPanel(QWidget):
         self.phrase_selected.emit(phrase_id)
 
     def _text_changed(self) -> None:
+        self._shown = ()  # the highlights belong to the text before
         if not self._loading:
             self.edit.setExtraSelections([])
             self.caption_edited.emit(self.edit.toPlainText())
