@@ -54,6 +54,7 @@ def throttled(progress: Progress, interval_s: float = 0.2) -> Progress:
 
 
 _gc_pauses = 0
+_gc_was_enabled = False  # automatic collection was on before the first pause (off in the GUI: see ui/garbage.py)
 _gc_guard = threading.Lock()
 
 
@@ -61,16 +62,22 @@ _gc_guard = threading.Lock()
 def gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a worker builds many objects: a full collection of a big heap
     holds the GIL for hundreds of milliseconds, freezing the GUI thread meanwhile (seconds at 100,000 images).
-    Reference counting still frees all acyclic objects; collection resumes when the last pause ends."""
-    global _gc_pauses
+    Reference counting still frees all acyclic objects; collection resumes when the last pause ends, if it was on."""
+    global _gc_pauses, _gc_was_enabled
     with _gc_guard:
         _gc_pauses += 1
         if _gc_pauses == 1:
+            _gc_was_enabled = gc.isenabled()
             gc.disable()
     try:
         yield
     finally:
         with _gc_guard:
             _gc_pauses -= 1
-            if _gc_pauses == 0:
+            if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+def gc_is_paused() -> bool:
+    """Whether a worker paused collection (`gc_paused`): the GUI's collector waits too."""
+    return _gc_pauses > 0

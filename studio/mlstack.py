@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable
 
 _lock = threading.Lock()
 _imported = False
+_renderer: Callable[..., tuple[list[str], list]] | None = None
 # The transformers names VLM Studio uses, resolved together under the lock.
 NAMES = ("AutoConfig", "AutoProcessor", "AutoTokenizer", "BatchFeature", "BitsAndBytesConfig", "DynamicCache",
          "GenerationConfig", "StoppingCriteria", "StoppingCriteriaList", "PreTrainedModel")
@@ -35,3 +37,17 @@ def import_ml_stack() -> None:
             getattr(transformers, name)
         gc.freeze()
         _imported = True
+
+
+def import_chat_template_renderer() -> Callable[..., tuple[list[str], list]]:
+    """transformers' ``render_jinja_template``: its package and utilities only, not torch (about a second), under
+    the same lock as `import_ml_stack` (a thread importing transformers while another imports the stack saw it half
+    imported: "module 'transformers' has no attribute 'AutoConfig'")."""
+    global _renderer
+    with _lock:
+        if _renderer is None:
+            from transformers.utils.chat_template_utils import render_jinja_template
+
+            gc.freeze()
+            _renderer = render_jinja_template
+    return _renderer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import pytest
 
 from studio.dataset.store import Project
+from studio.ui.garbage import GuiGarbageCollector
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +38,15 @@ def user_config_dir(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("VLM_STUDIO_CONFIG_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_between_tests() -> Iterator[None]:
+    """A main window turns automatic collection off and collects from Qt's event loop (studio/ui/garbage.py); the
+    tests after it, without an event loop, collect between tests as the thresholds say."""
+    yield
+    if not gc.isenabled():
+        GuiGarbageCollector.collect()
 
 
 @pytest.fixture

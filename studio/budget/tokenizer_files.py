@@ -28,11 +28,12 @@ the named special tokens as variables, as ``apply_chat_template`` does.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from studio.mlstack import import_chat_template_renderer
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -60,7 +61,7 @@ class FileTokenizer:
 
     def render_chat(self, messages: list[dict], template_kwargs: dict[str, Any]) -> str:
         """The chat template applied to ``messages`` as ``apply_chat_template(..., tokenize=False)`` renders it."""
-        rendered, _ = chat_template_renderer()(
+        rendered, _ = import_chat_template_renderer()(
             conversations=[messages], chat_template=self.chat_template, **{**self.special_tokens, **template_kwargs}
         )
         return rendered[0]
@@ -100,16 +101,6 @@ def load_file_tokenizer(folder: Path) -> FileTokenizer | None:
     return FileTokenizer(tokenizer, template or None, named)
 
 
-@cache
-def chat_template_renderer() -> Callable[..., tuple[list[str], list]]:
-    """transformers' ``render_jinja_template``: its package and utilities only, not torch (about a second). The
-    objects the import creates are moved out of the cyclic collector's reach, as `studio.mlstack` does."""
-    import gc
-
-    from transformers.utils.chat_template_utils import render_jinja_template
-
-    gc.freeze()
-    return render_jinja_template
 
 
 def _read_json(path: Path) -> dict:

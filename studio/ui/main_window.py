@@ -24,7 +24,7 @@ from studio.dataset.changes import IMAGES_ADDED, LABEL_SET_KINDS
 from studio.dataset.lock import ProjectLockedError
 from studio.dataset.store import Change, Project, ProjectError
 from studio.humanize import count
-from studio.ui import theme, wheel_guard
+from studio.ui import garbage, theme
 from studio.ui.annotate.shortcuts import shortcut
 from studio.ui.annotate_mode import AnnotateMode
 from studio.ui.data_actions import DataActions
@@ -69,7 +69,7 @@ class MainWindow(DataActions, QMainWindow):
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
-        wheel_guard.install(QApplication.instance())  # before any spin box is polished
+        garbage.install(QApplication.instance())
         self.settings = settings or QSettings()
         self.project: Project | None = None
         self._store_signals: StoreSignals | None = None

@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from studio.ui.wheel_guard import WheelGuardStyle
+
 ACCENT = "#3a7bd5"
 _DARK = {"window": "#202226", "base": "#17181b", "alt": "#24262b", "text": "#e6e7ea", "muted": "#8b9099",
          "button": "#2b2e33", "border": "#363a41"}
@@ -26,7 +28,7 @@ def colours() -> dict[str, str]:
 
 def apply(app: QApplication) -> None:
     """Style the application; call again when the system scheme changes."""
-    app.setStyle("Fusion")
+    app.setStyle(WheelGuardStyle("Fusion"))
     c = colours()
     palette = QPalette()
     for role, key in (

@@ -1,27 +1,22 @@
 """The mouse wheel scrolls the page: a spin box or combo box changes its value on the wheel only when it has the
-keyboard focus (a click or Tab gives it). Installed once on the application, so every such widget follows."""
+keyboard focus (a click or Tab gives it). Part of the application's style (`theme.apply`), so every such widget
+follows: the style's polish guards each one as it is created. (An application-wide event filter did the same, but
+it ran Python for every event of every widget, a few milliseconds a frame, more while a worker runs Python.)"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSpinBox, QApplication, QComboBox, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSpinBox, QApplication, QComboBox, QProxyStyle, QWidget
 
 GUARDED = (QAbstractSpinBox, QComboBox)
 
 
 class WheelGuard(QObject):
-    """Application event filter: guarded widgets give up wheel focus, and pass the wheel on unless focused."""
+    """Event filter of the guarded widgets: the wheel passes on to the page unless the widget has the focus."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind not in (QEvent.Type.Wheel, QEvent.Type.Polish) or not isinstance(watched, GUARDED):
-            return False
-        if kind == QEvent.Type.Polish:
-            if watched.focusPolicy() == Qt.FocusPolicy.WheelFocus:
-                watched.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel no longer gives focus
-            return False
-        if watched.hasFocus():
+        if event.type() != QEvent.Type.Wheel or watched.hasFocus():
             return False
         self._pass_on(watched, event)
         return True
@@ -43,7 +38,18 @@ class WheelGuard(QObject):
         event.setAccepted(forwarded.isAccepted())
 
 
-def install(app: QApplication) -> None:
-    """Guard every spin box and combo box of ``app`` (once; later calls do nothing)."""
-    if app.findChild(WheelGuard) is None:
-        app.installEventFilter(WheelGuard(app))
+class WheelGuardStyle(QProxyStyle):
+    """A style (``WheelGuardStyle("Fusion")``) that guards every spin box and combo box it polishes: the wheel no
+    longer gives them focus, and reaches them only when they have it."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(base)
+        self.guard = WheelGuard(self)
+
+    def polish(self, target):  # QStyle.polish has overloads: a widget, the application, a palette
+        result = super().polish(target)
+        if isinstance(target, GUARDED):
+            if target.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+                target.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            target.installEventFilter(self.guard)
+        return result
