@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -28,7 +29,6 @@ from studio.ui import garbage, theme
 from studio.ui.annotate.shortcuts import shortcut
 from studio.ui.annotate_mode import AnnotateMode
 from studio.ui.data_actions import DataActions
-from studio.ui.first_paint import AfterFirstPaint
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
 from studio.ui.model_panels import ModelPanels
@@ -36,6 +36,10 @@ from studio.ui.pages import CurrentPageStack, EmptyPage
 from studio.ui.review.queue import ReviewQueue
 from studio.ui.store_signals import StoreSignals
 from studio.workers.job import Job
+
+if TYPE_CHECKING:
+    from studio.ui.evaluate import EvaluatePage
+    from studio.ui.playground import PlaygroundPage
 
 MAX_RECENT = 10
 REMEMBER_IMAGE_MS = 3000  # the image shown is written to the settings this long after the last switch
@@ -96,12 +100,11 @@ class MainWindow(DataActions, QMainWindow):
         self.mode_pages: dict[str, QWidget] = {"annotate": self.annotate.page}
         for key, title, _icon in MODES[1:]:
             self.mode_pages[key] = EmptyPage(title, NO_PROJECT_TRAIN if key == "train" else "Loading…")
-        self.playground_page = None  # built after the first paint (heavy imports)
-        self.evaluate_page = None
+        self._playground: PlaygroundPage | None = None  # built when first shown (see playground_page)
+        self._evaluate: EvaluatePage | None = None
         for page in self.mode_pages.values():
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
-        AfterFirstPaint(self, self._build_mode_pages, delay_ms=150)
 
         self._build_status_bar()
         self._build_mode_rail()
@@ -303,18 +306,19 @@ class MainWindow(DataActions, QMainWindow):
             page.split_requested.connect(lambda: self.split_dialog(only_unsplit=True))
             page.workflow_changed.connect(self.models.follow_workflow)  # the budget counts at its pixels and tiles
             self._replace_page("train", page)
-        if self.playground_page is not None and self.project is not None:  # runs trained since (here or by the CLI)
+        if key in ("playground", "evaluate") and self._playground is None:
+            self._build_mode_pages()
+        elif self._playground is not None and self.project is not None:  # runs trained since (here or by the CLI)
             if key == "playground":
-                self.playground_page.refresh_sources()
+                self._playground.refresh_sources()
             elif key == "evaluate":
-                self.evaluate_page.refresh()  # re-reads the gallery's images: only when it is shown
+                self._evaluate.refresh()  # re-reads the gallery's images: only when it is shown
         self._switch_page(key)
 
     def try_run(self, run_id: int) -> None:
         """Open the Playground on a run's best checkpoint (the Train page's "Try in Playground")."""
-        if self.playground_page is not None:
-            self.set_mode("playground")
-            self.playground_page.choose_run(run_id)
+        self.set_mode("playground")
+        self.playground_page.choose_run(run_id)
 
     def _switch_page(self, key: str) -> None:
         """Show mode ``key``'s page and docks. The docks it hides go before its page comes and those it shows
@@ -345,25 +349,39 @@ class MainWindow(DataActions, QMainWindow):
                 self._hidden_by_mode.discard(name)
                 dock.show()
 
+    @property
+    def playground_page(self) -> PlaygroundPage:
+        """The Playground page, built on first use (with Evaluate's: they share the runs' checkpoints)."""
+        self._build_mode_pages()
+        return self._playground
+
+    @property
+    def evaluate_page(self) -> EvaluatePage:
+        self._build_mode_pages()
+        return self._evaluate
+
     def _build_mode_pages(self) -> None:
-        """Train, Playground and Evaluate import torch-side modules and pyqtgraph: build them once painted."""
+        """Playground and Evaluate import pyqtgraph and the adapters and take a tenth of a second to build: built
+        when first shown, not while a project opens (the window would freeze that long after its first frame)."""
+        if self._playground is not None:
+            return
         from studio.ui.evaluate import EvaluatePage
         from studio.ui.playground import PlaygroundPage
 
-        self.playground_page, self.evaluate_page = PlaygroundPage(), EvaluatePage()
-        for page in (self.playground_page, self.evaluate_page):
+        self._playground, self._evaluate = PlaygroundPage(), EvaluatePage()
+        for page in (self._playground, self._evaluate):
             page.start_job = self.start_job
-        self.playground_page.undo_stack = self.annotate.undo_stack
-        self.playground_page.selected_images = self.images.selected_image_ids
-        self.evaluate_page.open_image.connect(self.annotate_image)
-        self._replace_page("playground", self.playground_page)
-        self._replace_page("evaluate", self.evaluate_page)
+        self._playground.undo_stack = self.annotate.undo_stack
+        self._playground.selected_images = self.images.selected_image_ids
+        self._evaluate.open_image.connect(self.annotate_image)
+        self._replace_page("playground", self._playground)
+        self._replace_page("evaluate", self._evaluate)
         if self.project is not None:
-            self.playground_page.set_project(self.project)
-            self.evaluate_page.set_project(self.project)
+            self._playground.set_project(self.project)
+            self._evaluate.set_project(self.project)
             current = self.images.current_image_id()
             if current is not None:
-                self.playground_page.show_image(current)
+                self._playground.show_image(current)
 
     def _replace_page(self, key: str, page: QWidget) -> None:
         old = self.mode_pages[key]
@@ -385,8 +403,8 @@ class MainWindow(DataActions, QMainWindow):
             return
         self.annotate.show_image(image_id)
         self.models.show_image(image_id)
-        if self.playground_page is not None:
-            self.playground_page.show_image(image_id)
+        if self._playground is not None:
+            self._playground.show_image(image_id)
         self._update_position()
         self._remember_image(image_id)
         self._prefetch_neighbours(image_id)
@@ -451,9 +469,9 @@ class MainWindow(DataActions, QMainWindow):
         self.annotate.set_project(project)
         self.review.set_project(project)
         self.models.set_project(project)
-        if self.playground_page is not None:
-            self.playground_page.set_project(project)
-            self.evaluate_page.set_project(project)
+        if self._playground is not None:
+            self._playground.set_project(project)
+            self._evaluate.set_project(project)
         if project is None:
             self._show_empty_state()
             return
@@ -489,9 +507,9 @@ class MainWindow(DataActions, QMainWindow):
         and Evaluate's run lists follow the runs table (a training step writes only ``run_metrics``)."""
         if "labels" in change.tables and (not change.kinds or change.is_reload or change.kinds & LABEL_SET_KINDS):
             self.images.refresh_labels()
-        if "runs" in change.tables and self.playground_page is not None:
-            self.playground_page.refresh_sources()
-            self.evaluate_page.refresh()
+        if "runs" in change.tables and self._playground is not None:
+            self._playground.refresh_sources()
+            self._evaluate.refresh()
         if "images" in change.tables and self.project is not None:
             self.images.apply_change(change)  # the rows it touched; a coarse change reads the list again
             if IMAGES_ADDED in change.kinds:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDockWidget
 from studio.dataset.sample import create_sample_project
 from studio.dataset.store import Project
 from studio.ui.main_window import MainWindow
+from studio.ui.pages import EmptyPage
 from tests.unit.inference.conftest import tiny_checkpoints  # noqa: F401 (fixture)
 
 
@@ -236,6 +237,19 @@ def test_training_text_behind_another_tab_builds_nothing_until_raised(window, tm
     assert asked == []  # no processor loaded, no picture decoded for a panel nobody sees
     window.models.preview_dock.raise_()
     assert asked == [3]
+
+
+def test_playground_and_evaluate_are_built_when_first_shown(window, tmp_path, qtbot):
+    create_sample_project(tmp_path / "s", count=5).close()
+    window.open_project(tmp_path / "s")
+    window.images.select_image(3)
+    qtbot.wait(300)
+    assert isinstance(window.mode_pages["playground"], EmptyPage)  # nothing built while the project opened
+    assert isinstance(window.mode_pages["evaluate"], EmptyPage)
+    window.set_mode("playground")
+    assert window.pages.currentWidget() is window.mode_pages["playground"] is window.playground_page
+    assert window.playground_page.image_id == 3
+    assert window.mode_pages["evaluate"] is window.evaluate_page
 
 
 def test_train_mode_takes_the_width_and_annotate_brings_the_docks_back(window, tmp_path, qtbot):
