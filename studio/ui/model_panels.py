@@ -1,9 +1,10 @@
 """The model side of the window: the Model menu (with its corner button), the token-budget dock and the
-training-text dock. The docks import pyqtgraph and the adapters, so they are added after the first paint."""
+training-text dock. The docks import pyqtgraph, numpy and the adapters: that is done in a thread after the window's
+first paint, then the docks are built, laid out and given the project a frame apart (`ready` after that)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolButton
 
@@ -12,6 +13,7 @@ from studio.ui.first_paint import AfterFirstPaint
 from studio.ui.pages import scrollable
 
 DEFAULT_MODEL = "tiny"
+STEP_MS = 30  # between the docks' construction, the window's layout and their project: a frame each
 
 
 class ModelPanels(QObject):
@@ -30,6 +32,7 @@ class ModelPanels(QObject):
         self.budget_dock = None
         self.preview_dock: QDockWidget | None = None
         self.training_preview = None
+        self.ready = False  # the docks exist, are laid out and follow the project (a few frames after the first)
         self._preview_shown = False  # its tab is the one raised (a tab behind another still says isVisible())
         menu.aboutToShow.connect(self._fill_menu)
         self.button = QToolButton()
@@ -39,7 +42,7 @@ class ModelPanels(QObject):
         self.button.setToolTip("The model whose token budget is shown; workflows choose their own")
         window.menuBar().setCornerWidget(self.button, Qt.Corner.TopRightCorner)
         self.set_model(str(settings.value("model", DEFAULT_MODEL)))
-        AfterFirstPaint(window, self._add_docks)
+        AfterFirstPaint(window, self._add_docks, modules=("studio.ui.budget_dock", "studio.ui.training_preview"))
 
     # ------------------------------------------------------------ docks
     def _add_docks(self) -> None:
@@ -61,12 +64,20 @@ class ModelPanels(QObject):
         self.budget_dock.image_activated.connect(self.image_activated)
         self.budget_dock.set_model(self.model_id)
         self.training_preview.set_model(self.model_id)
-        self.set_project(self.project)
+        QTimer.singleShot(STEP_MS, self, self._lay_out_docks)
+
+    def _lay_out_docks(self) -> None:
+        """The window lays its docks out again (a frame of its own), then the docks follow the project."""
         self.docks_added.emit()
+        QTimer.singleShot(STEP_MS, self, self._follow_project)
+
+    def _follow_project(self) -> None:
+        self.ready = True
+        self.set_project(self.project)
 
     def set_project(self, project: Project | None) -> None:
         self.project = project
-        if self.budget_dock is not None:
+        if self.ready:
             self.budget_dock.set_project(project)
             self.training_preview.set_project(project)
             if self.image_id is not None and project is not None:

@@ -21,6 +21,6 @@ def window(qtbot, qapp, settings):
     qtbot.addWidget(main)
     main.resize(1200, 800)
     main.show()
-    qtbot.waitUntil(lambda: main.models.budget_dock is not None, timeout=20000)  # docks come after the first paint
+    qtbot.waitUntil(lambda: main.models.ready, timeout=20000)  # docks come after the first paint
     yield main
     main.set_project(None)

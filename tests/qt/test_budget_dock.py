@@ -131,7 +131,7 @@ def test_images_added_here_or_by_another_connection_are_counted(qtbot, dock, sam
 def test_the_window_counts_imported_images_and_a_click_shows_an_image_over_budget(qtbot, window, tmp_path):
     create_sample_project(tmp_path / "s", count=6).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None and window.models.budget_dock.budget is not None,
+    qtbot.waitUntil(lambda: window.models.ready and window.models.budget_dock.budget is not None,
                     timeout=60000)
     dock = window.models.budget_dock
     folder = tmp_path / "mine"

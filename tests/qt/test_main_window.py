@@ -171,7 +171,7 @@ def test_file_menu_offers_dataset_import_and_export(window, tmp_path):
 def test_model_menu_sets_the_budget_model_and_the_dock_follows(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=10).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.models.ready, timeout=20000)
     window.models.menu.aboutToShow.emit()
     names = [action.text() for action in window.models.menu.actions()]
     assert names[0].startswith("Tiny built-in") and any("coming soon" in name for name in names)
@@ -207,7 +207,7 @@ def test_moved_images_are_reported_and_relinked_from_the_project_menu(window, tm
 def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.models.ready, timeout=20000)
     window.models.preview_dock.show()
     window.models.preview_dock.raise_()
     from studio.adapters import get_adapter, samples_from_annotation
@@ -227,7 +227,7 @@ def test_training_text_dock_shows_the_current_image(window, tmp_path, qtbot):
 def test_training_text_behind_another_tab_builds_nothing_until_raised(window, tmp_path, qtbot, monkeypatch):
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.models.ready, timeout=20000)
     preview = window.models.training_preview
     asked = []
     monkeypatch.setattr(preview, "show_image", lambda image_id: asked.append(image_id))
@@ -255,7 +255,7 @@ def test_playground_and_evaluate_are_built_when_first_shown(window, tmp_path, qt
 def test_train_mode_takes_the_width_and_annotate_brings_the_docks_back(window, tmp_path, qtbot):
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.models.ready, timeout=20000)
     window.annotate.docks["vqa"].hide()  # the person closed this one
     window.set_mode("train")
     assert not window.image_dock.isVisible() and not window.annotate.docks["caption"].isVisible()
@@ -325,7 +325,7 @@ def test_the_window_fits_a_laptop_screen(window, tmp_path, qtbot):
     """The right-hand docks stack their minimum heights: the tall ones scroll, so the window fits 1366 x 768."""
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.models.ready, timeout=20000)
     for dock in (window.models.budget_dock, window.models.preview_dock):
         dock.show()
     assert window.minimumSizeHint().height() <= 720 and window.minimumSizeHint().width() <= 1366

@@ -17,7 +17,7 @@ def first_start_window(qtbot, settings) -> MainWindow:
     window = MainWindow(settings)  # no saved geometry: 1,400 x 860
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.playground_page is not None and window.models.budget_dock is not None,
+    qtbot.waitUntil(lambda: window.playground_page is not None and window.models.ready,
                     timeout=20000)
     return window
 

@@ -204,7 +204,7 @@ def test_the_budget_counts_at_the_workflows_pixel_limit_and_sequence_length(qtbo
     """Max pixels, max tiles and the sequence length are workflow settings: the budget dock follows the Train page."""
     create_sample_project(tmp_path / "s", count=5).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.budget_dock is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.models.ready, timeout=20000)
     window.set_mode("train")
     page = window.mode_pages["train"]
     page.form.editors["max_pixels"][1].setValue(3136 * 4)
