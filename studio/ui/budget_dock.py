@@ -212,6 +212,7 @@ class BudgetDock(QDockWidget):
             return
         ids = sorted(self._dirty) if self._table is not None else None
         self._dirty.clear()
+        self._debounce.stop()  # this count takes the edits it was waiting for (when called as a job ended)
         if self._table is None:
             self._show_empty("Counting the text tokens of every image…")
         self.status.setText("Counting text tokens…")

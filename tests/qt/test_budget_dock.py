@@ -100,6 +100,16 @@ def test_updates_live_on_edits_and_settings(qtbot, dock, sample, counted):
     assert not dock.budget.exact_text and "estimate" in dock.title.text()
 
 
+def test_a_count_started_as_a_job_ends_takes_the_edits_the_debounce_waited_for(qtbot, dock, sample, counted):
+    image_id = sample.images()[0].id
+    qtbot.waitUntil(lambda: not dock._jobs.busy)
+    sample.add_vqa(image_id, "What is there?", "A circle.")
+    assert dock._debounce.isActive()
+    with qtbot.waitSignal(dock.budget_changed, timeout=60000):
+        dock._jobs.idle.emit()  # as when the job running during the edit ends: the edit is counted at once
+    assert counted == [[image_id]] and not dock._debounce.isActive()  # and not once more when the timer is due
+
+
 def test_the_histogram_bars_are_readable_whatever_the_limit():
     """The tiny model's images take about 150 of 4,096 tokens: their bar is a bar, not a hairline."""
     counts, edges = token_histogram(np.array([138, 150, 163, 198]), 4096)
