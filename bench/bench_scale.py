@@ -602,13 +602,13 @@ class WindowDriver:
     def budget_recount(self, limit_s: float) -> Watch | None:
         """The budget dock counts every image again (as after an import); until its new budget is shown."""
         models = self.window.models
-        if models.budget_dock is None:
+        if models.budget_panel is None:
             return None
         shown = []
-        models.budget_dock.budget_changed.connect(shown.append)
+        models.budget_panel.budget_changed.connect(shown.append)
         models.reload()
         watch = self.loop.watch(lambda: bool(shown) and not self.loop.pending_work(), limit_s)
-        models.budget_dock.budget_changed.disconnect(shown.append)
+        models.budget_panel.budget_changed.disconnect(shown.append)
         return watch
 
     def import_images(self, folder: Path, limit_s: float) -> Watch:

@@ -1,6 +1,6 @@
-"""The token-budget dock: whether every image fits, a histogram of tokens per image against the limit, the images
-over budget by file name (a click shows one; a button filters the image list to them), the totals and what to do
-about it. It follows the project's edits, imports, the model and the resolution settings.
+"""The token-budget dock's panel: whether every image fits, a histogram of tokens per image against the limit, the
+images over budget by file name (a click shows one; a button filters the image list to them), the totals and what to
+do about it. It follows the project's edits, imports, the model and the resolution settings.
 
 Text tokens are counted in a worker (a tokenizer may take seconds to load); the visual tokens and totals are
 recomputed in the GUI thread, which takes milliseconds even for 10,000 images.
@@ -14,7 +14,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QDockWidget,
     QFormLayout,
     QFrame,
     QLabel,
@@ -46,16 +45,16 @@ PLOT_MIN_HEIGHT = 64  # with the headline, always in view: the dock's minimum fi
 DETAILS_MIN_HEIGHT = 8  # the details scroll below the histogram (a sliver of them at the minimum)
 
 
-class BudgetDock(QDockWidget):
-    """``filter_requested(list[int])``: show only these images; ``image_activated(int)``: go to one image."""
+class BudgetPanel(QWidget):
+    """What the Token budget dock shows. ``filter_requested(list[int])``: show only these images;
+    ``image_activated(int)``: go to one image."""
 
     filter_requested = Signal(list)
     image_activated = Signal(int)
     budget_changed = Signal(object)  # the new `Budget`
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Token budget", parent)
-        self.setObjectName("budget_dock")
+        super().__init__(parent)
         self._project: Project | None = None
         self._signals: StoreSignals | None = None
         self._model_id = "tiny"
@@ -75,8 +74,7 @@ class BudgetDock(QDockWidget):
         self._debounce = QTimer(self, singleShot=True, interval=400)
         self._debounce.timeout.connect(self._count_text)
 
-        body = QWidget()
-        layout = QVBoxLayout(body)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.setSpacing(3)
         self.title, self.headline = QLabel(), QLabel()
@@ -127,8 +125,7 @@ class BudgetDock(QDockWidget):
         self.details = scrollable(details)
         self.details.setMinimumHeight(DETAILS_MIN_HEIGHT)
         top.addWidget(self.details, 2)
-        body.setMinimumWidth(300)
-        self.setWidget(body)
+        self.setMinimumWidth(300)
         self._show_empty("Open a project to see the token cost of each image.")
 
     # --- inputs -------------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ class MainWindow(DataActions, QMainWindow):
         self._store_signals: StoreSignals | None = None
         self._hidden_by_mode: set[str] = set()
         self._annotate_state = None  # the annotate layout, kept while another mode hides its docks
-        self._default_state = None  # the default layout, built once every dock exists
+        self._default_state = None  # the default layout, built when the window is first shown
         self._jobs: list[Job] = []
         self._image_to_remember: tuple[str, int] | None = None  # (project folder, image id) not yet written
         self._remember_timer = QTimer(self, singleShot=True, interval=REMEMBER_IMAGE_MS)
@@ -116,6 +116,7 @@ class MainWindow(DataActions, QMainWindow):
             signal.connect(self._update_position)
         self._restore_geometry()
         self._show_empty_state()
+        garbage.freeze_built()
 
     # ------------------------------------------------------------ construction
     def _build_status_bar(self) -> None:
@@ -203,7 +204,6 @@ class MainWindow(DataActions, QMainWindow):
         self.models = ModelPanels(self, model_menu, self.view_menu, self.settings)
         self.models.filter_requested.connect(self._filter_to_images)
         self.models.image_activated.connect(self.images.reveal)
-        self.models.docks_added.connect(self._restore_dock_state)
 
     def _add(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self)
@@ -216,10 +216,8 @@ class MainWindow(DataActions, QMainWindow):
         return action
 
     def _restore_dock_state(self) -> None:
-        """Once every dock exists: the default layout (kept for Reset layout), then the saved one if it is
-        usable; laid out on the annotate page (the saved layout is annotate's), then shown as the mode wants."""
-        if self.models.budget_dock is None:
-            return  # not every dock exists yet
+        """The default layout (kept for Reset layout), then the saved one if it is usable; laid out on the
+        annotate page (the saved layout is annotate's), then shown as the mode wants."""
         mode = self.current_mode()
         self.pages.setCurrentWidget(self.mode_pages["annotate"])
         for dock in self.findChildren(QDockWidget):
@@ -277,8 +275,6 @@ class MainWindow(DataActions, QMainWindow):
     def reset_layout(self) -> None:
         """View > Reset layout: the default docks and sizes (the current mode still hides what it hides); the
         saved layout is forgotten."""
-        if self.models.budget_dock is None:
-            return  # the docks are still being built: their layout is the default one
         self.settings.remove("mainWindow/state")
         mode = self.current_mode()
         self.pages.setCurrentWidget(self.mode_pages["annotate"])
@@ -324,7 +320,7 @@ class MainWindow(DataActions, QMainWindow):
         """Show mode ``key``'s page and docks. The docks it hides go before its page comes and those it shows
         come after, so the window never holds more than fits (it would grow wider and squeeze the docks);
         leaving Annotate keeps its layout, which comes back whole (sizes, raised tabs) on return."""
-        if self.current_mode() == "annotate" and key != "annotate" and self.models.budget_dock is not None:
+        if self.current_mode() == "annotate" and key != "annotate":
             self._annotate_state = self.saveState(LAYOUT_VERSION)
         allowed = MODE_DOCKS.get(key)
         for dock in self.findChildren(QDockWidget):
@@ -633,8 +629,13 @@ class MainWindow(DataActions, QMainWindow):
         else:
             self.resize(1400, 860)
         state = self.settings.value("mainWindow/state")
-        if state is not None:
+        if state is not None:  # laid out again when first shown (`_restore_dock_state`), when it can be measured
             self.restoreState(state, LAYOUT_VERSION)
+
+    def showEvent(self, event) -> None:
+        if self._default_state is None:  # shown the first time: every dock exists, the layout can be measured
+            self._restore_dock_state()
+        super().showEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         for job in list(self._jobs):

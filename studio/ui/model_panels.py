@@ -1,38 +1,46 @@
 """The model side of the window: the Model menu (with its corner button), the token-budget dock and the
-training-text dock. The docks import pyqtgraph, numpy and the adapters: that is done in a thread after the window's
-first paint, then the docks are built, laid out and given the project a frame apart (`ready` after that)."""
+training-text dock. The docks are there from the start (the window is laid out once, before its first paint); what
+they show imports pyqtgraph, numpy and the adapters: that is done in a thread after the first paint, then their
+panels are built and, a frame later, given the project (`ready` after that)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QActionGroup
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolButton
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolButton, QWidget
 
 from studio.dataset.store import Project
+from studio.ui import garbage
 from studio.ui.first_paint import AfterFirstPaint
 from studio.ui.pages import scrollable
 
+if TYPE_CHECKING:
+    from studio.ui.budget_dock import BudgetPanel
+    from studio.ui.training_preview import TrainingPreview
+
 DEFAULT_MODEL = "tiny"
-STEP_MS = 30  # between the docks' construction, the window's layout and their project: a frame each
+STEP_MS = 30  # between building the panels and giving them the project: a frame each
 
 
 class ModelPanels(QObject):
-    """``filter_requested(list[int])``: show only these images; ``image_activated(int)``: go to one image;
-    ``docks_added()``: the late docks exist (restore the window state now)."""
+    """``filter_requested(list[int])``: show only these images; ``image_activated(int)``: go to one image."""
 
     filter_requested = Signal(list)
     image_activated = Signal(int)
-    docks_added = Signal()
 
     def __init__(self, window: QMainWindow, menu: QMenu, view_menu: QMenu, settings) -> None:
         super().__init__(window)
         self.window, self.menu, self.view_menu, self.settings = window, menu, view_menu, settings
         self.project: Project | None = None
         self.image_id: int | None = None
-        self.budget_dock = None
-        self.preview_dock: QDockWidget | None = None
-        self.training_preview = None
-        self.ready = False  # the docks exist, are laid out and follow the project (a few frames after the first)
+        self.budget_dock = self._add_dock("Token budget", "budget_dock")
+        self.preview_dock = self._add_dock("Training text", "trainingTextDock")
+        self.preview_dock.visibilityChanged.connect(self._preview_visible)
+        self.budget_panel: BudgetPanel | None = None  # built after the first paint
+        self.training_preview: TrainingPreview | None = None
+        self.ready = False  # the panels exist and follow the project (a few frames after the first)
         self._preview_shown = False  # its tab is the one raised (a tab behind another still says isVisible())
         menu.aboutToShow.connect(self._fill_menu)
         self.button = QToolButton()
@@ -42,33 +50,31 @@ class ModelPanels(QObject):
         self.button.setToolTip("The model whose token budget is shown; workflows choose their own")
         window.menuBar().setCornerWidget(self.button, Qt.Corner.TopRightCorner)
         self.set_model(str(settings.value("model", DEFAULT_MODEL)))
-        AfterFirstPaint(window, self._add_docks, modules=("studio.ui.budget_dock", "studio.ui.training_preview"))
+        AfterFirstPaint(window, self._build_panels, modules=("studio.ui.budget_dock", "studio.ui.training_preview"))
 
     # ------------------------------------------------------------ docks
-    def _add_docks(self) -> None:
-        from studio.ui.budget_dock import BudgetDock
+    def _add_dock(self, title: str, name: str) -> QDockWidget:
+        """A dock on the right, empty until its panel is built."""
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(QWidget())
+        self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def _build_panels(self) -> None:
+        from studio.ui.budget_dock import BudgetPanel
         from studio.ui.training_preview import TrainingPreview
 
-        window = self.window
-        self.budget_dock = BudgetDock(window)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.budget_dock)
+        self.budget_panel = BudgetPanel()
+        self.budget_panel.filter_requested.connect(self.filter_requested)
+        self.budget_panel.image_activated.connect(self.image_activated)
+        self.budget_panel.set_model(self.model_id)
+        self.budget_dock.setWidget(self.budget_panel)
         self.training_preview = TrainingPreview()
-        self.preview_dock = QDockWidget("Training text", window)
-        self.preview_dock.setObjectName("trainingTextDock")
-        self.preview_dock.setWidget(scrollable(self.training_preview))
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
-        for dock in (self.budget_dock, self.preview_dock):
-            self.view_menu.addAction(dock.toggleViewAction())
-        self.preview_dock.visibilityChanged.connect(self._preview_visible)
-        self.budget_dock.filter_requested.connect(self.filter_requested)
-        self.budget_dock.image_activated.connect(self.image_activated)
-        self.budget_dock.set_model(self.model_id)
         self.training_preview.set_model(self.model_id)
-        QTimer.singleShot(STEP_MS, self, self._lay_out_docks)
-
-    def _lay_out_docks(self) -> None:
-        """The window lays its docks out again (a frame of its own), then the docks follow the project."""
-        self.docks_added.emit()
+        self.preview_dock.setWidget(scrollable(self.training_preview))
+        garbage.freeze_built()
         QTimer.singleShot(STEP_MS, self, self._follow_project)
 
     def _follow_project(self) -> None:
@@ -78,7 +84,7 @@ class ModelPanels(QObject):
     def set_project(self, project: Project | None) -> None:
         self.project = project
         if self.ready:
-            self.budget_dock.set_project(project)
+            self.budget_panel.set_project(project)
             self.training_preview.set_project(project)
             if self.image_id is not None and project is not None:
                 self.show_image(self.image_id)
@@ -86,18 +92,18 @@ class ModelPanels(QObject):
     def reload(self) -> None:
         """Count the budget of every image again (the dock follows edits, imports and other processes' commits by
         itself; bench/bench_scale.py times this recount)."""
-        if self.budget_dock is not None:
-            self.budget_dock.reload()
+        if self.budget_panel is not None:
+            self.budget_panel.reload()
 
     def show_image(self, image_id: int) -> None:
         """Follow the current image (the preview is only rebuilt while it can be seen)."""
         self.image_id = image_id
-        if self._preview_shown:
+        if self._preview_shown and self.ready:
             self.training_preview.show_image(image_id)
 
     def _preview_visible(self, visible: bool) -> None:
         self._preview_shown = visible
-        if visible and self.image_id is not None:
+        if visible and self.image_id is not None and self.ready:
             self.training_preview.show_image(self.image_id)
 
     # ------------------------------------------------------------ the model
@@ -141,13 +147,13 @@ class ModelPanels(QObject):
         from studio.adapters import get_adapter
         from studio.training.data import vision_settings
 
-        if self.budget_dock is None or config.model_id != self.model_id:
+        if self.budget_panel is None or config.model_id != self.model_id:
             return
         try:
             settings = vision_settings(get_adapter(config.model_id), config)
         except (KeyError, ValueError):
             return
-        self.budget_dock.set_model(config.model_id, settings, config.max_seq_len)
+        self.budget_panel.set_model(config.model_id, settings, config.max_seq_len)
 
     def set_model(self, model_id: str) -> None:
         """Choose the model whose token budget is shown (remembered across restarts)."""
@@ -160,6 +166,6 @@ class ModelPanels(QObject):
         self.model_id = entry.id
         self.button.setText(f"model: {entry.name}")
         self.settings.setValue("model", entry.id)
-        if self.budget_dock is not None:
-            self.budget_dock.set_model(entry.id)
+        if self.budget_panel is not None:
+            self.budget_panel.set_model(entry.id)
             self.training_preview.set_model(entry.id)

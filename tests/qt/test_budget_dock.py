@@ -13,7 +13,7 @@ from studio.adapters import get_adapter
 from studio.budget import budget as core_budget
 from studio.dataset.sample import create_sample_project
 from studio.dataset.store import NewImage, Project
-from studio.ui.budget_dock import BudgetDock, token_histogram
+from studio.ui.budget_dock import BudgetPanel, token_histogram
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def sample(tmp_path):
 
 @pytest.fixture
 def dock(qtbot, sample):
-    widget = BudgetDock()
+    widget = BudgetPanel()
     qtbot.addWidget(widget)
     widget.resize(360, 700)
     widget.show()
@@ -141,9 +141,9 @@ def test_images_added_here_or_by_another_connection_are_counted(qtbot, dock, sam
 def test_the_window_counts_imported_images_and_a_click_shows_an_image_over_budget(qtbot, window, tmp_path):
     create_sample_project(tmp_path / "s", count=6).close()
     window.open_project(tmp_path / "s")
-    qtbot.waitUntil(lambda: window.models.ready and window.models.budget_dock.budget is not None,
+    qtbot.waitUntil(lambda: window.models.ready and window.models.budget_panel.budget is not None,
                     timeout=60000)
-    dock = window.models.budget_dock
+    dock = window.models.budget_panel
     folder = tmp_path / "mine"
     folder.mkdir()
     for i in range(3):

@@ -46,3 +46,9 @@ def test_the_gui_collector_waits_while_a_worker_pauses_collection(qtbot, qapp):
         assert freed_on == []
     assert not gc.isenabled()  # a pause does not turn automatic collection back on in the GUI
     qtbot.waitUntil(lambda: len(freed_on) == gc.get_threshold()[0] * 2, timeout=5000)
+
+
+def test_a_built_window_is_out_of_reach_of_later_collections(window):
+    kept = window._hidden_by_mode  # a container made while the window was built
+    assert gc.is_tracked(kept) and gc.get_freeze_count() > 0
+    assert not any(obj is kept for obj in gc.get_objects())  # frozen: no generation holds it

@@ -147,7 +147,7 @@ def test_a_saved_layout_restored_in_train_mode_keeps_the_docks_hidden(window, tm
     again.show()
     again.open_project(tmp_path / "s")
     again.set_mode("train")
-    again.models.docks_added.emit()  # the late docks arrive: the saved layout is restored now
+    qtbot.waitUntil(lambda: again.models.ready, timeout=20000)  # the late panels arrive in their hidden docks
     assert not [dock.objectName() for dock in again.findChildren(QDockWidget) if dock.isVisible()]
     again.set_mode("annotate")
     assert again.image_dock.isVisible() and again.annotate.docks["caption"].isVisible()
@@ -178,7 +178,7 @@ def test_model_menu_sets_the_budget_model_and_the_dock_follows(window, tmp_path,
     qwen = next(a for a in window.models.menu.actions() if a.text().startswith("Qwen2.5-VL 7B"))
     qwen.trigger()
     assert window.models.model_id == "qwen2.5-vl-7b" and "Qwen2.5-VL 7B" in window.models.button.text()
-    assert window.models.budget_dock._model_id == "qwen2.5-vl-7b"
+    assert window.models.budget_panel._model_id == "qwen2.5-vl-7b"
     assert window.settings.value("model") == "qwen2.5-vl-7b"
 
 

@@ -209,6 +209,6 @@ def test_the_budget_counts_at_the_workflows_pixel_limit_and_sequence_length(qtbo
     page = window.mode_pages["train"]
     page.form.editors["max_pixels"][1].setValue(3136 * 4)
     page.form.editors["max_seq_len"][1].setValue(300)
-    dock = window.models.budget_dock
+    dock = window.models.budget_panel
     qtbot.waitUntil(lambda: dock.budget is not None and dock.budget.settings.max_pixels == 3136 * 4
                     and dock.budget.max_seq_len == 300, timeout=30000)
