@@ -1,11 +1,12 @@
-"""The main window: menus, mode rail, image list dock, the mode pages and the status bar."""
+"""The main window: menus, mode rail, image list dock, the mode pages and the status bar (where the docks go:
+`dock_layout`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -15,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTabBar,
     QToolBar,
     QWidget,
 )
@@ -29,6 +29,7 @@ from studio.ui import garbage, theme
 from studio.ui.annotate.shortcuts import shortcut
 from studio.ui.annotate_mode import AnnotateMode
 from studio.ui.data_actions import DataActions
+from studio.ui.dock_layout import DockLayout
 from studio.ui.image_list import ImageListPanel
 from studio.ui.jobs_bar import JobsBar
 from studio.ui.model_panels import ModelPanels
@@ -43,13 +44,7 @@ if TYPE_CHECKING:
 
 MAX_RECENT = 10
 REMEMBER_IMAGE_MS = 3000  # the image shown is written to the settings this long after the last switch
-MODE_DOCKS: dict[str, set[str] | None] = {"annotate": None, "train": set(), "playground": {"imagesDock"},
-                                          "evaluate": {"imagesDock"}}  # None: all docks
 NO_PROJECT_TRAIN = "Open a project to train a model on it."
-LAYOUT_VERSION = 2  # of the saved dock layout: those saved before could hold a squeezed right-hand column
-SIDE_DOCK_MIN_WIDTH = 300  # px: a right-hand dock's tables and tab titles read in full
-CENTRAL_MIN_WIDTH = 320  # px: a restored layout leaving the canvas less than this is not used
-DEFAULT_RIGHT_WIDTH, DEFAULT_IMAGES_WIDTH = 400, 270
 MODES = (
     ("annotate", "Annotate", "mdi6.vector-square-edit"),
     ("train", "Train", "mdi6.school-outline"),
@@ -68,7 +63,7 @@ def fixed_size_label(widest: str) -> QLabel:
     return label
 
 
-class MainWindow(DataActions, QMainWindow):
+class MainWindow(DataActions, DockLayout, QMainWindow):
     """One window, four modes; the project, the image list and the current image are shared by all modes."""
 
     def __init__(self, settings: QSettings | None = None) -> None:
@@ -77,9 +72,9 @@ class MainWindow(DataActions, QMainWindow):
         self.settings = settings or QSettings()
         self.project: Project | None = None
         self._store_signals: StoreSignals | None = None
-        self._hidden_by_mode: set[str] = set()
-        self._annotate_state = None  # the annotate layout, kept while another mode hides its docks
-        self._default_state = None  # the default layout, built when the window is first shown
+        self._hidden_by_mode = set()  # these three: see DockLayout
+        self._annotate_state = None
+        self._default_state = None
         self._jobs: list[Job] = []
         self._image_to_remember: tuple[str, int] | None = None  # (project folder, image id) not yet written
         self._remember_timer = QTimer(self, singleShot=True, interval=REMEMBER_IMAGE_MS)
@@ -215,75 +210,6 @@ class MainWindow(DataActions, QMainWindow):
         menu.addAction(action)
         return action
 
-    def _restore_dock_state(self) -> None:
-        """The default layout (kept for Reset layout), then the saved one if it is usable; laid out on the
-        annotate page (the saved layout is annotate's), then shown as the mode wants."""
-        mode = self.current_mode()
-        self.pages.setCurrentWidget(self.mode_pages["annotate"])
-        for dock in self.findChildren(QDockWidget):
-            if dock is not self.image_dock:  # the image list's filters set its own
-                dock.setMinimumWidth(SIDE_DOCK_MIN_WIDTH)
-        self._default_dock_layout()
-        self._default_state = self.saveState(LAYOUT_VERSION)  # for View > Reset layout
-        state = self.settings.value("mainWindow/state")
-        if state is not None and self._restore_layout(state) and not self._layout_is_usable():
-            self._restore_layout(self._default_state)
-        self._hidden_by_mode.clear()
-        self._annotate_state = None
-        self._switch_page(mode)
-
-    def _restore_layout(self, state: QByteArray) -> bool:
-        """``restoreState`` without the tab bars of the layout it replaces left on screen (Qt may keep showing
-        them over the new ones; laying out shows those in use again)."""
-        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
-            bar.hide()
-        restored = self.restoreState(state, LAYOUT_VERSION)
-        self.layout().activate()
-        return restored
-
-    def _layout_is_usable(self) -> bool:
-        """Whether the layout just restored leaves the canvas its width (one saved in a larger window, or with
-        docks since given minimum widths, may not)."""
-        return self.centralWidget().width() >= CENTRAL_MIN_WIDTH
-
-    def _default_dock_layout(self) -> None:
-        """A narrow image list on the left and one right-hand column: the labels (budget behind them), the
-        caption, and the questions (the training text behind them); every dock docked and shown."""
-        docks = self.annotate.docks
-        for dock in self.findChildren(QDockWidget):
-            dock.setFloating(False)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
-        for key in ("labels", "caption", "vqa"):
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks[key], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(docks["labels"], self.models.budget_dock)
-        self.tabifyDockWidget(docks["caption"], self.review.dock)
-        self.tabifyDockWidget(docks["vqa"], self.models.preview_dock)
-        for dock in self.findChildren(QDockWidget):
-            dock.show()
-        for key in ("labels", "caption", "vqa"):
-            docks[key].raise_()
-        self.resizeDocks([self.image_dock, docks["caption"]], [DEFAULT_IMAGES_WIDTH, DEFAULT_RIGHT_WIDTH],
-                         Qt.Orientation.Horizontal)
-        column = [docks["labels"], docks["caption"], docks["vqa"]]
-        labels = self.annotate.labels_dock_height()
-        for _ in range(2):  # then once more with what the tab bars below the labels took
-            free = sum(dock.height() for dock in column) - labels
-            self.resizeDocks(column, [labels, free // 2, free - free // 2], Qt.Orientation.Vertical)
-            self.layout().activate()
-            labels += self.annotate.labels_dock_height() - docks["labels"].height()
-
-    def reset_layout(self) -> None:
-        """View > Reset layout: the default docks and sizes (the current mode still hides what it hides); the
-        saved layout is forgotten."""
-        self.settings.remove("mainWindow/state")
-        mode = self.current_mode()
-        self.pages.setCurrentWidget(self.mode_pages["annotate"])
-        self._hidden_by_mode.clear()
-        self._annotate_state = None
-        self._restore_layout(self._default_state)
-        self._switch_page(mode)
-        self.statusBar().showMessage("Layout reset: the default docks and sizes", 5000)
-
     def _filter_to_images(self, image_ids: list[int]) -> None:
         self.images.apply_filter(only=set(image_ids))
         self.statusBar().showMessage(f"Showing the {count(len(image_ids), 'image')} over the token budget; "
@@ -315,35 +241,6 @@ class MainWindow(DataActions, QMainWindow):
         """Open the Playground on a run's best checkpoint (the Train page's "Try in Playground")."""
         self.set_mode("playground")
         self.playground_page.choose_run(run_id)
-
-    def _switch_page(self, key: str) -> None:
-        """Show mode ``key``'s page and docks. The docks it hides go before its page comes and those it shows
-        come after, so the window never holds more than fits (it would grow wider and squeeze the docks);
-        leaving Annotate keeps its layout, which comes back whole (sizes, raised tabs) on return."""
-        if self.current_mode() == "annotate" and key != "annotate":
-            self._annotate_state = self.saveState(LAYOUT_VERSION)
-        allowed = MODE_DOCKS.get(key)
-        for dock in self.findChildren(QDockWidget):
-            if allowed is not None and dock.objectName() not in allowed and dock.isVisible():
-                self._hidden_by_mode.add(dock.objectName())
-                dock.hide()
-        self.pages.setCurrentWidget(self.mode_pages[key])
-        self._show_mode_docks(key)
-
-    def _show_mode_docks(self, key: str) -> None:
-        """Annotate shows every dock; Playground and Evaluate keep the image list; Train needs the whole width.
-        Docks hidden by a mode come back when a mode that shows them is chosen again."""
-        if key == "annotate" and self._annotate_state is not None:
-            self._restore_layout(self._annotate_state)  # shows the docks as they were
-            self._annotate_state = None
-            self._hidden_by_mode.clear()
-            return
-        allowed = MODE_DOCKS.get(key)
-        for dock in self.findChildren(QDockWidget):
-            name = dock.objectName()
-            if name in self._hidden_by_mode and (allowed is None or name in allowed):
-                self._hidden_by_mode.discard(name)
-                dock.show()
 
     @property
     def playground_page(self) -> PlaygroundPage:
@@ -622,28 +519,12 @@ class MainWindow(DataActions, QMainWindow):
                           f"<b>VLM Studio {__version__}</b><p>Annotate images for vision-language models, "
                           "train them on your own machine and test prompts with the boxes drawn over the image.</p>")
 
-    def _restore_geometry(self) -> None:
-        geometry = self.settings.value("mainWindow/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 860)
-        state = self.settings.value("mainWindow/state")
-        if state is not None:  # laid out again when first shown (`_restore_dock_state`), when it can be measured
-            self.restoreState(state, LAYOUT_VERSION)
-
-    def showEvent(self, event) -> None:
-        if self._default_state is None:  # shown the first time: every dock exists, the layout can be measured
-            self._restore_dock_state()
-        super().showEvent(event)
-
     def closeEvent(self, event: QCloseEvent) -> None:
         for job in list(self._jobs):
             job.cancel()
         for job in list(self._jobs):
             job.wait(10000)
         self._switch_page("annotate")  # save annotate's layout, with the docks the person chose
-        self.settings.setValue("mainWindow/geometry", self.saveGeometry())
-        self.settings.setValue("mainWindow/state", self.saveState(LAYOUT_VERSION))
+        self._save_layout()
         self.set_project(None)
         super().closeEvent(event)

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QTabBar, Q
 
 from studio.dataset.sample import create_sample_project
 from studio.ui import theme
-from studio.ui.main_window import DEFAULT_RIGHT_WIDTH, LAYOUT_VERSION, SIDE_DOCK_MIN_WIDTH, MainWindow
+from studio.ui.dock_layout import DEFAULT_RIGHT_WIDTH, LAYOUT_VERSION, SIDE_DOCK_MIN_WIDTH
+from studio.ui.main_window import MainWindow
 
 
 def first_start_window(qtbot, settings) -> MainWindow:
