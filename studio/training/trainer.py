@@ -14,7 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from studio.training.loss import answer_loss, keeps_logits
 from studio.training.model_setup import load_for_training, parameter_counts
 from studio.training.preflight import Preflight, check_data, check_settings
 from studio.training.prepared import Prepared, discard_prepared, load_prepared, prepared_key, save_prepared
+from studio.training.reporting import SessionReporting, TrainingEvent
 from studio.training.schedule import LrFactor, make_optimizer, make_scheduler
 from studio.training.vision_cache import VisionCache, accepts_encoder_outputs
 from studio.training.workflows import get_workflow
@@ -57,26 +58,6 @@ class RunConfig:
     resume: str | None = None  # the name of a stopped run to continue
     run_name: str | None = None  # a new run's name; default <workflow>-<n>
     max_steps: int | None = None  # stop (finished) after this many optimizer steps: quick tries and tests
-
-
-@dataclass(frozen=True)
-class TrainingEvent:
-    """What ``on_progress`` receives: ``kind`` is status, prepare, step, eval, checkpoint or done; ``run`` names
-    the run once it has a record (a new run's name is chosen after its data is checked)."""
-
-    kind: str
-    step: int = 0
-    total_steps: int = 0
-    epoch: float = 0.0
-    metrics: dict[str, float] = field(default_factory=dict)
-    message: str = ""
-    run: str = ""
-
-    def log_line(self) -> str:
-        """The event as a line of the run's log ('' for per-step progress)."""
-        if self.kind == "eval":
-            return f"step {self.step}: val loss {self.metrics['val_loss']:.4f}"
-        return "" if self.kind in ("step", "prepare") else self.message
 
 
 @dataclass(frozen=True)
@@ -128,7 +109,7 @@ def train(
             raise TrainingError(str(exc)) from None
 
 
-class _Session:
+class _Session(SessionReporting):
     def __init__(
         self, project: Project, rc: RunConfig, emit: Callable[[TrainingEvent], None], cancel: CancelToken
     ) -> None:
@@ -576,51 +557,3 @@ class _Session:
             summary = dict(runs.find_run(self.project, run.name).summary)
             summary["error"] = message
             runs.set_status(self.project, run, "failed", summary)
-
-    def record(self, step: int, metrics: dict[str, float]) -> None:
-        self.pending_metrics.extend((step, name, value) for name, value in metrics.items())
-        if self.writer is not None:
-            for name, value in metrics.items():
-                self.writer.add_scalar(f"train/{name}" if name != "val_loss" else "val/loss", value, step)
-        self.flush()
-
-    def flush(self, force: bool = False) -> None:
-        if not self.dist.main:
-            self.pending_metrics = []
-        elif self.pending_metrics and (force or time.monotonic() - self.last_flush > 2.0):
-            runs.add_metrics(self.project, self.run_record, self.pending_metrics)
-            self.pending_metrics = []
-            self.last_flush = time.monotonic()
-            if self.writer is not None:
-                self.writer.flush()
-
-    def _open_tensorboard(self, folder: Path) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError as exc:
-            self.log(f"TensorBoard logs are off: {exc} (pip install tensorboard)")
-            return
-        self.writer = SummaryWriter(str(folder / "tensorboard"))
-
-    def emit(self, event: TrainingEvent) -> None:
-        """Hand ``event`` on, with the run's name, and keep its log line."""
-        if self.run_record is not None and not event.run:
-            event = replace(event, run=self.run_record.name)
-        self.forward(event)
-        if line := event.log_line():
-            self.keep_log(line)
-
-    def keep_log(self, line: str) -> None:
-        """Add ``line``, timestamped, to the run's log file (the main process's; held until the folder exists)."""
-        if not self.dist.main:
-            return
-        self.log_lines.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {line}")
-        if self.run_record is not None:
-            lines, self.log_lines = self.log_lines, []
-            runs.append_log(self.run_record, lines)
-
-    def status(self, message: str) -> None:
-        self.emit(TrainingEvent("status", message=message))
-
-    def log(self, message: str) -> None:
-        self.emit(TrainingEvent("status", message=message))
