@@ -81,25 +81,28 @@ class TextAnnotations:
             return new_id
 
     def delete_phrase(self, phrase_id: int) -> None:
-        image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
         with self.transaction(
-            {"phrases", "phrase_boxes"}, {image_id} if image_id else (), kinds={kind.PHRASES_CHANGED}
+            {"phrases", "phrase_boxes"}, self._phrase_image(phrase_id), kinds={kind.PHRASES_CHANGED}
         ) as conn:
             conn.execute("DELETE FROM phrases WHERE id = ?", (phrase_id,))
 
     def link(self, phrase_id: int, box_id: int) -> None:
-        image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
-        with self.transaction(
-            {"phrase_boxes"}, {image_id} if image_id else (), kinds={kind.PHRASES_CHANGED}, box_ids={box_id}
-        ) as conn:
-            conn.execute("INSERT OR IGNORE INTO phrase_boxes (phrase_id, box_id) VALUES (?, ?)", (phrase_id, box_id))
+        self._edit_link("INSERT OR IGNORE INTO phrase_boxes (phrase_id, box_id) VALUES (?, ?)", phrase_id, box_id)
 
     def unlink(self, phrase_id: int, box_id: int) -> None:
-        image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
+        self._edit_link("DELETE FROM phrase_boxes WHERE phrase_id = ? AND box_id = ?", phrase_id, box_id)
+
+    def _edit_link(self, sql: str, phrase_id: int, box_id: int) -> None:
+        """Run ``sql`` on the link of a phrase and a box, told as a change of the phrase's image."""
         with self.transaction(
-            {"phrase_boxes"}, {image_id} if image_id else (), kinds={kind.PHRASES_CHANGED}, box_ids={box_id}
+            {"phrase_boxes"}, self._phrase_image(phrase_id), kinds={kind.PHRASES_CHANGED}, box_ids={box_id}
         ) as conn:
-            conn.execute("DELETE FROM phrase_boxes WHERE phrase_id = ? AND box_id = ?", (phrase_id, box_id))
+            conn.execute(sql, (phrase_id, box_id))
+
+    def _phrase_image(self, phrase_id: int) -> set[int]:
+        """The image of a phrase, as a change names it (none for a phrase already deleted)."""
+        image_id = self._one("SELECT image_id FROM phrases WHERE id = ?", (phrase_id,))
+        return {image_id} if image_id else set()
 
     # ---------------------------------------------------------------- VQA
     def vqa(self, image_id: int) -> list[VqaPair]:
